@@ -1,0 +1,112 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "gearbox",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "gearbox", targets: ["gearbox"]),
+        .library(name: "GearmanProtocol", targets: ["GearmanProtocol"]),
+        .library(name: "GearmanServer", targets: ["GearmanServer"]),
+        .library(name: "Gearman", targets: ["Gearman"]),
+        .library(name: "Imaging", targets: ["Imaging"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // Layer 1: the wire protocol. Pure: packets, framing, admin text.
+        .target(
+            name: "GearmanProtocol",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // Layers 2-4 for the job server: queue engine, NIO handlers, the Service.
+        .target(
+            name: "GearmanServer",
+            dependencies: [
+                "GearmanProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Layers 2-4 for clients and workers.
+        .target(
+            name: "Gearman",
+            dependencies: [
+                "GearmanProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Layer 5: libvips.
+        .systemLibrary(
+            name: "CVips",
+            pkgConfig: "vips",
+            providers: [.apt(["libvips-dev"])]
+        ),
+        .target(name: "CVipsShim", dependencies: ["CVips"]),
+        .target(
+            name: "Imaging",
+            dependencies: [
+                "CVipsShim",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // Layer 6: the command.
+        .executableTarget(
+            name: "gearbox",
+            dependencies: [
+                "GearmanProtocol",
+                "GearmanServer",
+                "Gearman",
+                "Imaging",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "GearmanProtocolTests",
+            dependencies: [
+                "GearmanProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "GearmanServerTests",
+            dependencies: [
+                "GearmanServer",
+                "GearmanProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ImagingTests",
+            dependencies: ["Imaging"]
+        ),
+        // Tests that start real processes: gearmand, the gearman CLI, the gearbox binary.
+        .testTarget(
+            name: "InteropTests",
+            dependencies: [
+                "GearmanServer",
+                "GearmanProtocol",
+                "Gearman",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+    ]
+)

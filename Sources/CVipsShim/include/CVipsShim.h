@@ -1,0 +1,4 @@
+#ifndef GEARBOX_CVIPSSHIM_H
+#define GEARBOX_CVIPSSHIM_H
+#include <vips/vips.h>
+#endif

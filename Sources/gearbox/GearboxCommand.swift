@@ -1,0 +1,13 @@
+import ArgumentParser
+
+@main
+struct GearboxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gearbox",
+        abstract: "A Gearman job server, client, worker farm and image toolkit.",
+        subcommands: [
+            ServerCommand.self,
+            ThumbnailCommand.self,
+        ]
+    )
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the system packages Gearbox needs to build, test and run, when they are missing.
+set -euo pipefail
+
+packages=(pkg-config libvips-dev libvips-tools gearman-job-server gearman-tools)
+
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$package")
+    fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "error: missing system packages: ${missing[*]}" >&2
+    echo "       this machine has no apt-get; install their equivalents by hand." >&2
+    exit 1
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        SUDO=sudo
+    else
+        echo "error: missing system packages: ${missing[*]}" >&2
+        echo "       run as root, or: sudo apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+else
+    SUDO=
+fi
+
+echo "Installing system packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
