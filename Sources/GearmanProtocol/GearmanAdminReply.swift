@@ -1,0 +1,46 @@
+import NIOCore
+
+/// A reply of the admin text protocol, rendered byte for byte as gearmand 1.1.20 renders it.
+public struct GearmanAdminReply: Sendable, Hashable {
+    public var text: String
+
+    public init(text: String) {
+        self.text = text
+    }
+
+    /// `OK\r\n`, the reply to commands that change something.
+    public static let ok = Self(text: "OK\r\n")
+
+    /// `OK value\n`, as `getpid`, `version` and `verbose` answer.
+    public static func ok(_ value: String) -> Self { Self(text: "OK \(value)\n") }
+
+    /// `ERR CODE\r\n` or `ERR CODE text\r\n`.
+    public static func error(_ code: String, _ text: String? = nil) -> Self {
+        Self(text: text.map { "ERR \(code) \($0)\r\n" } ?? "ERR \(code)\r\n")
+    }
+
+    public static let unknownError = error("UNKNOWN_ERROR")
+    public static let unknownJob = error("UNKNOWN_JOB")
+
+    public static func unknownCommand(_ command: String) -> Self {
+        error("UNKNOWN_COMMAND", "Unknown+server+command\(command)")
+    }
+
+    public static func invalidArguments(_ command: String) -> Self {
+        error("INVALID_ARGUMENTS", "An+incomplete+set+of+arguments+was+sent+to+this+command+\(command)")
+    }
+
+    /// Lines of tab-separated fields, closed by a line holding a single dot.
+    public static func table(_ rows: [String]) -> Self {
+        var text = ""
+        for row in rows {
+            text += row
+            text += "\n"
+        }
+        return Self(text: text + ".\n")
+    }
+
+    public func encode(into buffer: inout ByteBuffer) {
+        buffer.writeString(text)
+    }
+}

@@ -1,0 +1,70 @@
+import NIOCore
+
+/// Reads the NUL-separated arguments of a packet body as slices: no bytes are copied.
+struct GearmanArgumentReader {
+    private var body: ByteBuffer
+    private let type: GearmanPacketType
+    private let expected: Int
+    private var found = 0
+
+    /// `expected` counts every argument, the last (unterminated) one included.
+    init(_ body: ByteBuffer, type: GearmanPacketType, expected: Int) {
+        self.body = body
+        self.type = type
+        self.expected = expected
+    }
+
+    /// The next NUL-terminated argument.
+    mutating func next() throws -> ByteBuffer {
+        guard let end = body.readableBytesView.firstIndex(of: 0) else {
+            throw GearmanProtocolError.missingArguments(type, expected: expected, found: found + 1)
+        }
+        let argument = body.readSlice(length: end - body.readerIndex)!
+        body.moveReaderIndex(forwardBy: 1)
+        found += 1
+        return argument
+    }
+
+    /// The last argument: everything that is left, NUL bytes included.
+    mutating func rest() -> ByteBuffer {
+        body.readSlice(length: body.readableBytes)!
+    }
+
+    /// A decimal number argument, NUL-terminated unless it is the last.
+    mutating func nextNumber<Number: FixedWidthInteger>(_: Number.Type, named name: String, last: Bool = false) throws -> Number {
+        let argument = last ? rest() : try next()
+        guard let value = Number(decimal: argument) else {
+            throw GearmanProtocolError.invalidNumber(type, argument: name)
+        }
+        return value
+    }
+}
+
+extension FixedWidthInteger {
+    /// Parses ASCII decimal digits, with an optional leading `-` for signed types.
+    init?(decimal buffer: ByteBuffer) {
+        let bytes = buffer.readableBytesView
+        guard !bytes.isEmpty else { return nil }
+        var index = bytes.startIndex
+        var negative = false
+        if bytes[index] == UInt8(ascii: "-") {
+            guard Self.isSigned else { return nil }
+            negative = true
+            index += 1
+            guard index < bytes.endIndex else { return nil }
+        }
+        var value: Self = 0
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let digit = Self(byte - UInt8(ascii: "0"))
+            let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflow2) =
+                negative ? shifted.subtractingReportingOverflow(digit) : shifted.addingReportingOverflow(digit)
+            guard !overflow1, !overflow2 else { return nil }
+            value = next
+            index += 1
+        }
+        self = value
+    }
+}
