@@ -30,13 +30,11 @@ extension JobServerEngine {
         case .showJobs:
             reply = .table(
                 jobs.values.sorted { $0.handle < $1.handle }.map {
-                    "\(handleFormat.string(for: $0.handle))\t\($0.retries)\t0\t0"
+                    "\(handleFormat.string(for: $0.handle))\t\($0.retries)\t0\t1"
                 })
         case .showUniqueJobs:
             reply = .table(
-                uniques.values.sorted { $0.handle < $1.handle }.map {
-                    "\(String(buffer: $0.unique))\t\(handleFormat.string(for: $0.handle))"
-                })
+                uniques.values.sorted { $0.handle < $1.handle }.map { String(buffer: $0.unique) })
         case .cancelJob(let handleText):
             guard let job = handleFormat.parse(handleText).flatMap({ jobs[$0] }) else {
                 reply = .unknownJob
