@@ -8,7 +8,7 @@ import Testing
         let harness = EngineHarness()
         _ = harness.worker("other", "resize", clientID: "worker-A")
         let admin = harness.connect()
-        #expect(harness.admin("workers", from: admin) == "1 127.0.0.1 worker-A : other resize\n2 127.0.0.1 - :\n.\n")
+        #expect(harness.admin("workers", from: admin) == "1 127.0.0.1 worker-A : resize other\n2 127.0.0.1 - :\n.\n")
     }
 
     @Test func cancelFailsTheJobForItsClients() throws {
