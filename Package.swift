@@ -59,7 +59,9 @@ let package = Package(
         .target(
             name: "Imaging",
             dependencies: [
+                "CVips",
                 "CVipsShim",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
@@ -95,7 +97,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ImagingTests",
-            dependencies: ["Imaging"]
+            dependencies: [
+                "Imaging",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         // Tests that start real processes: gearmand, the gearman CLI, the gearbox binary.
         .testTarget(

@@ -1,0 +1,76 @@
+/// An image file format. All of them can be read; ``isWritable`` ones can also be written.
+public enum ImageFormat: String, Sendable, Hashable, CaseIterable, Codable, CustomStringConvertible {
+    case jpeg
+    case png
+    case webp
+    case avif
+    case gif
+    /// HEIC and other HEIF files that are not AVIF (read only).
+    case heif
+    /// TIFF (read only).
+    case tiff
+
+    /// The formats an output can be asked for.
+    public static let writable: [ImageFormat] = [.jpeg, .png, .webp, .avif, .gif]
+
+    /// Parses an option value or file extension: `jpeg`/`jpg`, `png`, `webp`, `avif`, `gif`,
+    /// `heif`/`heic`, `tiff`/`tif`, any case.
+    public init?(name: String) {
+        switch name.lowercased() {
+        case "jpeg", "jpg": self = .jpeg
+        case "png": self = .png
+        case "webp": self = .webp
+        case "avif": self = .avif
+        case "gif": self = .gif
+        case "heif", "heic": self = .heif
+        case "tiff", "tif": self = .tiff
+        default: return nil
+        }
+    }
+
+    /// The format of a libvips loader nickname such as `jpegload_buffer`; nil for loaders this
+    /// module does not accept (SVG, PDF, FITS, ...).
+    init?(loader: String) {
+        let prefixes: [(String, ImageFormat)] = [
+            ("jpegload", .jpeg), ("pngload", .png), ("webpload", .webp), ("gifload", .gif),
+            ("heifload", .heif), ("tiffload", .tiff),
+        ]
+        guard let match = prefixes.first(where: { loader.hasPrefix($0.0) }) else { return nil }
+        self = match.1
+    }
+
+    public var isWritable: Bool { ImageFormat.writable.contains(self) }
+
+    /// Whether files of this format can hold several pages or frames.
+    public var hasPages: Bool {
+        switch self {
+        case .gif, .webp, .heif, .avif, .tiff: return true
+        case .jpeg, .png: return false
+        }
+    }
+
+    /// Whether the format keeps an alpha channel.
+    public var supportsAlpha: Bool { self != .jpeg }
+
+    public var fileExtension: String {
+        switch self {
+        case .jpeg: return "jpg"
+        case .tiff: return "tif"
+        default: return rawValue
+        }
+    }
+
+    public var mimeType: String {
+        "image/\(rawValue)"
+    }
+
+    /// The name used in messages: JPEG, PNG, WebP, AVIF, GIF, HEIF, TIFF.
+    public var displayName: String {
+        switch self {
+        case .webp: return "WebP"
+        default: return rawValue.uppercased()
+        }
+    }
+
+    public var description: String { rawValue }
+}

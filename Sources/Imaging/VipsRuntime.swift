@@ -1,0 +1,39 @@
+import Foundation
+import CVips
+import CVipsShim
+
+/// libvips for the whole process: started once, with its operation cache off, untrusted loaders
+/// (ImageMagick and friends) blocked, and its warnings kept off stderr.
+///
+/// libvips cannot be restarted after `vips_shutdown`, so it is never shut down.
+public enum VipsRuntime {
+    private static let started: Result<Void, ImagingError> = {
+        if gearbox_vips_start("gearbox") != 0 {
+            return .failure(.libvips("could not start libvips: \(takeError())"))
+        }
+        return .success(())
+    }()
+
+    /// Starts libvips if this process has not yet; cheap and safe to call from any thread.
+    public static func start() throws {
+        try started.get()
+    }
+
+    /// Threads libvips itself uses to evaluate one pipeline (its `VIPS_CONCURRENCY`), process-wide.
+    public static var concurrency: Int {
+        get { Int(vips_concurrency_get()) }
+        set { vips_concurrency_set(Int32(max(1, newValue))) }
+    }
+
+    /// The libvips version, such as "8.14.1".
+    public static var version: String {
+        String(cString: vips_version_string())
+    }
+
+    /// Reads and clears libvips' error buffer.
+    static func takeError() -> String {
+        guard let text = gearbox_vips_error_take() else { return "" }
+        defer { gearbox_vips_free(text) }
+        return String(cString: text).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
