@@ -66,14 +66,12 @@ int gearbox_vips_thumbnail_buffer(const void *data, size_t length, VipsImage **o
     if (export_profile != NULL) {
         return vips_thumbnail_buffer(buffer, length, out, width,
             "height", height, "size", size, "crop", crop, "no_rotate", no_rotate,
-            "fail_on", VIPS_FAIL_ON_TRUNCATED,
             "export_profile", export_profile,
             "option_string", load_options != NULL ? load_options : "",
             NULL);
     }
     return vips_thumbnail_buffer(buffer, length, out, width,
         "height", height, "size", size, "crop", crop, "no_rotate", no_rotate,
-        "fail_on", VIPS_FAIL_ON_TRUNCATED,
         "option_string", load_options != NULL ? load_options : "",
         NULL);
 }

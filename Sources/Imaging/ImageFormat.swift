@@ -28,15 +28,30 @@ public enum ImageFormat: String, Sendable, Hashable, CaseIterable, Codable, Cust
         }
     }
 
-    /// The format of a libvips loader nickname such as `jpegload_buffer`; nil for loaders this
-    /// module does not accept (SVG, PDF, FITS, ...).
+    /// The format a libvips loader reads, from its nickname (`jpegload_buffer`) or class name
+    /// (`VipsForeignLoadJpegBuffer`); nil for loaders this module does not accept (SVG, PDF, ...).
     init?(loader: String) {
-        let prefixes: [(String, ImageFormat)] = [
-            ("jpegload", .jpeg), ("pngload", .png), ("webpload", .webp), ("gifload", .gif),
-            ("heifload", .heif), ("tiffload", .tiff),
-        ]
-        guard let match = prefixes.first(where: { loader.hasPrefix($0.0) }) else { return nil }
-        self = match.1
+        switch ImageFormat.loaderFormatName(loader) {
+        case "jpeg": self = .jpeg
+        case "png": self = .png
+        case "webp": self = .webp
+        case "gif", "nsgif": self = .gif
+        case "heif": self = .heif
+        case "tiff": self = .tiff
+        default: return nil
+        }
+    }
+
+    /// `VipsForeignLoadJpegBuffer` and `jpegload_buffer` both give `jpeg`.
+    static func loaderFormatName(_ loader: String) -> String {
+        var name = loader.lowercased()
+        for prefix in ["vipsforeignload"] where name.hasPrefix(prefix) {
+            name.removeFirst(prefix.count)
+        }
+        for suffix in ["_buffer", "buffer", "_source", "source", "load"] where name.hasSuffix(suffix) {
+            name.removeLast(suffix.count)
+        }
+        return name
     }
 
     public var isWritable: Bool { ImageFormat.writable.contains(self) }

@@ -23,7 +23,7 @@ enum ImagePipeline {
         }
         let loader = String(cString: loaderName)
         guard var format = ImageFormat(loader: loader) else {
-            throw ImagingError.unsupportedFormat(loader.replacingSuffix("load_buffer"))
+            throw ImagingError.unsupportedFormat(ImageFormat.loaderFormatName(loader))
         }
         guard let pointer = gearbox_vips_image_new_from_buffer(base, data.count, allPages && format.hasPages ? 1 : 0) else {
             throw ImagingError.decoding(format, VipsRuntime.takeError())
@@ -70,7 +70,8 @@ enum ImagePipeline {
         case .up: size = VIPS_SIZE_UP
         case .force: size = VIPS_SIZE_FORCE
         }
-        let loadOptions = animated ? "[n=-1]" : nil
+        // fail_on goes through the loader options: see gearbox_vips_thumbnail_buffer.
+        let loadOptions = animated ? "[fail_on=truncated,n=-1]" : "[fail_on=truncated]"
         var image = try VipsImage.make({ ImagingError.decoding(inputFormat, $0) }) { out in
             gearbox_vips_thumbnail_buffer(
                 data.baseAddress, data.count, out, width, height, size, options.crop.vips,

@@ -37,6 +37,9 @@ const char *gearbox_vips_image_loader(VipsImage *image);
 int gearbox_vips_image_has_icc_profile(VipsImage *image);
 
 // vips_thumbnail_buffer is variadic. `export_profile` and `load_options` may be NULL.
+// `load_options` goes to the loader, e.g. "[fail_on=truncated,n=-1]": in libvips 8.14 the
+// thumbnail's own `fail_on` does not reach the loader when shrinking a JPEG on load, so a
+// truncated file would give a grey-bottomed thumbnail instead of an error.
 int gearbox_vips_thumbnail_buffer(const void *data, size_t length, VipsImage **out,
     int width, int height, VipsSize size, VipsInteresting crop, int no_rotate,
     const char *export_profile, const char *load_options);
