@@ -140,6 +140,14 @@ enum ImagePipeline {
             let crop = options.crop == .none ? CropMode.centre : options.crop
             let width = Int32(min(target.width, image.width))
             let height = Int32(min(target.height, image.height))
+            if crop == .attention || crop == .entropy {
+                // These look at the whole image before choosing, which a sequential decode cannot
+                // give twice: render the (already small) resized image to memory first.
+                guard let rendered = vips_image_copy_memory(image.pointer) else {
+                    throw fail(VipsRuntime.takeError())
+                }
+                image = VipsImage(rendered)
+            }
             image = try image.map(fail) { gearbox_vips_smartcrop($0, $1, width, height, crop.vips) }
         }
         image = try prepareForSaving(image, format: outputFormat, inputFormat: inputFormat)

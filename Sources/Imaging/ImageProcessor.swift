@@ -97,10 +97,17 @@ public final class ImageProcessor: Sendable {
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         do {
             return try await pool.runIfActive {
-                defer { vips_thread_shutdown() }
+                VipsErrorLog.begin()
+                defer {
+                    VipsErrorLog.end()
+                    vips_thread_shutdown()
+                }
                 return try body()
             }
         } catch is NIOThreadPoolError.ThreadPoolInactive {
+            throw ImagingError.processorShutDown
+        } catch is CancellationError where !Task.isCancelled {
+            // runIfActive reports a pool that has been shut down as a cancellation.
             throw ImagingError.processorShutDown
         }
     }

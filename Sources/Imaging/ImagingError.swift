@@ -48,7 +48,8 @@ public enum ImagingError: Error, Sendable, Hashable, CustomStringConvertible, Lo
         case .truncated(let format):
             return "truncated \(format?.displayName ?? "image")"
         case .corrupt(let format, let message):
-            return "corrupt \(format?.displayName ?? "image"): \(message)"
+            let name = "corrupt \(format?.displayName ?? "image")"
+            return message.isEmpty ? name : "\(name): \(message)"
         case .cannotWrite(let format, let message):
             return "cannot write \(format.displayName): \(message)"
         case .unknownOption(let name, let known):
@@ -73,7 +74,7 @@ public enum ImagingError: Error, Sendable, Hashable, CustomStringConvertible, Lo
         let lower = message.lowercased()
         let truncationMarkers = [
             "premature end", "truncated", "unexpected end", "end of file", "not enough data",
-            "read error", "out of order read",
+            "read error",
         ]
         if truncationMarkers.contains(where: lower.contains) {
             return .truncated(format)

@@ -30,10 +30,8 @@ public enum VipsRuntime {
         String(cString: vips_version_string())
     }
 
-    /// Reads and clears libvips' error buffer.
+    /// libvips' messages since the current job began (see ``VipsErrorLog``).
     static func takeError() -> String {
-        guard let text = gearbox_vips_error_take() else { return "" }
-        defer { gearbox_vips_free(text) }
-        return String(cString: text).trimmingCharacters(in: .whitespacesAndNewlines)
+        VipsErrorLog.take().trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
