@@ -1,4 +1,5 @@
 import CVips
+import CVipsShim
 
 /// Which part of an image to keep when cropping to fill a box exactly.
 public enum CropMode: String, Sendable, Hashable, CaseIterable {

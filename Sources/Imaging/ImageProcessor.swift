@@ -1,4 +1,5 @@
 import CVips
+import CVipsShim
 import NIOCore
 import NIOPosix
 

@@ -1,4 +1,5 @@
 import CVips
+import CVipsShim
 
 /// The resampling kernel for ``ResizeOptions``.
 public enum ResizeKernel: String, Sendable, Hashable, CaseIterable {

@@ -111,10 +111,13 @@ struct ThumbnailCommand: AsyncParsableCommand {
             limits: ImageLimits(maxInputBytes: maxBytes, maxMegapixels: maxMegapixels)))
         let job = ThumbnailJob(processor: processor, options: options, pattern: output)
 
+        // Largest first: the biggest photo sets the critical path, and the small ones fill the
+        // other threads around it.
+        let ordered = inputs.map { ($0, FileBytes.size(of: $0)) }.sorted { $0.1 > $1.1 }.map(\.0)
         var failures = 0
         await withTaskGroup(of: Bool.self) { group in
             var inFlight = 0
-            for input in inputs {
+            for input in ordered {
                 if inFlight >= threads * 2, let succeeded = await group.next() {
                     inFlight -= 1
                     if !succeeded { failures += 1 }
@@ -197,25 +200,49 @@ enum FileBytes {
         return try readAll(fd, expected: size)
     }
 
+    /// The size of a file, for ordering work; stdin counts as largest, unreadable as 0.
+    static func size(of path: String) -> Int {
+        if path == "-" { return Int.max }
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : 0
+    }
+
     static func readStandardInput() throws -> [UInt8] {
         try readAll(STDIN_FILENO, expected: 0)
     }
 
+    /// Reads to the end of `fd`; `expected` bytes (the file's size) go straight into place.
     private static func readAll(_ fd: Int32, expected: Int) throws -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: max(expected, 64 * 1024))
-        var count = 0
+        var bytes = [UInt8]()
+        var capacity = max(expected, 64 * 1024)
         while true {
-            if count == bytes.count { bytes.append(contentsOf: repeatElement(0, count: bytes.count)) }
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw Failure(description: String(cString: strerror(errno)))
+            let start = bytes.count
+            var failure: Int32 = 0
+            let target = capacity
+            let filled = try [UInt8](unsafeUninitializedCapacity: target - start) { buffer, count in
+                count = 0
+                while count < buffer.count {
+                    let n = read(fd, buffer.baseAddress! + count, buffer.count - count)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        failure = errno
+                        break
+                    }
+                    if n == 0 { break }
+                    count += n
+                }
+                if failure != 0 { throw Failure(description: String(cString: strerror(failure))) }
             }
-            if n == 0 { break }
-            count += n
+            if start == 0 { bytes = filled } else { bytes += filled }
+            if bytes.count < capacity { return bytes }
+            // Full: probe for more (stdin, or a file that grew) before growing.
+            var probe: UInt8 = 0
+            let n = read(fd, &probe, 1)
+            if n == 0 { return bytes }
+            if n < 0 && errno != EINTR { throw Failure(description: String(cString: strerror(errno))) }
+            if n == 1 { bytes.append(probe) }
+            capacity = bytes.count * 2
         }
-        bytes.removeLast(bytes.count - count)
-        return bytes
     }
 
     static func writeFile(_ bytes: [UInt8], to path: String) throws {
