@@ -13,7 +13,7 @@ enum VipsErrorLog {
         /// Absolute position of `text`'s first character (text before it was dropped).
         var base = 0
         /// Start positions of the jobs in flight, by thread.
-        var starts: [ObjectIdentifier: Int] = [:]
+        var starts: [UInt: Int] = [:]
 
         mutating func drain() {
             if let copy = gearbox_vips_error_take() {
@@ -25,9 +25,17 @@ enum VipsErrorLog {
 
     private static let state = NIOLockedValueBox(State())
 
+    private static func currentThread() -> UInt {
+        #if canImport(Darwin)
+        return UInt(bitPattern: pthread_self())
+        #else
+        return UInt(pthread_self())
+        #endif
+    }
+
     /// Marks the start of a job on the current thread.
     static func begin() {
-        let thread = ObjectIdentifier(Thread.current)
+        let thread = currentThread()
         state.withLockedValue { state in
             state.drain()
             state.starts[thread] = state.base + state.text.utf8.count
@@ -36,7 +44,7 @@ enum VipsErrorLog {
 
     /// Ends the current thread's job; forgets all messages when no job is left.
     static func end() {
-        let thread = ObjectIdentifier(Thread.current)
+        let thread = currentThread()
         state.withLockedValue { state in
             state.starts[thread] = nil
             state.drain()
@@ -54,7 +62,7 @@ enum VipsErrorLog {
 
     /// The messages since the current thread's job began (all of them outside a job).
     static func take() -> String {
-        let thread = ObjectIdentifier(Thread.current)
+        let thread = currentThread()
         return state.withLockedValue { state in
             state.drain()
             guard let start = state.starts[thread] else {

@@ -25,6 +25,15 @@ public enum VipsRuntime {
         set { vips_concurrency_set(Int32(max(1, newValue))) }
     }
 
+    /// Bytes libvips holds for pixel buffers right now, across all images in flight.
+    public static var trackedMemory: Int { Int(vips_tracked_get_mem()) }
+
+    /// The most bytes libvips has held for pixel buffers at once since the process started.
+    public static var trackedMemoryHighWater: Int { Int(vips_tracked_get_mem_highwater()) }
+
+    /// Files libvips has open right now.
+    public static var openFiles: Int { Int(vips_tracked_get_files()) }
+
     /// The libvips version, such as "8.14.1".
     public static var version: String {
         String(cString: vips_version_string())
