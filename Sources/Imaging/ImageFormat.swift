@@ -88,4 +88,31 @@ public enum ImageFormat: String, Sendable, Hashable, CaseIterable, Codable, Cust
     }
 
     public var description: String { rawValue }
+
+    /// Whether `data` lacks the ending every complete file of this format has: JPEG's EOI marker,
+    /// PNG's IEND chunk, GIF's trailer, or the length a WebP's RIFF header promises. Consulted
+    /// only after decoding failed, so trailing junk on files that decode is no concern.
+    func looksTruncated(_ data: UnsafeRawBufferPointer) -> Bool {
+        let bytes = data.bindMemory(to: UInt8.self)
+        let count = bytes.count
+        switch self {
+        case .jpeg:
+            // FF D9 cannot occur inside entropy-coded data (FF is stuffed there).
+            let tail = bytes[max(0, count - 64)..<count]
+            return !zip(tail, tail.dropFirst()).contains { $0 == 0xFF && $1 == 0xD9 }
+        case .png:
+            let iend: [UInt8] = [0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82]
+            let tail = Array(bytes[max(0, count - 64)..<count])
+            return tail.count < iend.count
+                || !(0...(tail.count - iend.count)).contains { Array(tail[$0..<$0 + iend.count]) == iend }
+        case .gif:
+            return bytes[max(0, count - 16)..<count].last(where: { $0 != 0 }) != 0x3B
+        case .webp:
+            guard count >= 12 else { return true }
+            let riffSize = Int(bytes[4]) | Int(bytes[5]) << 8 | Int(bytes[6]) << 16 | Int(bytes[7]) << 24
+            return riffSize + 8 > count
+        case .avif, .heif, .tiff:
+            return false
+        }
+    }
 }

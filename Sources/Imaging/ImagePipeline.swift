@@ -26,7 +26,7 @@ enum ImagePipeline {
             throw ImagingError.unsupportedFormat(ImageFormat.loaderFormatName(loader))
         }
         guard let pointer = gearbox_vips_image_new_from_buffer(base, data.count, allPages && format.hasPages ? 1 : 0) else {
-            throw ImagingError.decoding(format, VipsRuntime.takeError())
+            throw ImagingError.decoding(format, VipsRuntime.takeError(), input: data)
         }
         let image = VipsImage(pointer)
         if format == .heif, image.string("heif-compression") == "av1" {
@@ -72,21 +72,21 @@ enum ImagePipeline {
         }
         // fail_on goes through the loader options: see gearbox_vips_thumbnail_buffer.
         let loadOptions = animated ? "[fail_on=truncated,n=-1]" : "[fail_on=truncated]"
-        var image = try VipsImage.make({ ImagingError.decoding(inputFormat, $0) }) { out in
+        var image = try VipsImage.make({ ImagingError.decoding(inputFormat, $0, input: data) }) { out in
             gearbox_vips_thumbnail_buffer(
                 data.baseAddress, data.count, out, width, height, size, options.crop.vips,
                 options.rotate ? 0 : 1, hasICCProfile ? "srgb" : nil, loadOptions)
         }
         let pages = animated ? max(1, image.height / max(1, image.pageHeight)) : 1
         try limits.checkPixels(width: image.width, height: animated ? image.pageHeight : image.height, pages: pages)
-        image = try prepareForSaving(image, format: outputFormat, inputFormat: inputFormat)
-        return try save(image, inputFormat: inputFormat, output: options.output, format: outputFormat, pages: pages)
+        image = try prepareForSaving(image, format: outputFormat, inputFormat: inputFormat, data: data)
+        return try save(image, inputFormat: inputFormat, output: options.output, format: outputFormat, pages: pages, data: data)
     }
 
     static func resize(_ data: UnsafeRawBufferPointer, options: ResizeOptions, limits: ImageLimits) throws -> ProcessedImage {
         let opened = try open(data, limits: limits)
         let inputFormat = opened.format
-        let fail = { (message: String) in ImagingError.decoding(inputFormat, message) }
+        let fail = { (message: String) in ImagingError.decoding(inputFormat, message, input: data) }
         var image = opened.image
         let outputFormat = outputFormat(options.output.format, input: inputFormat, hasAlpha: image.hasAlpha)
 
@@ -150,8 +150,8 @@ enum ImagePipeline {
             }
             image = try image.map(fail) { gearbox_vips_smartcrop($0, $1, width, height, crop.vips) }
         }
-        image = try prepareForSaving(image, format: outputFormat, inputFormat: inputFormat)
-        return try save(image, inputFormat: inputFormat, output: options.output, format: outputFormat, pages: 1)
+        image = try prepareForSaving(image, format: outputFormat, inputFormat: inputFormat, data: data)
+        return try save(image, inputFormat: inputFormat, output: options.output, format: outputFormat, pages: 1, data: data)
     }
 
     /// The requested format, or the input's if it can be written, else JPEG (PNG with alpha).
@@ -162,8 +162,9 @@ enum ImagePipeline {
     }
 
     /// Brings pixels to what the saver wants: sRGB (or 16-bit for PNG), alpha flattened for JPEG.
-    static func prepareForSaving(_ input: VipsImage, format: ImageFormat, inputFormat: ImageFormat) throws -> VipsImage {
-        let fail = { (message: String) in ImagingError.decoding(inputFormat, message) }
+    static func prepareForSaving(_ input: VipsImage, format: ImageFormat, inputFormat: ImageFormat,
+                                 data: UnsafeRawBufferPointer) throws -> VipsImage {
+        let fail = { (message: String) in ImagingError.decoding(inputFormat, message, input: data) }
         var image = input
         let interpretation = image.interpretation
         if interpretation == VIPS_INTERPRETATION_CMYK {
@@ -183,7 +184,7 @@ enum ImagePipeline {
 
     /// Encodes; this is where libvips decodes and computes the pixels.
     static func save(_ image: VipsImage, inputFormat: ImageFormat, output: OutputOptions,
-                     format: ImageFormat, pages: Int) throws -> ProcessedImage {
+                     format: ImageFormat, pages: Int, data: UnsafeRawBufferPointer) throws -> ProcessedImage {
         var buffer: UnsafeMutableRawPointer?
         var length = 0
         let quality = Int32(output.quality ?? 0)
@@ -207,11 +208,11 @@ enum ImagePipeline {
         guard status == 0, let buffer else {
             let message = VipsRuntime.takeError()
             if message.contains("save") && !message.lowercased().contains("load") && !message.contains("Vips\(inputFormat.displayName)") {
-                let decoding = ImagingError.decoding(inputFormat, message)
+                let decoding = ImagingError.decoding(inputFormat, message, input: data)
                 if case .truncated = decoding { throw decoding }
                 throw ImagingError.cannotWrite(format, message: message)
             }
-            throw ImagingError.decoding(inputFormat, message)
+            throw ImagingError.decoding(inputFormat, message, input: data)
         }
         defer { gearbox_vips_free(buffer) }
         let bytes = [UInt8](UnsafeRawBufferPointer(start: buffer, count: length))

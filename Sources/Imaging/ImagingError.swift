@@ -69,8 +69,13 @@ public enum ImagingError: Error, Sendable, Hashable, CustomStringConvertible, Lo
 
     public var errorDescription: String? { description }
 
-    /// Classifies a libvips failure while decoding an image of `format`.
-    static func decoding(_ format: ImageFormat?, _ message: String) -> ImagingError {
+    /// Classifies a libvips failure while decoding an image of `format`: truncated when the
+    /// message says so or the input lacks its format's ending (libvips' process-wide error buffer
+    /// can lose a message to another thread clearing it), otherwise corrupt.
+    static func decoding(_ format: ImageFormat?, _ message: String, input: UnsafeRawBufferPointer? = nil) -> ImagingError {
+        if let format, let input, format.looksTruncated(input) {
+            return .truncated(format)
+        }
         let lower = message.lowercased()
         let truncationMarkers = [
             "premature end", "truncated", "unexpected end", "end of file", "not enough data",

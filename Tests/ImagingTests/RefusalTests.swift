@@ -85,3 +85,26 @@ import Testing
         #expect(reason == "image processor is shut down")
     }
 }
+
+@Suite struct TruncationTests {
+    @Test(arguments: [
+        ("photo.jpg", "JPEG"), ("alpha.png", "PNG"), ("photo.webp", "WebP"), ("rgb16.png", "PNG"),
+    ])
+    func refusesAnyFormatCutShort(name: String, format: String) async throws {
+        let whole = try Fixtures.generated(name)
+        let cut = Array(whole.prefix(whole.count * 6 / 10))
+        let reason = await errorText {
+            _ = try await Shared.processor.thumbnail(cut, options: ThumbnailOptions(query: "size=100"))
+        }
+        #expect(reason == "truncated \(format)")
+    }
+
+    @Test(arguments: ["photo.jpg", "alpha.png", "photo.webp", "animated.gif", "orientation-6.jpg"])
+    func recognisesCompleteFiles(name: String) throws {
+        let bytes = try Fixtures.generated(name)
+        let format = try #require(ImageFormat(name: String(name.split(separator: ".").last!)))
+        #expect(bytes.withUnsafeBytes { !format.looksTruncated($0) })
+        let cut = Array(bytes.prefix(bytes.count - 100))
+        #expect(cut.withUnsafeBytes { format.looksTruncated($0) })
+    }
+}
