@@ -46,9 +46,9 @@ VipsImage *gearbox_vips_image_new_from_buffer(const void *data, size_t length, i
 
 const char *gearbox_vips_image_loader(VipsImage *image) {
     const char *loader = NULL;
+    // Never vips_error_clear() here: the error buffer is shared by every thread.
     if (vips_image_get_typeof(image, VIPS_META_LOADER) == 0 ||
         vips_image_get_string(image, VIPS_META_LOADER, &loader) != 0) {
-        vips_error_clear();
         return NULL;
     }
     return loader;
