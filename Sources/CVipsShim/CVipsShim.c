@@ -30,14 +30,7 @@ void gearbox_vips_image_unref(VipsImage *image) {
     g_object_unref(G_OBJECT(image));
 }
 
-VipsImage *gearbox_vips_image_new_from_buffer(const void *data, size_t length, int all_pages) {
-    if (all_pages) {
-        return vips_image_new_from_buffer(data, length, "",
-            "access", VIPS_ACCESS_SEQUENTIAL,
-            "fail_on", VIPS_FAIL_ON_TRUNCATED,
-            "n", -1,
-            NULL);
-    }
+VipsImage *gearbox_vips_image_new_from_buffer(const void *data, size_t length) {
     return vips_image_new_from_buffer(data, length, "",
         "access", VIPS_ACCESS_SEQUENTIAL,
         "fail_on", VIPS_FAIL_ON_TRUNCATED,

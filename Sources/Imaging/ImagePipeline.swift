@@ -11,8 +11,9 @@ enum ImagePipeline {
         var format: ImageFormat
     }
 
-    /// Checks size, recognises the format, opens the header, and checks the pixel count.
-    static func open(_ data: UnsafeRawBufferPointer, limits: ImageLimits, allPages: Bool = false) throws -> Opened {
+    /// Checks size, recognises the format, opens the header, and checks the pixel count of the
+    /// first page (``checkPages(_:limits:)`` checks all of them).
+    static func open(_ data: UnsafeRawBufferPointer, limits: ImageLimits) throws -> Opened {
         guard let base = data.baseAddress, data.count > 0 else { throw ImagingError.emptyInput }
         if data.count > limits.maxInputBytes {
             throw ImagingError.tooManyBytes(bytes: data.count, limit: limits.maxInputBytes)
@@ -25,16 +26,21 @@ enum ImagePipeline {
         guard var format = ImageFormat(loader: loader) else {
             throw ImagingError.unsupportedFormat(ImageFormat.loaderFormatName(loader))
         }
-        guard let pointer = gearbox_vips_image_new_from_buffer(base, data.count, allPages && format.hasPages ? 1 : 0) else {
+        guard let pointer = gearbox_vips_image_new_from_buffer(base, data.count) else {
             throw ImagingError.decoding(format, VipsRuntime.takeError(), input: data)
         }
         let image = VipsImage(pointer)
         if format == .heif, image.string("heif-compression") == "av1" {
             format = .avif
         }
-        let pages = allPages ? max(1, image.height / max(1, image.pageHeight)) : 1
-        try limits.checkPixels(width: image.width, height: image.pageHeight, pages: pages)
+        try limits.checkPixels(width: image.width, height: image.pageHeight)
         return Opened(image: image, format: format)
+    }
+
+    /// Checks width x page height x every page in the file against the limit.
+    static func checkPages(_ opened: Opened, limits: ImageLimits) throws {
+        let image = opened.image
+        try limits.checkPixels(width: image.width, height: image.pageHeight, pages: max(1, image.pageCount))
     }
 
     static func info(_ data: UnsafeRawBufferPointer, limits: ImageLimits) throws -> ImageInfo {
@@ -52,12 +58,17 @@ enum ImagePipeline {
     }
 
     static func thumbnail(_ data: UnsafeRawBufferPointer, options: ThumbnailOptions, limits: ImageLimits) throws -> ProcessedImage {
-        let opened = try open(data, limits: limits, allPages: options.animated)
+        let opened = try open(data, limits: limits)
         let inputFormat = opened.format
         let hasICCProfile = opened.image.hasICCProfile
         let hasAlpha = opened.image.hasAlpha
         let outputFormat = outputFormat(options.output.format, input: inputFormat, hasAlpha: hasAlpha)
+        // Only GIF and WebP outputs can hold an animation; others get the first frame.
         let animated = options.animated && inputFormat.hasPages && opened.image.pageCount > 1
+            && (outputFormat == .gif || outputFormat == .webp)
+        if animated {
+            try checkPages(opened, limits: limits)
+        }
 
         // vipsthumbnail's convention: a missing dimension is unbounded.
         let unbounded = 10_000_000

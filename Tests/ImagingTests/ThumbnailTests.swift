@@ -120,6 +120,10 @@ import Testing
         let (animated, animatedInfo) = try await thumbnail(input, "size=200&animated=true")
         #expect(animated.pages == 3 && animatedInfo.pages == 3)
         #expect((animatedInfo.width, animatedInfo.height) == (200, 125))
+        let (_, webpInfo) = try await thumbnail(input, "size=200&animated=true&format=webp")
+        #expect(webpInfo.pages == 3)
+        let (_, pngInfo) = try await thumbnail(input, "size=200&animated=true&format=png")
+        #expect(pngInfo.pages == 1 && pngInfo.height == 125)
         // First frame is red.
         let red = try pixel(still.bytes, x: 100, y: 60)
         #expect(red[0] > 200 && red[1] < 50)

@@ -25,10 +25,9 @@ void gearbox_vips_free(void *pointer);
 // g_object_unref on an image: G_OBJECT() is a macro.
 void gearbox_vips_image_unref(VipsImage *image);
 
-// vips_image_new_from_buffer is variadic. Opens lazily (header only until pixels are asked
-// for), sequential access, failing on truncated data. `all_pages` adds n=-1 for loaders that
-// read several pages or frames.
-VipsImage *gearbox_vips_image_new_from_buffer(const void *data, size_t length, int all_pages);
+// vips_image_new_from_buffer is variadic. Opens the first page lazily (header only until
+// pixels are asked for), sequential access, failing on truncated data.
+VipsImage *gearbox_vips_image_new_from_buffer(const void *data, size_t length);
 
 // The loader that opened an image ("jpegload_buffer"): VIPS_META_LOADER is a macro.
 const char *gearbox_vips_image_loader(VipsImage *image);
