@@ -16,7 +16,8 @@ public struct ThumbnailOptions: Sendable, Hashable {
     public var crop: CropMode
     /// Apply the EXIF orientation so the result is upright.
     public var rotate: Bool
-    /// Thumbnail every frame of an animated GIF/WebP (output GIF or WebP keeps the animation).
+    /// Thumbnail every frame of an animated GIF/WebP when the output is GIF or WebP; other
+    /// outputs, and `false`, take the first frame. The pixel limit then counts every frame.
     public var animated: Bool
     public var output: OutputOptions
 
