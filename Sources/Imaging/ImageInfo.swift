@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What the header says about an image, without decoding its pixels.
 public struct ImageInfo: Sendable, Hashable, Codable {

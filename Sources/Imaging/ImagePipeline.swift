@@ -231,9 +231,3 @@ enum ImagePipeline {
         return ProcessedImage(bytes: bytes, format: format, width: image.width, height: pageHeight, pages: pages)
     }
 }
-
-extension String {
-    func replacingSuffix(_ suffix: String) -> String {
-        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
-    }
-}

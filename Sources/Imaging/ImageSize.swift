@@ -104,12 +104,3 @@ public struct ImageSize: Sendable, Hashable, CustomStringConvertible, LosslessSt
         return "\(width.map(String.init) ?? "")x\(height.map(String.init) ?? "")\(modifier)"
     }
 }
-
-extension String {
-    func trimmingWhitespace() -> Substring {
-        var text = Substring(self)
-        while text.first?.isWhitespace == true { text.removeFirst() }
-        while text.last?.isWhitespace == true { text.removeLast() }
-        return text
-    }
-}

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Why an image was refused or could not be processed. The description is a short reason meant
 /// for people: `too large: 100000x100000 exceeds 50 MP`, `not an image`, `truncated JPEG`.

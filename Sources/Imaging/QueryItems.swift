@@ -1,5 +1,3 @@
-import Foundation
-
 /// Option name/value pairs as they arrive in a URL query, a Gearman job's argument text, or
 /// from command-line flags, read with clear errors for unknown names and bad values.
 ///
@@ -22,22 +20,63 @@ public struct QueryItems: Sendable, Hashable {
         if text.first == "?" { text = text.dropFirst() }
         items = text.split(separator: "&", omittingEmptySubsequences: true).map { part in
             let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ piece: Substring) -> String {
-                let spaced = piece.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
-            }
-            return QueryItem(name: decode(pieces[0]), value: pieces.count > 1 ? decode(pieces[1]) : "")
+            return QueryItem(
+                name: QueryItems.decode(pieces[0]),
+                value: pieces.count > 1 ? QueryItems.decode(pieces[1]) : "")
         }
     }
 
     /// `a=1&b=2`, percent-encoding what needs it.
     public var encoded: String {
-        var allowed = CharacterSet.urlQueryAllowed
-        allowed.remove(charactersIn: "&=+?#")
-        func encode(_ text: String) -> String {
-            text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+        items.map { "\(QueryItems.encode($0.name))=\(QueryItems.encode($0.value))" }.joined(separator: "&")
+    }
+
+    /// `+` as space and `%XX` as that byte; a `%` not followed by two hex digits stays as is.
+    static func decode(_ text: Substring) -> String {
+        let input = Array(text.utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count)
+        func hex(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
         }
-        return items.map { "\(encode($0.name))=\(encode($0.value))" }.joined(separator: "&")
+        var index = 0
+        while index < input.count {
+            let byte = input[index]
+            if byte == UInt8(ascii: "+") {
+                output.append(UInt8(ascii: " "))
+                index += 1
+            } else if byte == UInt8(ascii: "%"), index + 2 < input.count,
+                      let high = hex(input[index + 1]), let low = hex(input[index + 2]) {
+                output.append(high << 4 | low)
+                index += 3
+            } else {
+                output.append(byte)
+                index += 1
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Percent-encodes everything but letters, digits and `-._~`.
+    static func encode(_ text: String) -> String {
+        let digits = Array("0123456789ABCDEF".utf8)
+        var output: [UInt8] = []
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
+                 UInt8(ascii: "_"), UInt8(ascii: "~"):
+                output.append(byte)
+            default:
+                output += [UInt8(ascii: "%"), digits[Int(byte >> 4)], digits[Int(byte & 15)]]
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
     }
 
     public var pairs: [(name: String, value: String)] {

@@ -1,5 +1,11 @@
 import CVipsShim
-import Foundation
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import NIOConcurrencyHelpers
 
 /// libvips keeps one error buffer for the whole process, and reading it (`vips_error_buffer_copy`)

@@ -1,4 +1,3 @@
-import Foundation
 import CVips
 import CVipsShim
 
@@ -41,6 +40,6 @@ public enum VipsRuntime {
 
     /// libvips' messages since the current job began (see ``VipsErrorLog``).
     static func takeError() -> String {
-        VipsErrorLog.take().trimmingCharacters(in: .whitespacesAndNewlines)
+        String(VipsErrorLog.take().trimmingWhitespace())
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import Imaging
 import NIOCore
 import NIOPosix
@@ -96,7 +95,7 @@ struct ThumbnailCommand: AsyncParsableCommand {
             throw ValidationError(String(describing: error))
         }
         if options.output.format == nil, let pattern = output, pattern != "-" {
-            let ext = (pattern as NSString).pathExtension
+            let ext = PathText.fileExtension(pattern)
             if !ext.isEmpty {
                 guard let format = ImageFormat(name: ext), format.isWritable else {
                     throw ValidationError("cannot write .\(ext) files: use jpg, png, webp, avif or gif")
@@ -133,151 +132,5 @@ struct ThumbnailCommand: AsyncParsableCommand {
         if failures > 0 {
             throw ExitCode(1)
         }
-    }
-}
-
-/// One input file to one thumbnail: read, process, write, or an error line on stderr.
-struct ThumbnailJob: Sendable {
-    let processor: ImageProcessor
-    let options: ThumbnailOptions
-    let pattern: String?
-
-    func process(_ input: String) async -> Bool {
-        do {
-            let bytes: [UInt8]
-            if input == "-" {
-                bytes = try await NIOThreadPool.singleton.runIfActive { try FileBytes.readStandardInput() }
-            } else {
-                let limit = processor.configuration.limits.maxInputBytes
-                bytes = try await NIOThreadPool.singleton.runIfActive { try FileBytes.readFile(input, limit: limit) }
-            }
-            let result = try await processor.thumbnail(bytes, options: options)
-            if let destination = destination(for: input, format: result.format) {
-                if input != "-", FileBytes.samePath(destination, input) {
-                    throw FileBytes.Failure(description: "refusing to overwrite the input with \(destination)")
-                }
-                try await NIOThreadPool.singleton.runIfActive { try FileBytes.writeFile(result.bytes, to: destination) }
-            } else {
-                try await NIOThreadPool.singleton.runIfActive { try FileBytes.writeStandardOutput(result.bytes) }
-            }
-            return true
-        } catch {
-            FileBytes.printError("\(input): \(error)")
-            return false
-        }
-    }
-
-    /// The output path, or nil for standard output.
-    func destination(for input: String, format: ImageFormat) -> String? {
-        if pattern == "-" || (pattern == nil && input == "-") { return nil }
-        var name = pattern ?? "tn_%s"
-        if (name as NSString).pathExtension.isEmpty {
-            name += "." + format.fileExtension
-        }
-        let base = input == "-" ? "stdin" : ((input as NSString).lastPathComponent as NSString).deletingPathExtension
-        name = name.replacingOccurrences(of: "%s", with: base)
-        if name.hasPrefix("/") || input == "-" { return name }
-        let folder = (input as NSString).deletingLastPathComponent
-        return folder.isEmpty ? name : (folder as NSString).appendingPathComponent(name)
-    }
-}
-
-/// Whole-file reads and writes with POSIX calls, straight into and out of byte arrays.
-enum FileBytes {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    static func readFile(_ path: String, limit: Int) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw Failure(description: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw Failure(description: String(cString: strerror(errno))) }
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw Failure(description: "is a directory") }
-        let size = Int(info.st_size)
-        if size > limit { throw ImagingError.tooManyBytes(bytes: size, limit: limit) }
-        return try readAll(fd, expected: size)
-    }
-
-    /// The size of a file, for ordering work; stdin counts as largest, unreadable as 0.
-    static func size(of path: String) -> Int {
-        if path == "-" { return Int.max }
-        var info = stat()
-        return stat(path, &info) == 0 ? Int(info.st_size) : 0
-    }
-
-    static func readStandardInput() throws -> [UInt8] {
-        try readAll(STDIN_FILENO, expected: 0)
-    }
-
-    /// Reads to the end of `fd`; `expected` bytes (the file's size) go straight into place.
-    private static func readAll(_ fd: Int32, expected: Int) throws -> [UInt8] {
-        var bytes = [UInt8]()
-        var capacity = max(expected, 64 * 1024)
-        while true {
-            let start = bytes.count
-            var failure: Int32 = 0
-            let target = capacity
-            let filled = try [UInt8](unsafeUninitializedCapacity: target - start) { buffer, count in
-                count = 0
-                while count < buffer.count {
-                    let n = read(fd, buffer.baseAddress! + count, buffer.count - count)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        failure = errno
-                        break
-                    }
-                    if n == 0 { break }
-                    count += n
-                }
-                if failure != 0 { throw Failure(description: String(cString: strerror(failure))) }
-            }
-            if start == 0 { bytes = filled } else { bytes += filled }
-            if bytes.count < capacity { return bytes }
-            // Full: probe for more (stdin, or a file that grew) before growing.
-            var probe: UInt8 = 0
-            let n = read(fd, &probe, 1)
-            if n == 0 { return bytes }
-            if n < 0 && errno != EINTR { throw Failure(description: String(cString: strerror(errno))) }
-            if n == 1 { bytes.append(probe) }
-            capacity = bytes.count * 2
-        }
-    }
-
-    static func writeFile(_ bytes: [UInt8], to path: String) throws {
-        let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        }
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw Failure(description: "\(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        try writeAll(bytes, to: fd)
-    }
-
-    static func writeStandardOutput(_ bytes: [UInt8]) throws {
-        try writeAll(bytes, to: STDOUT_FILENO)
-    }
-
-    private static func writeAll(_ bytes: [UInt8], to fd: Int32) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw Failure(description: String(cString: strerror(errno)))
-            }
-            offset += n
-        }
-    }
-
-    static func samePath(_ a: String, _ b: String) -> Bool {
-        URL(fileURLWithPath: a).standardizedFileURL.resolvingSymlinksInPath()
-            == URL(fileURLWithPath: b).standardizedFileURL.resolvingSymlinksInPath()
-    }
-
-    static func printError(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 }
