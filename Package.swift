@@ -59,7 +59,10 @@ let package = Package(
         .target(
             name: "Imaging",
             dependencies: [
+                "CVips",
                 "CVipsShim",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
@@ -97,7 +100,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ImagingTests",
-            dependencies: ["Imaging"]
+            dependencies: [
+                "Imaging",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         // Helpers for tests that start real processes: free ports, child processes, raw connections.
         .target(
