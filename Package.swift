@@ -66,6 +66,14 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Layer 6: the image functions served over Gearman, and the farm that runs them.
+        .target(
+            name: "ImageFarm",
+            dependencies: [
+                "Imaging",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // Layer 6: the command.
         .executableTarget(
             name: "gearbox",
@@ -74,6 +82,7 @@ let package = Package(
                 "GearmanServer",
                 "Gearman",
                 "Imaging",
+                "ImageFarm",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -102,6 +111,7 @@ let package = Package(
             name: "ImagingTests",
             dependencies: [
                 "Imaging",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
@@ -113,6 +123,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/TestSupport"
+        ),
+        .testTarget(
+            name: "ImageFarmTests",
+            dependencies: [
+                "ImageFarm",
+                "Imaging",
+                "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         // Tests that start real processes: gearmand, the gearman CLI, the gearbox binary.
         .testTarget(

@@ -1,0 +1,41 @@
+import Imaging
+import NIOCore
+
+/// Runs one image job: parses its options line, applies the worker's defaults, and hands the image to the
+/// `ImageProcessor`'s thread pool. Errors carry the reason a client should see.
+public struct ImageFunctionRunner: Sendable {
+    public let processor: ImageProcessor
+    public let defaults: ImageFunctionDefaults
+
+    public init(processor: ImageProcessor, defaults: ImageFunctionDefaults = ImageFunctionDefaults()) {
+        self.processor = processor
+        self.defaults = defaults
+    }
+
+    /// The result's bytes: an encoded image, or JSON for `info`.
+    public func run(_ function: ImageFunction, workload: ByteBuffer) async throws -> ImageJobResult {
+        let request = try ImageJobRequest(workload: workload)
+        let options = defaults.completed(request.options, for: function)
+        switch function {
+        case .thumbnail:
+            let image = try await processor.thumbnail(request.image, options: try ThumbnailOptions(queryItems: options))
+            return ImageJobResult(bytes: image.bytes, image: image)
+        case .resize:
+            let image = try await processor.resize(request.image, options: try ResizeOptions(queryItems: options))
+            return ImageJobResult(bytes: image.bytes, image: image)
+        case .info:
+            guard options.items.isEmpty else {
+                throw ImagingError.invalidOptions("info takes no options")
+            }
+            let info = try await processor.info(request.image)
+            return ImageJobResult(bytes: Array(info.json().utf8), image: nil)
+        }
+    }
+}
+
+/// What an image job produced.
+public struct ImageJobResult: Sendable {
+    public var bytes: [UInt8]
+    /// The encoded image's description; nil for `info`.
+    public var image: ProcessedImage?
+}
