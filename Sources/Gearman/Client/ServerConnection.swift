@@ -1,0 +1,114 @@
+import GearmanProtocol
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// The client's one connection to one server: connected on first use, shared by every caller, reconnected
+/// after it closes. A server that refused a connection is marked down for a growing while.
+final class ServerConnection: @unchecked Sendable {
+    private enum State {
+        case idle
+        case connecting(EventLoopFuture<any Channel>)
+        case connected(any Channel)
+        case down(until: NIODeadline, failures: Int)
+        case shutDown
+    }
+
+    let address: GearmanServerAddress
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let lock = NIOLock()
+    private var state = State.idle
+    private var failures = 0
+
+    init(address: GearmanServerAddress, group: any EventLoopGroup, logger: Logger) {
+        self.address = address
+        self.group = group
+        self.logger = logger
+    }
+
+    /// Whether the server failed recently and its backoff has not expired.
+    func isDown(at now: NIODeadline) -> Bool {
+        lock.withLock {
+            if case .down(let until, _) = state { return until > now }
+            return false
+        }
+    }
+
+    func channel() async throws -> any Channel {
+        let future: EventLoopFuture<any Channel> = try lock.withLock {
+            switch state {
+            case .connected(let channel) where channel.isActive:
+                return channel.eventLoop.makeSucceededFuture(channel)
+            case .connecting(let future):
+                return future
+            case .shutDown:
+                throw GearmanError.shutDown
+            case .idle, .connected, .down:
+                let future = connect()
+                state = .connecting(future)
+                return future
+            }
+        }
+        return try await future.get()
+    }
+
+    func shutdown() async {
+        let channel: (any Channel)? = lock.withLock {
+            defer { state = .shutDown }
+            if case .connected(let channel) = state { return channel }
+            return nil
+        }
+        try? await channel?.close()
+    }
+
+    // Called with the lock held.
+    private func connect() -> EventLoopFuture<any Channel> {
+        let address = self.address
+        let logger = self.logger
+        let future = ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(5))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers(
+                        ByteToMessageHandler(GearmanFrameDecoder()),
+                        ClientChannelHandler(server: address, logger: logger))
+                }
+            }
+            .connect(host: address.host, port: address.port)
+        future.whenComplete { result in
+            self.lock.withLock {
+                guard case .connecting = self.state else { return }
+                switch result {
+                case .success(let channel):
+                    self.failures = 0
+                    self.state = .connected(channel)
+                    channel.closeFuture.whenComplete { _ in
+                        self.lock.withLock {
+                            if case .connected(let current) = self.state, current === channel {
+                                self.state = .idle
+                            }
+                        }
+                    }
+                case .failure(let error):
+                    self.failures += 1
+                    let delay = Backoff.delay(afterFailures: self.failures)
+                    logger.debug(
+                        "server down", metadata: ["server": "\(address)", "error": "\(error)", "retry_in": "\(delay)"])
+                    self.state = .down(until: .now() + delay, failures: self.failures)
+                }
+            }
+        }
+        return future
+    }
+}
+
+enum Backoff {
+    /// 100 ms doubling to at most 10 s.
+    static func delay(afterFailures failures: Int) -> TimeAmount {
+        let exponent = min(max(failures - 1, 0), 7)
+        return .milliseconds(min(100 << exponent, 10_000))
+    }
+}

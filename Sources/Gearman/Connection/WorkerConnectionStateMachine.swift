@@ -1,0 +1,179 @@
+import GearmanProtocol
+import NIOCore
+
+/// The worker side of one connection to a job server, without I/O. It registers the functions, keeps up to
+/// `capacity` jobs by sending that many GRAB_JOB_UNIQ at once, sleeps with PRE_SLEEP when the server has
+/// nothing, wakes on NOOP, and drains: no more grabs, running jobs finish, then it asks to close.
+struct WorkerConnectionStateMachine {
+    struct Function: Sendable, Hashable {
+        var name: String
+        /// CAN_DO_TIMEOUT in milliseconds; nil for plain CAN_DO.
+        var timeoutMilliseconds: UInt32?
+
+        init(name: String, timeoutMilliseconds: UInt32? = nil) {
+            self.name = name
+            self.timeoutMilliseconds = timeoutMilliseconds
+        }
+    }
+
+    struct AssignedJob: Sendable, Hashable {
+        var handle: ByteBuffer
+        var function: String
+        var unique: String
+        var workload: ByteBuffer
+    }
+
+    enum Outcome: Sendable, Hashable {
+        case complete(ByteBuffer)
+        case exception(String)
+        case fail
+    }
+
+    /// What the handler does after an event, in this order: write `reply`, write `grabs` GRAB_JOB_UNIQ,
+    /// write PRE_SLEEP, start `start`, close.
+    struct Action: Equatable {
+        var reply: GearmanRequest?
+        var grabs = 0
+        var preSleep = false
+        var start: AssignedJob?
+        var close = false
+
+        static let none = Action()
+    }
+
+    let capacity: Int
+    let functions: [Function]
+    let clientID: String?
+
+    private(set) var running = 0
+    private(set) var grabsInFlight = 0
+    private(set) var isSleeping = false
+    private(set) var isDraining = false
+    private var batchSawNoJob = false
+    private var isActive = false
+
+    init(functions: [Function], capacity: Int, clientID: String?) {
+        precondition(capacity > 0, "capacity must be at least 1")
+        self.functions = functions
+        self.capacity = capacity
+        self.clientID = clientID
+    }
+
+    /// The packets that announce the worker, sent once the connection is up.
+    var registration: [GearmanRequest] {
+        var packets: [GearmanRequest] = []
+        if let clientID {
+            packets.append(.setClientID(ByteBuffer(string: clientID)))
+        }
+        for function in functions {
+            if let timeout = function.timeoutMilliseconds {
+                packets.append(.canDoTimeout(function: ByteBuffer(string: function.name), timeout: timeout))
+            } else {
+                packets.append(.canDo(function: ByteBuffer(string: function.name)))
+            }
+        }
+        return packets
+    }
+
+    /// The connection is up; the handler writes `registration` first.
+    mutating func channelActive() -> Action {
+        isActive = true
+        if functions.isEmpty || isDraining {
+            return Action(close: isDraining)
+        }
+        return topUp()
+    }
+
+    mutating func receive(_ response: GearmanResponse) throws -> Action {
+        switch response {
+        case .noop:
+            guard isSleeping else { return .none }
+            isSleeping = false
+            return isDraining ? .none : topUp()
+
+        case .noJob:
+            guard grabsInFlight > 0 else { throw GearmanError.protocolViolation("NO_JOB without GRAB_JOB") }
+            grabsInFlight -= 1
+            batchSawNoJob = true
+            return afterGrabAnswered()
+
+        case .jobAssign(let handle, let function, let workload):
+            return try assigned(AssignedJob(handle: handle, function: String(buffer: function), unique: "", workload: workload))
+        case .jobAssignUnique(let handle, let function, let unique, let workload),
+            .jobAssignAll(let handle, let function, let unique, _, let workload):
+            return try assigned(
+                AssignedJob(
+                    handle: handle, function: String(buffer: function), unique: String(buffer: unique),
+                    workload: workload))
+
+        case .error(let code, let message):
+            // gearmand answers a late WORK_* (the job timed out and went to another worker) with JOB_NOT_FOUND.
+            if code == "JOB_NOT_FOUND" { return .none }
+            throw GearmanError.serverError(code: code, message: message)
+        case .echo, .option:
+            return .none
+        case .jobCreated, .workData, .workWarning, .workStatus, .workComplete, .workFail, .workException, .status,
+            .statusUnique:
+            throw GearmanError.protocolViolation("\(response.packetType.name) sent to a worker")
+        }
+    }
+
+    /// A job's handler returned or threw.
+    mutating func finished(handle: ByteBuffer, _ outcome: Outcome) -> Action {
+        precondition(running > 0, "finished more jobs than were started")
+        running -= 1
+        var action: Action
+        if isDraining {
+            action = Action(close: running == 0 && grabsInFlight == 0)
+        } else if !isSleeping && grabsInFlight == 0 {
+            action = topUp()
+        } else {
+            action = .none
+        }
+        switch outcome {
+        case .complete(let data):
+            action.reply = .workComplete(handle: handle, data: data)
+        case .exception(let message):
+            action.reply = .workException(handle: handle, data: ByteBuffer(string: message))
+        case .fail:
+            action.reply = .workFail(handle: handle)
+        }
+        return action
+    }
+
+    /// Stop taking jobs; the connection closes once nothing is running or being grabbed.
+    mutating func drain() -> Action {
+        isDraining = true
+        return Action(close: running == 0 && grabsInFlight == 0)
+    }
+
+    private mutating func assigned(_ job: AssignedJob) throws -> Action {
+        guard grabsInFlight > 0 else { throw GearmanError.protocolViolation("JOB_ASSIGN without GRAB_JOB") }
+        grabsInFlight -= 1
+        running += 1
+        var action = afterGrabAnswered()
+        action.start = job
+        return action
+    }
+
+    private mutating func afterGrabAnswered() -> Action {
+        guard grabsInFlight == 0 else { return .none }
+        if isDraining {
+            return Action(close: running == 0)
+        }
+        if batchSawNoJob {
+            // The queue was empty a moment ago: sleep until the server says there is work.
+            isSleeping = true
+            return Action(preSleep: true)
+        }
+        return topUp()
+    }
+
+    private mutating func topUp() -> Action {
+        let free = capacity - running
+        guard isActive, !isDraining, !isSleeping, grabsInFlight == 0, free > 0 else { return .none }
+        grabsInFlight = free
+        batchSawNoJob = false
+        return Action(grabs: free)
+    }
+}
