@@ -27,7 +27,7 @@ public enum GearmanAdminCommand: Sendable, Hashable {
     public init(line: String) {
         let words = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
         guard let first = words.first else {
-            self = .invalid(.unknownCommand("NULL"))
+            self = .invalid(.unknownCommand(""))
             return
         }
         func word(_ index: Int, is expected: String) -> Bool {

@@ -42,7 +42,7 @@ struct GearmanArgumentReader {
 
 extension FixedWidthInteger {
     /// Parses ASCII decimal digits, with an optional leading `-` for signed types.
-    init?(decimal buffer: ByteBuffer) {
+    public init?(decimal buffer: ByteBuffer) {
         let bytes = buffer.readableBytesView
         guard !bytes.isEmpty else { return nil }
         var index = bytes.startIndex

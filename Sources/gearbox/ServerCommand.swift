@@ -1,6 +1,98 @@
 import ArgumentParser
+import GearmanServer
+import Logging
+import NIOCore
+import ServiceLifecycle
 
 struct ServerCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "server", abstract: "Run a Gearman job server.")
-    func run() async throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "server",
+        abstract: "Run a Gearman job server, wire-compatible with gearmand 1.1.",
+        discussion: """
+            Any Gearman client or worker (PHP, Python, Perl, libgearman's `gearman` tool, Gearbox's own) can \
+            use it. Flags mean what gearmand's flags of the same name mean. It listens on 127.0.0.1 unless \
+            told otherwise: `--listen 0.0.0.0` (or `::`) serves every interface. SIGTERM or SIGINT stop it \
+            after running jobs finish.
+            """
+    )
+
+    @Option(name: [.short, .long], help: "Port to listen on.")
+    var port = 4730
+
+    @Option(name: [.customShort("L"), .long], help: "Address to listen on; 0.0.0.0 or :: for every interface.")
+    var listen = "127.0.0.1"
+
+    @Option(name: [.short, .long], help: "Event loop threads.")
+    var threads = System.coreCount
+
+    @Option(
+        name: [.customShort("j"), .long],
+        help: "Attempts before a job whose workers keep failing is given up, and its clients get WORK_FAIL (0: no limit)."
+    )
+    var jobRetries = 0
+
+    @Option(help: "Host part of job handles, H:<prefix>:<n>.")
+    var jobHandlePrefix = GearmanServerConfiguration.defaultHandlePrefix
+
+    @Option(help: "Largest packet accepted, in bytes; larger ones get an ERROR and are disconnected.")
+    var maxPacketSize = 64 * 1024 * 1024
+
+    @Option(help: "Log level: FATAL, ALERT, CRITICAL, ERROR, WARNING, NOTICE, INFO or DEBUG.")
+    var verbose: VerbosityLevel = .error
+
+    @Option(help: "Write the log to this file instead of standard error.")
+    var logFile: String?
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard jobRetries >= 0 else { throw ValidationError("--job-retries must not be negative") }
+        guard maxPacketSize >= 1024 else { throw ValidationError("--max-packet-size must be at least 1024") }
+        guard jobHandlePrefix.utf8.count <= JobHandleFormat.maximumPrefixLength else {
+            throw ValidationError("--job-handle-prefix may be at most \(JobHandleFormat.maximumPrefixLength) bytes")
+        }
+    }
+
+    func run() async throws {
+        let logger = try Logging.makeLogger(label: "gearbox.server", level: verbose.logLevel, file: logFile)
+        let configuration = GearmanServerConfiguration(
+            host: listen,
+            port: port,
+            threads: threads,
+            jobRetries: jobRetries,
+            jobHandlePrefix: jobHandlePrefix,
+            maximumPacketSize: maxPacketSize,
+            verbosity: verbose.rawValue
+        )
+        let server = try await GearmanJobServer.bind(configuration: configuration, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+enum VerbosityLevel: String, ExpressibleByArgument, CaseIterable {
+    case fatal = "FATAL"
+    case alert = "ALERT"
+    case critical = "CRITICAL"
+    case error = "ERROR"
+    case warning = "WARNING"
+    case notice = "NOTICE"
+    case info = "INFO"
+    case debug = "DEBUG"
+
+    init?(argument: String) {
+        self.init(rawValue: argument.uppercased())
+    }
+
+    var logLevel: Logger.Level {
+        switch self {
+        case .fatal, .alert, .critical: .critical
+        case .error: .error
+        case .warning: .warning
+        case .notice: .notice
+        case .info: .info
+        case .debug: .debug
+        }
+    }
 }

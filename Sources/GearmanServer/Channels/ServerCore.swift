@@ -1,0 +1,169 @@
+import GearmanProtocol
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Shares one `JobServerEngine` between all connections, on any number of event loops.
+///
+/// Events are applied under a lock and the resulting actions computed there; the bytes are written after the
+/// lock is released, each on the event loop of the connection it is for.
+final class ServerCore: @unchecked Sendable {
+    private let lock = NIOLock()
+    private let engine: JobServerEngine
+    private var handlers: [ConnectionID: ServerConnectionHandler] = [:]
+    private var nextConnectionID: UInt64 = 1
+    private var epochTimer: Scheduled<Void>?
+    private let timerLoop: EventLoop
+    private let shutdownRequested: @Sendable (Bool) -> Void
+    let handleFormat: JobHandleFormat
+    let logger: Logger
+
+    init(
+        engine: JobServerEngine, timerLoop: EventLoop, logger: Logger,
+        shutdownRequested: @escaping @Sendable (Bool) -> Void
+    ) {
+        self.engine = engine
+        self.handleFormat = engine.handleFormat
+        self.timerLoop = timerLoop
+        self.logger = logger
+        self.shutdownRequested = shutdownRequested
+    }
+
+    /// A message for a connection other than the one whose event produced it.
+    struct Delivery {
+        let peer: ServerConnectionHandler
+        let message: ServerMessage
+    }
+
+    func register(_ handler: ServerConnectionHandler, host: String, isLoopback: Bool) -> ConnectionID {
+        lock.withLock {
+            let id = ConnectionID(nextConnectionID)
+            nextConnectionID += 1
+            handlers[id] = handler
+            engine.connectionOpened(id, host: host, isLoopback: isLoopback)
+            return id
+        }
+    }
+
+    /// Applies one event and sorts its actions: those for `origin` stay in `actions`, messages for other
+    /// connections go to `deliveries`.
+    func process(
+        from origin: ConnectionID?,
+        actions: inout [ServerAction],
+        deliveries: inout [Delivery],
+        _ event: (JobServerEngine, inout [ServerAction]) -> Void
+    ) {
+        lock.withLock {
+            event(engine, &actions)
+            var kept = 0
+            for index in actions.indices {
+                if case .send(let target, let message) = actions[index], target != origin {
+                    if let peer = handlers[target] {
+                        deliveries.append(Delivery(peer: peer, message: message))
+                    }
+                } else {
+                    actions.swapAt(kept, index)
+                    kept += 1
+                }
+            }
+            actions.removeLast(actions.count - kept)
+        }
+    }
+
+    func unregister(_ id: ConnectionID, actions: inout [ServerAction], deliveries: inout [Delivery]) {
+        process(from: id, actions: &actions, deliveries: &deliveries) { engine, actions in
+            engine.connectionClosed(id, into: &actions)
+        }
+        lock.withLock { _ = handlers.removeValue(forKey: id) }
+    }
+
+    /// Performs actions that belong to no connection's read: timers, shutdown, epoch wake-ups.
+    func performDetached(_ actions: [ServerAction]) {
+        for action in actions {
+            switch action {
+            case .scheduleEpochWakeup(let epoch):
+                scheduleEpochWakeup(at: epoch)
+            case .shutdown(let graceful):
+                shutdownRequested(graceful)
+            case .send, .close, .startJobTimeout:
+                assertionFailure("connection action \(action) performed without a connection")
+            }
+        }
+    }
+
+    /// Writes each delivery on its connection's loop and flushes it. Used outside read batches.
+    static func deliverNow(_ deliveries: [Delivery]) {
+        for delivery in deliveries {
+            let peer = delivery.peer
+            if peer.eventLoop.inEventLoop {
+                peer.enqueue(delivery.message)
+                peer.flushIfNeeded()
+            } else {
+                let message = delivery.message
+                peer.eventLoop.execute {
+                    peer.enqueue(message)
+                    peer.flushIfNeeded()
+                }
+            }
+        }
+    }
+
+    func jobTimedOut(_ handle: JobHandle, attempt: UInt32) {
+        var actions: [ServerAction] = []
+        var deliveries: [Delivery] = []
+        process(from: nil, actions: &actions, deliveries: &deliveries) { engine, actions in
+            engine.jobTimedOut(handle, attempt: attempt, into: &actions)
+        }
+        Self.deliverNow(deliveries)
+        performDetached(actions)
+    }
+
+    func scheduleEpochWakeup(at epoch: Int64) {
+        timerLoop.execute { [self] in
+            epochTimer?.cancel()
+            let delay = max(0, epoch * 1_000_000_000 - Self.nowNanoseconds())
+            epochTimer = timerLoop.scheduleTask(in: .nanoseconds(delay)) { [self] in
+                releaseDueJobs()
+            }
+        }
+    }
+
+    private func releaseDueJobs() {
+        var actions: [ServerAction] = []
+        var deliveries: [Delivery] = []
+        let now = Self.now()
+        process(from: nil, actions: &actions, deliveries: &deliveries) { engine, actions in
+            engine.releaseDueJobs(now: now, into: &actions)
+        }
+        Self.deliverNow(deliveries)
+        performDetached(actions)
+    }
+
+    /// Runs a read-only look at the engine, for the service's shutdown decisions and tests.
+    func inspect<Result>(_ body: (JobServerEngine) -> Result) -> Result {
+        lock.withLock { body(engine) }
+    }
+
+    func closeAllConnections() {
+        let all = lock.withLock { Array(handlers.values) }
+        for handler in all {
+            handler.eventLoop.execute { handler.close() }
+        }
+    }
+
+    static func now() -> Int64 {
+        nowNanoseconds() / 1_000_000_000
+    }
+
+    static func nowNanoseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

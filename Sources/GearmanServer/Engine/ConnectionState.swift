@@ -1,0 +1,35 @@
+import NIOCore
+
+/// What the engine knows of one connection: a client, a worker, an admin session, or several at once.
+final class ConnectionState {
+    struct Ability {
+        let function: FunctionQueue
+        /// CAN_DO_TIMEOUT, in milliseconds.
+        var timeout: UInt32?
+    }
+
+    let id: ConnectionID
+    let host: String
+    let isLoopback: Bool
+    var clientID = "-"
+    var wantsExceptions = false
+    /// In registration order, as `workers` lists them.
+    var abilities: [Ability] = []
+    var isSleeping = false
+    /// Counts PRE_SLEEPs, so that a function's list of sleepers can tell a current entry from a stale one.
+    var sleep: UInt64 = 0
+    /// Jobs this connection holds as a worker.
+    var runningJobs: [JobHandle: Job] = [:]
+    /// Jobs this connection waits on as a client.
+    var awaitedJobs: Set<JobHandle> = []
+
+    init(id: ConnectionID, host: String, isLoopback: Bool) {
+        self.id = id
+        self.host = host
+        self.isLoopback = isLoopback
+    }
+
+    func ability(for function: FunctionQueue) -> Int? {
+        abilities.firstIndex { $0.function === function }
+    }
+}

@@ -1,0 +1,94 @@
+import GearmanProtocol
+import NIOCore
+
+extension JobServerEngine {
+    /// Answers one admin text command, with gearmand 1.1.20's bytes.
+    public func handle(_ command: GearmanAdminCommand, from id: ConnectionID, into actions: inout [ServerAction]) {
+        guard let connection = connections[id] else { return }
+        let reply: GearmanAdminReply
+        switch command {
+        case .status:
+            reply = .table(
+                sortedFunctions.map {
+                    "\($0.nameString)\t\($0.totalCount)\t\($0.runningCount)\t\($0.workerCount)"
+                })
+        case .priorityStatus:
+            reply = .table(
+                sortedFunctions.map {
+                    let counts = $0.queuedCounts
+                    return "\($0.nameString)\t\(counts[0])\t\(counts[1])\t\(counts[2])\t\($0.workerCount)"
+                })
+        case .workers:
+            reply = .table(
+                connections.values.sorted { $0.id < $1.id }.map { worker in
+                    var line = "\(worker.id) \(worker.host) \(worker.clientID) :"
+                    for ability in worker.abilities {
+                        line += " \(ability.function.nameString)"
+                    }
+                    return line
+                })
+        case .showJobs:
+            reply = .table(
+                jobs.values.sorted { $0.handle < $1.handle }.map {
+                    "\(handleFormat.string(for: $0.handle))\t\($0.retries)\t0\t1"
+                })
+        case .showUniqueJobs:
+            reply = .table(
+                uniques.values.sorted { $0.handle < $1.handle }.map { String(buffer: $0.unique) })
+        case .cancelJob(let handleText):
+            guard let job = handleFormat.parse(handleText).flatMap({ jobs[$0] }) else {
+                reply = .unknownJob
+                break
+            }
+            for waiter in job.waiters {
+                actions.append(.send(waiter, .workFail(job.handle)))
+            }
+            discard(job)
+            reply = .ok
+        case .maxQueue(let name, let limits):
+            let function = functionQueue(named: ByteBuffer(string: name))
+            for (priority, limit) in limits {
+                function.maximumQueueSizes[priority.rawValue] = limit
+            }
+            reply = .ok
+        case .createFunction(let name):
+            _ = functionQueue(named: ByteBuffer(string: name))
+            reply = .ok
+        case .dropFunction(let name):
+            reply = dropFunction(named: name)
+        case .getPID:
+            reply = .ok(String(configuration.processID))
+        case .version:
+            reply = .ok(configuration.version)
+        case .verbose:
+            reply = .ok(configuration.verbosity)
+        case .shutdown(let graceful):
+            guard connection.isLoopback else {
+                reply = .error("PERMISSION_DENIED", "shutdown+is+only+accepted+from+loopback")
+                break
+            }
+            actions.append(.send(id, .admin(.ok)))
+            actions.append(.shutdown(graceful: graceful))
+            return
+        case .invalid(let error):
+            reply = error
+        }
+        actions.append(.send(id, .admin(reply)))
+    }
+
+    private var sortedFunctions: [FunctionQueue] {
+        functions.values.sorted { $0.nameString < $1.nameString }
+    }
+
+    /// Unlike gearmand, a function that still holds queued jobs is not dropped: that would lose them.
+    private func dropFunction(named name: String) -> GearmanAdminReply {
+        guard let function = functions.values.first(where: { $0.nameString.lowercased() == name.lowercased() }) else {
+            return GearmanAdminReply(text: "ERR function not found\r\n")
+        }
+        guard function.workerCount == 0, function.totalCount == 0 else {
+            return GearmanAdminReply(text: "ERR there are still connected workers or executing clients\r\n")
+        }
+        functions.removeValue(forKey: function.name)
+        return .ok
+    }
+}

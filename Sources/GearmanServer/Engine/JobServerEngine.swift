@@ -1,0 +1,461 @@
+import GearmanProtocol
+import HeapModule
+import NIOCore
+
+/// The job server's queues and bookkeeping as a state machine: events in, actions out, no I/O.
+///
+/// Every operation costs O(1) or O(log n) in the number of queued jobs (O(k) in the number of functions a
+/// worker registered, which does not grow with the queue). Not thread-safe: the channel layer serialises
+/// calls (see `ServerCore`).
+public final class JobServerEngine {
+    public struct Configuration: Sendable {
+        /// Attempts after which a job whose workers keep vanishing fails; 0 retries forever.
+        public var jobRetries: Int
+        public var handleFormat: JobHandleFormat
+        /// gearmand refuses longer unique keys with "Unique value too large".
+        public var maximumUniqueLength: Int
+        public var version: String
+        public var processID: Int
+        /// What the admin `verbose` command answers.
+        public var verbosity: String
+
+        public init(
+            jobRetries: Int = 0,
+            handlePrefix: String = "gearbox",
+            maximumUniqueLength: Int = 64,
+            version: String = GearboxVersion.protocolVersion,
+            processID: Int = 0,
+            verbosity: String = "ERROR"
+        ) {
+            self.jobRetries = jobRetries
+            self.handleFormat = JobHandleFormat(prefix: handlePrefix)
+            self.maximumUniqueLength = maximumUniqueLength
+            self.version = version
+            self.processID = processID
+            self.verbosity = verbosity
+        }
+    }
+
+    let configuration: Configuration
+    var connections: [ConnectionID: ConnectionState] = [:]
+    var functions: [ByteBuffer: FunctionQueue] = [:]
+    var jobs: [JobHandle: Job] = [:]
+    var uniques: [UniqueKey: Job] = [:]
+    private var scheduledJobs = Heap<ScheduledJob>()
+    private var requestedWakeup: Int64?
+    private var nextHandle: UInt64 = 1
+    private var nextSequence: UInt64 = 0
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    public var handleFormat: JobHandleFormat { configuration.handleFormat }
+
+    // MARK: Connections
+
+    public func connectionOpened(_ id: ConnectionID, host: String, isLoopback: Bool) {
+        connections[id] = ConnectionState(id: id, host: host, isLoopback: isLoopback)
+    }
+
+    /// A connection went away: its running jobs are retried elsewhere and its foreground jobs are dropped
+    /// unless another client waits on them or someone submitted them in the background.
+    public func connectionClosed(_ id: ConnectionID, into actions: inout [ServerAction]) {
+        guard let connection = connections.removeValue(forKey: id) else { return }
+        for job in connection.runningJobs.values {
+            job.function.runningCount -= 1
+            retryOrFail(job, into: &actions)
+        }
+        connection.runningJobs.removeAll()
+        for ability in connection.abilities {
+            ability.function.workerCount -= 1
+        }
+        for handle in connection.awaitedJobs {
+            guard let job = jobs[handle] else { continue }
+            job.waiters.removeAll { $0 == id }
+            if job.waiters.isEmpty, !job.runsDetached, !job.isRunning {
+                discard(job)
+            }
+        }
+    }
+
+    /// The peer broke the protocol: tell it why, then close.
+    public func protocolError(_ error: GearmanProtocolError, from id: ConnectionID, into actions: inout [ServerAction]) {
+        actions.append(.send(id, .response(.error(error))))
+        actions.append(.close(id))
+    }
+
+    // MARK: Requests
+
+    public func handle(
+        _ request: GearmanRequest, from id: ConnectionID, now: Int64, into actions: inout [ServerAction]
+    ) {
+        guard let connection = connections[id] else { return }
+        switch request {
+        case .submitJob(let submission):
+            submit(submission, from: connection, now: now, into: &actions)
+        case .grabJob(let mode):
+            grab(mode, for: connection, into: &actions)
+        case .preSleep:
+            preSleep(connection, into: &actions)
+        case .workComplete(let handle, let data):
+            guard let job = runningJob(handle, of: connection, into: &actions) else { return }
+            forward(.workComplete(handle: handle, data: data), of: job, into: &actions)
+            discard(job)
+        case .workData(let handle, let data):
+            guard let job = runningJob(handle, of: connection, into: &actions) else { return }
+            forward(.workData(handle: handle, data: data), of: job, into: &actions)
+        case .workWarning(let handle, let data):
+            guard let job = runningJob(handle, of: connection, into: &actions) else { return }
+            forward(.workWarning(handle: handle, data: data), of: job, into: &actions)
+        case .workStatus(let handle, let numerator, let denominator):
+            guard let job = runningJob(handle, of: connection, into: &actions) else { return }
+            job.numerator = UInt32(decimal: numerator) ?? 0
+            job.denominator = UInt32(decimal: denominator) ?? 0
+            forward(.workStatus(handle: handle, numerator: numerator, denominator: denominator), of: job, into: &actions)
+        case .workFail(let handle):
+            guard let job = runningJob(handle, of: connection, into: &actions) else { return }
+            forward(.workFail(handle: handle), of: job, into: &actions)
+            discard(job)
+        case .workException(let handle, let data):
+            guard let job = runningJob(handle, of: connection, into: &actions) else { return }
+            for waiter in job.waiters {
+                let wantsExceptions = connections[waiter]?.wantsExceptions ?? false
+                let response: GearmanResponse =
+                    wantsExceptions ? .workException(handle: handle, data: data) : .workFail(handle: handle)
+                actions.append(.send(waiter, .response(response)))
+            }
+            discard(job)
+        case .canDo(let name):
+            canDo(name, timeout: nil, for: connection)
+        case .canDoTimeout(let name, let timeout):
+            canDo(name, timeout: timeout, for: connection)
+        case .cantDo(let name):
+            guard let function = functions[name], let index = connection.ability(for: function) else { return }
+            connection.abilities.remove(at: index)
+            function.workerCount -= 1
+            requeueRunningJobs(of: connection, into: &actions) { $0.function === function }
+        case .resetAbilities:
+            for ability in connection.abilities {
+                ability.function.workerCount -= 1
+            }
+            connection.abilities.removeAll()
+            requeueRunningJobs(of: connection, into: &actions) { _ in true }
+        case .setClientID(let clientID):
+            let text = String(buffer: clientID).filter { !$0.isWhitespace }
+            connection.clientID = text.isEmpty ? "-" : String(text.prefix(255))
+        case .getStatus(let handleBytes):
+            let job = handleFormat.parse(handleBytes).flatMap { jobs[$0] }
+            actions.append(.send(id, .response(.status(status(of: job, key: handleBytes)))))
+        case .getStatusUnique(let unique):
+            let job = jobWithUnique(unique)
+            var status = status(of: job, key: unique)
+            status.waitingClients = UInt32(job?.waiters.count ?? 0)
+            actions.append(.send(id, .response(.statusUnique(status))))
+        case .echo(let data):
+            actions.append(.send(id, .response(.echo(data))))
+        case .option(let name):
+            if String(buffer: name) == "exceptions" {
+                connection.wantsExceptions = true
+                actions.append(.send(id, .response(.option(name))))
+            } else {
+                actions.append(
+                    .send(id, .response(.error(code: "UNKNOWN_OPTION", message: "Server does not recognize given option"))))
+            }
+        case .submitJobScheduled:
+            actions.append(
+                .send(
+                    id,
+                    .response(
+                        .error(code: "INVALID_COMMAND", message: "SUBMIT_JOB_SCHED is not supported; use SUBMIT_JOB_EPOCH"))))
+        case .allYours:
+            break
+        }
+    }
+
+    // MARK: Timers
+
+    /// A CAN_DO_TIMEOUT ran out: the job goes back to its queue and counts a retry. A late result from the old
+    /// worker then gets JOB_NOT_FOUND.
+    public func jobTimedOut(_ handle: JobHandle, attempt: UInt32, into actions: inout [ServerAction]) {
+        guard let job = jobs[handle], job.attempt == attempt, case .running(let workerID) = job.state else { return }
+        connections[workerID]?.runningJobs.removeValue(forKey: handle)
+        job.function.runningCount -= 1
+        retryOrFail(job, into: &actions)
+    }
+
+    /// Queues the SUBMIT_JOB_EPOCH jobs that are due and asks to be woken for the next one.
+    public func releaseDueJobs(now: Int64, into actions: inout [ServerAction]) {
+        requestedWakeup = nil
+        while let next = scheduledJobs.min, next.epoch <= now {
+            scheduledJobs.removeMin()
+            guard case .scheduled = next.job.state else { continue }
+            next.job.function.scheduledCount -= 1
+            enqueue(next.job, into: &actions)
+        }
+        if let next = scheduledJobs.min {
+            requestWakeup(at: next.epoch, into: &actions)
+        }
+    }
+
+    // MARK: Submitting
+
+    private func submit(
+        _ submission: GearmanSubmitJob, from client: ConnectionState, now: Int64, into actions: inout [ServerAction]
+    ) {
+        guard submission.unique.readableBytes <= configuration.maximumUniqueLength else {
+            actions.append(
+                .send(client.id, .response(.error(code: "ARGUMENT_TOO_LARGE", message: "Unique value too large"))))
+            return
+        }
+        let function = functionQueue(named: submission.function)
+        let uniqueKey = UniqueKey(function: function, unique: submission.unique, workload: submission.workload)
+        if let uniqueKey, let existing = uniques[uniqueKey] {
+            if submission.isBackground {
+                existing.runsDetached = true
+            } else {
+                existing.waiters.append(client.id)
+                client.awaitedJobs.insert(existing.handle)
+            }
+            actions.append(.send(client.id, .jobCreated(existing.handle)))
+            return
+        }
+        guard !function.isFull(at: submission.priority) else {
+            actions.append(.send(client.id, .response(.error(code: "QUEUE_ERROR", message: "Job queue is full"))))
+            return
+        }
+        let handle = JobHandle(nextHandle)
+        nextHandle += 1
+        let job = Job(
+            handle: handle, function: function, unique: submission.unique, uniqueKey: uniqueKey,
+            workload: submission.workload, reducer: submission.reducer, priority: submission.priority,
+            runsDetached: submission.isBackground, waiters: submission.isBackground ? [] : [client.id])
+        jobs[handle] = job
+        if let uniqueKey {
+            uniques[uniqueKey] = job
+        }
+        if !submission.isBackground {
+            client.awaitedJobs.insert(handle)
+        }
+        actions.append(.send(client.id, .jobCreated(handle)))
+        if let epoch = submission.epoch, epoch > now {
+            job.state = .scheduled(epoch: epoch)
+            function.scheduledCount += 1
+            scheduledJobs.insert(ScheduledJob(epoch: epoch, handle: handle, job: job))
+            if requestedWakeup.map({ epoch < $0 }) ?? true {
+                requestWakeup(at: epoch, into: &actions)
+            }
+        } else {
+            enqueue(job, into: &actions)
+        }
+    }
+
+    private func requestWakeup(at epoch: Int64, into actions: inout [ServerAction]) {
+        requestedWakeup = epoch
+        actions.append(.scheduleEpochWakeup(at: epoch))
+    }
+
+    func functionQueue(named name: ByteBuffer) -> FunctionQueue {
+        if let function = functions[name] {
+            return function
+        }
+        let ownName = ByteBuffer(bytes: name.readableBytesView)
+        let function = FunctionQueue(name: ownName)
+        functions[ownName] = function
+        return function
+    }
+
+    private func enqueue(_ job: Job, atFront: Bool = false, into actions: inout [ServerAction]) {
+        job.state = .queued
+        if atFront {
+            job.function.requeueAtFront(job)
+        } else {
+            job.sequence = nextSequence
+            nextSequence += 1
+            job.function.enqueue(job)
+        }
+        wakeOneSleeper(of: job.function, into: &actions)
+    }
+
+    private func wakeOneSleeper(of function: FunctionQueue, into actions: inout [ServerAction]) {
+        guard let workerID = function.popSleeper(isCurrent: isAsleep) else { return }
+        connections[workerID]?.isSleeping = false
+        actions.append(.send(workerID, .response(.noop)))
+    }
+
+    private func isAsleep(_ id: ConnectionID, sleep: UInt64) -> Bool {
+        guard let connection = connections[id] else { return false }
+        return connection.isSleeping && connection.sleep == sleep
+    }
+
+    // MARK: Workers
+
+    private func canDo(_ name: ByteBuffer, timeout: UInt32?, for worker: ConnectionState) {
+        let function = functionQueue(named: name)
+        if let index = worker.ability(for: function) {
+            worker.abilities[index].timeout = timeout
+            return
+        }
+        worker.abilities.append(.init(function: function, timeout: timeout))
+        function.workerCount += 1
+        if worker.isSleeping {
+            function.addSleeper(worker.id, sleep: worker.sleep, isCurrent: isAsleep)
+        }
+    }
+
+    private func preSleep(_ worker: ConnectionState, into actions: inout [ServerAction]) {
+        if worker.abilities.contains(where: { $0.function.queuedCount > 0 }) {
+            worker.isSleeping = false
+            actions.append(.send(worker.id, .response(.noop)))
+            return
+        }
+        worker.isSleeping = true
+        worker.sleep += 1
+        for ability in worker.abilities {
+            ability.function.addSleeper(worker.id, sleep: worker.sleep, isCurrent: isAsleep)
+        }
+    }
+
+    private func grab(_ mode: GearmanGrabMode, for worker: ConnectionState, into actions: inout [ServerAction]) {
+        worker.isSleeping = false
+        guard let job = nextJob(for: worker) else {
+            actions.append(.send(worker.id, .response(.noJob)))
+            return
+        }
+        job.state = .running(worker: worker.id)
+        job.attempt += 1
+        job.function.runningCount += 1
+        worker.runningJobs[job.handle] = job
+        actions.append(
+            .send(
+                worker.id,
+                .jobAssign(
+                    job.handle, mode, function: job.function.name, unique: job.unique, reducer: job.reducer,
+                    workload: job.workload)))
+        if let index = worker.ability(for: job.function), let timeout = worker.abilities[index].timeout, timeout > 0 {
+            actions.append(.startJobTimeout(job.handle, attempt: job.attempt, milliseconds: timeout))
+        }
+    }
+
+    /// The oldest job of the highest priority among the worker's functions: priority is global.
+    private func nextJob(for worker: ConnectionState) -> Job? {
+        for priority in GearmanPriority.allCases {
+            var best: (function: FunctionQueue, sequence: UInt64)?
+            for ability in worker.abilities {
+                guard let head = ability.function.head(at: priority) else { continue }
+                if best.map({ head.sequence < $0.sequence }) ?? true {
+                    best = (ability.function, head.sequence)
+                }
+            }
+            if let best {
+                return best.function.removeHead(at: priority)
+            }
+        }
+        return nil
+    }
+
+    private func runningJob(
+        _ handleBytes: ByteBuffer, of worker: ConnectionState, into actions: inout [ServerAction]
+    ) -> Job? {
+        if let handle = handleFormat.parse(handleBytes), let job = worker.runningJobs[handle] {
+            return job
+        }
+        actions.append(
+            .send(worker.id, .response(.error(code: "JOB_NOT_FOUND", message: "Job given in work result not found"))))
+        return nil
+    }
+
+    private func forward(_ response: GearmanResponse, of job: Job, into actions: inout [ServerAction]) {
+        for waiter in job.waiters {
+            actions.append(.send(waiter, .response(response)))
+        }
+    }
+
+    private func requeueRunningJobs(
+        of worker: ConnectionState, into actions: inout [ServerAction], where shouldRequeue: (Job) -> Bool
+    ) {
+        for job in worker.runningJobs.values where shouldRequeue(job) {
+            worker.runningJobs.removeValue(forKey: job.handle)
+            job.function.runningCount -= 1
+            retryOrFail(job, into: &actions)
+        }
+    }
+
+    /// A running job lost its worker (already unlinked from it): queue it again, or fail it when its
+    /// retries are spent or nobody wants it any more.
+    private func retryOrFail(_ job: Job, into actions: inout [ServerAction]) {
+        job.retries += 1
+        job.state = .gone
+        if configuration.jobRetries > 0, job.retries >= configuration.jobRetries {
+            for waiter in job.waiters {
+                actions.append(.send(waiter, .workFail(job.handle)))
+            }
+            discard(job)
+        } else if job.waiters.isEmpty, !job.runsDetached {
+            discard(job)
+        } else {
+            enqueue(job, atFront: true, into: &actions)
+        }
+    }
+
+    // MARK: Bookkeeping
+
+    /// Removes a job for good, whatever its state. Queued jobs stay in their deque as gone until they reach
+    /// the front, which keeps removal O(1).
+    func discard(_ job: Job) {
+        switch job.state {
+        case .queued:
+            job.function.forgetQueued(job)
+        case .scheduled:
+            job.function.scheduledCount -= 1
+        case .running(let workerID):
+            connections[workerID]?.runningJobs.removeValue(forKey: job.handle)
+            job.function.runningCount -= 1
+        case .gone:
+            break
+        }
+        job.state = .gone
+        jobs.removeValue(forKey: job.handle)
+        if let key = job.uniqueKey, uniques[key] === job {
+            uniques.removeValue(forKey: key)
+        }
+        for waiter in job.waiters {
+            connections[waiter]?.awaitedJobs.remove(job.handle)
+        }
+        job.waiters.removeAll()
+    }
+
+    private func status(of job: Job?, key: ByteBuffer) -> GearmanJobStatus {
+        guard let job else {
+            return GearmanJobStatus(key: key, isKnown: false, isRunning: false)
+        }
+        return GearmanJobStatus(
+            key: key, isKnown: true, isRunning: job.isRunning, numerator: job.numerator,
+            denominator: job.denominator)
+    }
+
+    /// GET_STATUS_UNIQUE names no function, so every function's index is asked.
+    private func jobWithUnique(_ unique: ByteBuffer) -> Job? {
+        for function in functions.values {
+            if let job = uniques[UniqueKey(function: function, unique: unique)] {
+                return job
+            }
+        }
+        return nil
+    }
+}
+
+/// A SUBMIT_JOB_EPOCH job waiting for its time, ordered by time and then by arrival.
+struct ScheduledJob: Comparable {
+    let epoch: Int64
+    let handle: JobHandle
+    let job: Job
+
+    static func < (lhs: Self, rhs: Self) -> Bool {
+        (lhs.epoch, lhs.handle) < (rhs.epoch, rhs.handle)
+    }
+
+    static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.epoch == rhs.epoch && lhs.handle == rhs.handle
+    }
+}

@@ -1,0 +1,152 @@
+import GearmanProtocol
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// A Gearman job server, wire-compatible with gearmand 1.1, as a swift-service-lifecycle `Service`.
+///
+/// `bind` starts listening; `run` serves until a graceful shutdown (SIGTERM/SIGINT through a `ServiceGroup`,
+/// the admin `shutdown` command, or `shutdown()`), then stops accepting, lets running jobs finish for the
+/// grace period and closes every connection.
+public final class GearmanJobServer: Service, Sendable {
+    public let configuration: GearmanServerConfiguration
+    /// Where the server listens, with the port it really got.
+    public let localAddress: SocketAddress
+    private let serverChannel: Channel
+    private let core: ServerCore
+    private let group: EventLoopGroup
+    private let ownsGroup: Bool
+    private let logger: Logger
+    private let stopRequest: NIOLockedValueBox<StopRequest>
+
+    private struct StopRequest {
+        var requested: Bool? = nil  // the Bool says graceful
+        var waiter: CheckedContinuation<Bool, Never>?
+    }
+
+    private init(
+        configuration: GearmanServerConfiguration, serverChannel: Channel, core: ServerCore, group: EventLoopGroup,
+        ownsGroup: Bool, logger: Logger, stopRequest: NIOLockedValueBox<StopRequest>
+    ) {
+        self.configuration = configuration
+        self.localAddress = serverChannel.localAddress!
+        self.serverChannel = serverChannel
+        self.core = core
+        self.group = group
+        self.ownsGroup = ownsGroup
+        self.logger = logger
+        self.stopRequest = stopRequest
+    }
+
+    /// Starts listening. With no `eventLoopGroup`, the server makes one of `configuration.threads` loops and
+    /// shuts it down when `run` returns.
+    public static func bind(
+        configuration: GearmanServerConfiguration = GearmanServerConfiguration(),
+        eventLoopGroup: EventLoopGroup? = nil,
+        logger: Logger = Logger(label: "gearbox.server")
+    ) async throws -> GearmanJobServer {
+        let group = eventLoopGroup ?? MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+        let engine = JobServerEngine(
+            configuration: .init(
+                jobRetries: configuration.jobRetries,
+                handlePrefix: configuration.jobHandlePrefix,
+                processID: Int(getpid()),
+                verbosity: configuration.verbosity))
+        let stopRequest = NIOLockedValueBox(StopRequest())
+        let core = ServerCore(
+            engine: engine, timerLoop: group.next(), logger: logger,
+            shutdownRequested: { graceful in Self.requestStop(stopRequest, graceful: graceful) })
+        let maximumPacketSize = configuration.maximumPacketSize
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(GearmanFrameDecoder(maximumPacketSize: maximumPacketSize)))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ServerConnectionHandler(core: core, eventLoop: channel.eventLoop))
+                }
+            }
+        let channel: Channel
+        do {
+            channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+        } catch {
+            if eventLoopGroup == nil {
+                try? await group.shutdownGracefully()
+            }
+            throw error
+        }
+        logger.info(
+            "listening",
+            metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "threads": "\(configuration.threads)"])
+        return GearmanJobServer(
+            configuration: configuration, serverChannel: channel, core: core, group: group,
+            ownsGroup: eventLoopGroup == nil, logger: logger, stopRequest: stopRequest)
+    }
+
+    public func run() async throws {
+        let graceful = await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await self.waitForStopRequest()
+            } onCancel: {
+                self.shutdown(graceful: false)
+            }
+        } onGracefulShutdown: {
+            self.shutdown(graceful: true)
+        }
+        try? await serverChannel.close()
+        if graceful {
+            await waitForRunningJobs()
+        }
+        let abandoned = core.inspect { $0.jobs.count }
+        if abandoned > 0 {
+            logger.warning("stopping with jobs that no worker finished", metadata: ["jobs": "\(abandoned)"])
+        }
+        core.closeAllConnections()
+        if ownsGroup {
+            try await group.shutdownGracefully()
+        }
+        logger.info("stopped")
+    }
+
+    /// Asks `run` to return: gracefully (running jobs may finish) or at once.
+    public func shutdown(graceful: Bool = true) {
+        Self.requestStop(stopRequest, graceful: graceful)
+    }
+
+    private static func requestStop(_ box: NIOLockedValueBox<StopRequest>, graceful: Bool) {
+        let waiter = box.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
+            if state.requested == nil || !graceful {
+                state.requested = graceful
+            }
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: graceful)
+    }
+
+    private func waitForStopRequest() async -> Bool {
+        await withCheckedContinuation { continuation in
+            let graceful = stopRequest.withLockedValue { state -> Bool? in
+                if let requested = state.requested { return requested }
+                state.waiter = continuation
+                return nil
+            }
+            if let graceful {
+                continuation.resume(returning: graceful)
+            }
+        }
+    }
+
+    private func waitForRunningJobs() async {
+        let deadline = NIODeadline.now() + configuration.shutdownGracePeriod
+        while core.inspect({ engine in engine.jobs.values.contains { $0.isRunning } }), NIODeadline.now() < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import GearmanProtocol
+import NIOCore
+
+/// How a `GearmanJobServer` listens and behaves; the `gearbox server` flags map onto it one to one.
+public struct GearmanServerConfiguration: Sendable {
+    /// Address to listen on; `0.0.0.0` or `::` for every interface.
+    public var host: String
+    /// 0 picks a free port; `GearmanJobServer.localAddress` tells which.
+    public var port: Int
+    /// Event loops serving connections.
+    public var threads: Int
+    /// Attempts after which a job whose workers keep failing it is given up; 0 retries forever.
+    public var jobRetries: Int
+    /// The `<prefix>` in job handles `H:<prefix>:<n>`.
+    public var jobHandlePrefix: String
+    /// Largest packet body accepted; larger ones get an ERROR and the connection is closed.
+    public var maximumPacketSize: Int
+    /// What the admin `verbose` command reports.
+    public var verbosity: String
+    /// How long a graceful shutdown waits for running jobs to finish.
+    public var shutdownGracePeriod: TimeAmount
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 4730,
+        threads: Int = System.coreCount,
+        jobRetries: Int = 0,
+        jobHandlePrefix: String = GearmanServerConfiguration.defaultHandlePrefix,
+        maximumPacketSize: Int = GearmanFrameDecoder.defaultMaximumPacketSize,
+        verbosity: String = "ERROR",
+        shutdownGracePeriod: TimeAmount = .seconds(10)
+    ) {
+        self.host = host
+        self.port = port
+        self.threads = max(1, threads)
+        self.jobRetries = jobRetries
+        self.jobHandlePrefix = jobHandlePrefix
+        self.maximumPacketSize = maximumPacketSize
+        self.verbosity = verbosity
+        self.shutdownGracePeriod = shutdownGracePeriod
+    }
+
+    /// The host name, as gearmand uses it, cut to what fits a 64-byte handle.
+    public static var defaultHandlePrefix: String {
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count) == 0 else { return "gearbox" }
+        let host = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return host.isEmpty ? "gearbox" : String(host.prefix(JobHandleFormat.maximumPrefixLength))
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
