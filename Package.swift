@@ -100,6 +100,25 @@ let package = Package(
             name: "ImagingTests",
             dependencies: ["Imaging"]
         ),
+        // Client and worker state machines and channel handlers, without sockets.
+        .testTarget(
+            name: "GearmanTests",
+            dependencies: [
+                "Gearman",
+                "GearmanProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        // The client and worker libraries and commands against real job servers, each started on a free port.
+        .testTarget(
+            name: "GearmanInteropTests",
+            dependencies: [
+                "Gearman",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // Tests that start real processes: gearmand, the gearman CLI, the gearbox binary.
         .testTarget(
             name: "InteropTests",
