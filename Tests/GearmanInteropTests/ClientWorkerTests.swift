@@ -1,0 +1,285 @@
+import Foundation
+import Gearman
+import NIOCore
+import Testing
+
+/// The Swift client and worker against a job server process: gearmand 1.1.20 and Gearbox's own.
+@Suite struct ClientWorkerTests {
+    static let limit = Duration.seconds(90)
+
+    struct Broke: Error, CustomStringConvertible {
+        var description: String { "it broke" }
+    }
+
+    func makeWorker(_ servers: [GearmanServerAddress], concurrency: Int = 4) -> GearmanWorker {
+        let worker = GearmanWorker(servers: servers, concurrency: concurrency, clientID: "test-worker")
+        worker.register("reverse") { job in ByteBuffer(bytes: job.workload.readableBytesView.reversed()) }
+        worker.register("echo") { job in job.workload }
+        worker.register("boom") { _ in throw Broke() }
+        worker.register("nope") { _ in throw GearmanWorkFailure() }
+        worker.register("progress") { job in
+            try await job.sendStatus(numerator: 1, denominator: 3)
+            try await job.sendData(ByteBuffer(string: "a"))
+            try await job.sendWarning("careful")
+            try await job.sendStatus(numerator: 2, denominator: 3)
+            try await job.sendData(ByteBuffer(string: "b"))
+            return ByteBuffer(string: "done")
+        }
+        worker.register("sleep") { job in
+            try await Task.sleep(for: .milliseconds(Int64((Double(String(buffer: job.workload)) ?? 0) * 1000)))
+            return job.workload
+        }
+        return worker
+    }
+
+    @Test(arguments: ServerKind.allCases)
+    func submitAndAwaitBinary(kind: ServerKind) async throws {
+        let server = try await TestServer.start(kind)
+        let worker = start(makeWorker([server.address]))
+        defer { worker.cancel() }
+        let client = GearmanClient(servers: [server.address])
+        try await withTimeout(Self.limit) {
+            let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 7) } + [0, 0, 255]
+            let result = try await client.submit("reverse", workload: bytes)
+            #expect(Array(result.readableBytesView) == bytes.reversed())
+            let empty = try await client.submit("echo", workload: ByteBuffer())
+            #expect(empty.readableBytes == 0)
+        }
+        await client.shutdown()
+    }
+
+    @Test(arguments: ServerKind.allCases)
+    func thousandConcurrentJobsOverOneClient(kind: ServerKind) async throws {
+        let server = try await TestServer.start(kind)
+        let worker = start(makeWorker([server.address], concurrency: 16))
+        defer { worker.cancel() }
+        let client = GearmanClient(servers: [server.address])
+        try await withTimeout(Self.limit) {
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<1000 {
+                    group.addTask {
+                        let text = "job-\(index)"
+                        let result = try await client.submit("reverse", workload: Array(text.utf8))
+                        return String(buffer: result) == String(text.reversed())
+                    }
+                }
+                var correct = 0
+                for try await ok in group where ok { correct += 1 }
+                #expect(correct == 1000)
+            }
+        }
+        await client.shutdown()
+    }
+
+    @Test(arguments: ServerKind.allCases)
+    func backgroundJobAndStatus(kind: ServerKind) async throws {
+        let server = try await TestServer.start(kind)
+        let client = GearmanClient(servers: [server.address])
+        try await withTimeout(Self.limit) {
+            let handle = try await client.submitBackground("echo", workload: Array("bg".utf8), unique: "bg-1")
+            #expect(handle.server == server.address)
+            #expect(handle.handle.hasPrefix("H:"))
+            let queued = try await client.status(of: handle)
+            #expect(queued.isKnown && !queued.isRunning)
+            let byUnique = try await client.status(unique: "bg-1")
+            #expect(byUnique.isKnown)
+
+            let worker = start(makeWorker([server.address]))
+            defer { worker.cancel() }
+            while try await client.status(of: handle).isKnown {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let unknown = try await client.status(of: GearmanJobHandle(handle: "H:nowhere:1", server: server.address))
+            #expect(!unknown.isKnown)
+        }
+        await client.shutdown()
+    }
+
+    @Test(arguments: ServerKind.allCases)
+    func prioritiesOrderQueuedJobs(kind: ServerKind) async throws {
+        let server = try await TestServer.start(kind)
+        let client = GearmanClient(servers: [server.address])
+        let order = Recorder()
+        try await withTimeout(Self.limit) {
+            for (name, priority) in [("low", GearmanPriority.low), ("normal", .normal), ("high", .high)] {
+                _ = try await client.submitBackground("ordered", workload: Array(name.utf8), priority: priority)
+            }
+            let worker = GearmanWorker(servers: [server.address], concurrency: 1)
+            worker.register("ordered") { job in
+                await order.append(String(buffer: job.workload))
+                return job.workload
+            }
+            let task = start(worker)
+            defer { task.cancel() }
+            while await order.values.count < 3 {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(await order.values == ["high", "normal", "low"])
+        }
+        await client.shutdown()
+    }
+
+    @Test(arguments: ServerKind.allCases)
+    func streamsDataWarningsAndStatus(kind: ServerKind) async throws {
+        let server = try await TestServer.start(kind)
+        let worker = start(makeWorker([server.address]))
+        defer { worker.cancel() }
+        let client = GearmanClient(servers: [server.address])
+        try await withTimeout(Self.limit) {
+            var events: [GearmanJobEvent] = []
+            for try await event in try await client.stream("progress", workload: ByteBuffer(string: "x")) {
+                events.append(event)
+            }
+            guard case .created(let handle)? = events.first else {
+                Issue.record("no handle first: \(events)")
+                return
+            }
+            #expect(handle.server == server.address)
+            #expect(
+                Array(events.dropFirst()) == [
+                    .status(numerator: 1, denominator: 3), .data(ByteBuffer(string: "a")),
+                    .warning(ByteBuffer(string: "careful")), .status(numerator: 2, denominator: 3),
+                    .data(ByteBuffer(string: "b")), .complete(ByteBuffer(string: "done")),
+                ])
+        }
+        await client.shutdown()
+    }
+
+    @Test(arguments: ServerKind.allCases)
+    func exceptionsAndFailuresAreTypedErrors(kind: ServerKind) async throws {
+        let server = try await TestServer.start(kind)
+        let worker = start(makeWorker([server.address]))
+        defer { worker.cancel() }
+        let client = GearmanClient(servers: [server.address])
+        try await withTimeout(Self.limit) {
+            do {
+                _ = try await client.submit("boom", workload: ByteBuffer())
+                Issue.record("boom must throw")
+            } catch GearmanError.workException(_, let message) {
+                #expect(message == "it broke")
+            }
+            do {
+                _ = try await client.submit("nope", workload: ByteBuffer())
+                Issue.record("nope must throw")
+            } catch GearmanError.workFailed {
+            }
+            // The connection still works afterwards.
+            #expect(String(buffer: try await client.submit("echo", workload: Array("ok".utf8))) == "ok")
+        }
+        await client.shutdown()
+    }
+
+    @Test(arguments: ServerKind.allCases)
+    func cancellationAndTimeoutStopWaiting(kind: ServerKind) async throws {
+        let server = try await TestServer.start(kind)
+        let client = GearmanClient(servers: [server.address])
+        try await withTimeout(Self.limit) {
+            let waiting = Task { try await client.submit("nobody-does-this", workload: ByteBuffer()) }
+            try await server.waitForStatus("nobody-does-this") { $0[0] == 1 }
+            waiting.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await waiting.value }
+
+            await #expect(throws: GearmanError.timeout) {
+                _ = try await client.submit("nobody-does-this", workload: ByteBuffer(), timeout: .milliseconds(200))
+            }
+            let worker = start(makeWorker([server.address]))
+            defer { worker.cancel() }
+            #expect(String(buffer: try await client.submit("echo", workload: Array("alive".utf8))) == "alive")
+        }
+        await client.shutdown()
+    }
+
+    @Test(arguments: ServerKind.allCases)
+    func aKilledWorkersJobCompletesOnAnotherWorker(kind: ServerKind) async throws {
+        let server = try await TestServer.start(kind)
+        let first = try ChildProcess(try Paths.gearbox, ["worker", "-f", "sleep", "--server", server.address.description])
+        let client = GearmanClient(servers: [server.address])
+        try await withTimeout(Self.limit) {
+            let job = Task { try await client.submit("sleep", workload: Array("1".utf8)) }
+            try await server.waitForStatus("sleep") { $0[1] == 1 }
+            first.kill(SIGKILL)
+            let worker = start(makeWorker([server.address]))
+            defer { worker.cancel() }
+            #expect(String(buffer: try await job.value) == "1")
+        }
+        await client.shutdown()
+    }
+
+    @Test(arguments: ServerKind.allCases)
+    func aKilledServerFailsTheWaitingCaller(kind: ServerKind) async throws {
+        let server = try await TestServer.start(kind)
+        let worker = start(makeWorker([server.address]))
+        defer { worker.cancel() }
+        let client = GearmanClient(servers: [server.address])
+        try await withTimeout(Self.limit) {
+            let job = Task { try await client.submit("sleep", workload: Array("60".utf8)) }
+            try await server.waitForStatus("sleep") { $0[1] == 1 }
+            server.process.kill(SIGKILL)
+            await #expect(throws: GearmanError.connectionLost(server: server.address)) { _ = try await job.value }
+            // With its only server gone, the client says so at once.
+            await #expect(throws: GearmanError.self) { _ = try await client.submit("echo", workload: ByteBuffer()) }
+        }
+        await client.shutdown()
+    }
+
+    @Test(arguments: ServerKind.allCases)
+    func twoServersWithOneDown(kind: ServerKind) async throws {
+        let server = try await TestServer.start(kind)
+        let down = GearmanServerAddress(host: "127.0.0.1", port: try freePort())
+        let worker = start(makeWorker([down, server.address]))
+        defer { worker.cancel() }
+        let client = GearmanClient(servers: [down, server.address])
+        try await withTimeout(Self.limit) {
+            for index in 0..<20 {
+                let unique = index.isMultiple(of: 2) ? "key-\(index)" : nil
+                let result = try await client.submit("echo", workload: Array("\(index)".utf8), unique: unique)
+                #expect(String(buffer: result) == "\(index)")
+            }
+        }
+        await client.shutdown()
+    }
+
+    @Test(arguments: ServerKind.allCases)
+    func theSameUniqueGoesToTheSameServer(kind: ServerKind) async throws {
+        let one = try await TestServer.start(kind)
+        let two = try await TestServer.start(kind)
+        let client = GearmanClient(servers: [one.address, two.address])
+        try await withTimeout(Self.limit) {
+            var servers: Set<GearmanServerAddress> = []
+            for key in ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"] {
+                let first = try await client.submitBackground("nobody-does-this", workload: ByteBuffer(), unique: key)
+                let again = try await client.submitBackground("nobody-does-this", workload: ByteBuffer(), unique: key)
+                #expect(first == again)
+                servers.insert(first.server)
+                #expect(try await client.status(unique: key).isKnown)
+            }
+            #expect(servers.count == 2)
+        }
+        await client.shutdown()
+    }
+
+    @Test(arguments: ServerKind.allCases)
+    func gracefulStopFinishesRunningJobs(kind: ServerKind) async throws {
+        let server = try await TestServer.start(kind)
+        let worker = makeWorker([server.address])
+        let running = start(worker)
+        defer { running.cancel() }
+        let client = GearmanClient(servers: [server.address])
+        try await withTimeout(Self.limit) {
+            let job = Task { try await client.submit("sleep", workload: Array("0.5".utf8)) }
+            try await server.waitForStatus("sleep") { $0[1] == 1 }
+            worker.shutdownGracefully()
+            #expect(String(buffer: try await job.value) == "0.5")
+            try await running.value
+            while try await server.admin("workers").contains("test-worker") {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        await client.shutdown()
+    }
+}
+
+actor Recorder {
+    var values: [String] = []
+    func append(_ value: String) { values.append(value) }
+}
