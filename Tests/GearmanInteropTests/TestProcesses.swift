@@ -20,25 +20,22 @@ enum Paths {
     static let gearmand = "/usr/sbin/gearmand"
     static let gearmanCLI = "/usr/bin/gearman"
 
-    /// The `gearbox` binary that `swift test` built next to the tests.
+    /// The `gearbox` binary, built once per test run: `swift test` compiles the executable's module but does not
+    /// link the binary, so a left-over one could be stale. `swift test` still holds the build folder's lock while
+    /// tests run, but builds nothing then, hence `--ignore-lock`.
     static var gearbox: String {
         get throws {
-            let candidates = [".build/debug/gearbox", ".build/release/gearbox"].map {
-                packageRoot.appendingPathComponent($0).path
-            }
-            if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
-                return found
-            }
             try build.get()
-            return candidates[0]
+            return packageRoot.appendingPathComponent(".build/debug/gearbox").path
         }
     }
 
     private static let build: Result<Void, any Error> = Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["swift", "build", "--product", "gearbox"]
+        process.arguments = ["swift", "build", "--product", "gearbox", "--ignore-lock"]
         process.currentDirectoryURL = packageRoot
+        process.standardOutput = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw TestFailure("swift build --product gearbox failed") }
