@@ -35,13 +35,13 @@ struct SubmitCommand: AsyncParsableCommand {
     func run() async throws {
         let payload = workload.map { ByteBuffer(string: $0) } ?? StandardIO.readAllInput()
         let client = GearmanClient(servers: servers.servers)
-        defer { Task { await client.shutdown() } }
         let limit = timeout.map { Duration.milliseconds(Int64($0 * 1000)) }
         do {
             if background {
                 let handle = try await client.submitBackground(
                     function, workload: payload, unique: unique, priority: priority.value, timeout: limit)
                 StandardIO.write("\(handle.handle)\n")
+                await client.shutdown()
                 return
             }
             let events = try await client.stream(
@@ -56,7 +56,9 @@ struct SubmitCommand: AsyncParsableCommand {
                     break
                 }
             }
+            await client.shutdown()
         } catch {
+            await client.shutdown()
             StandardIO.error("gearbox submit: \(error)")
             throw ExitCode.failure
         }
