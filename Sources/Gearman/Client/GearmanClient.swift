@@ -28,6 +28,12 @@ public final class GearmanClient: Sendable {
         }
     }
 
+    deinit {
+        for connection in connections {
+            connection.close()
+        }
+    }
+
     /// Closes every connection; callers still waiting get `GearmanError.connectionLost`.
     public func shutdown() async {
         for connection in connections {

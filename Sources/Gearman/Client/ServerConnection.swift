@@ -63,6 +63,16 @@ final class ServerConnection: @unchecked Sendable {
         try? await channel?.close()
     }
 
+    /// Closes the connection without waiting, as the client goes away.
+    func close() {
+        let channel: (any Channel)? = lock.withLock {
+            defer { state = .shutDown }
+            if case .connected(let channel) = state { return channel }
+            return nil
+        }
+        channel?.close(promise: nil)
+    }
+
     // Called with the lock held.
     private func connect() -> EventLoopFuture<any Channel> {
         let address = self.address
