@@ -16,7 +16,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var servers: ServerOptions
 
-    @Option(name: [.customShort("c"), .long], help: "Jobs to run at once per server.")
+    @Option(name: [.customShort("c"), .long], help: "Jobs to run at once, from all servers together.")
     var concurrency = 1
 
     @Option(help: "The id `gearadmin --workers` shows.")

@@ -195,12 +195,12 @@ import Testing
         let first = try ChildProcess(try Paths.gearbox, ["worker", "-f", "sleep", "--server", server.address.description])
         let client = GearmanClient(servers: [server.address])
         try await withTimeout(Self.limit) {
-            let job = Task { try await client.submit("sleep", workload: Array("1".utf8)) }
+            let job = Task { try await client.submit("sleep", workload: Array("3".utf8)) }
             try await server.waitForStatus("sleep") { $0[1] == 1 }
             first.kill(SIGKILL)
             let worker = start(makeWorker([server.address]))
             defer { worker.cancel() }
-            #expect(String(buffer: try await job.value) == "1")
+            #expect(String(buffer: try await job.value) == "3")
         }
         await client.shutdown()
     }
@@ -259,18 +259,59 @@ import Testing
     }
 
     @Test(arguments: ServerKind.allCases)
+    func concurrencyLimitsJobsFromAllServersTogether(kind: ServerKind) async throws {
+        let one = try await TestServer.start(kind)
+        let two = try await TestServer.start(kind)
+        let gauge = Gauge()
+        let worker = GearmanWorker(servers: [one.address, two.address], concurrency: 2)
+        worker.register("tracked") { job in
+            await gauge.enter()
+            try await Task.sleep(for: .milliseconds(50))
+            await gauge.leave()
+            return job.workload
+        }
+        let running = start(worker)
+        defer { running.cancel() }
+        let clients = [GearmanClient(servers: [one.address]), GearmanClient(servers: [two.address])]
+        try await withTimeout(Self.limit) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<24 {
+                    group.addTask {
+                        let result = try await clients[index % 2].submit("tracked", workload: Array("\(index)".utf8))
+                        #expect(String(buffer: result) == "\(index)")
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        #expect(await gauge.peak <= 2)
+        #expect(await gauge.peak >= 1)
+        for client in clients { await client.shutdown() }
+    }
+
+    @Test(arguments: ServerKind.allCases)
     func gracefulStopFinishesRunningJobs(kind: ServerKind) async throws {
         let server = try await TestServer.start(kind)
+        let gate = Gate()
         let worker = makeWorker([server.address])
+        worker.register("held") { job in
+            await gate.arrive()
+            await gate.waitForOpening()
+            return job.workload
+        }
         let running = start(worker)
         defer { running.cancel() }
         let client = GearmanClient(servers: [server.address])
         try await withTimeout(Self.limit) {
-            let job = Task { try await client.submit("sleep", workload: Array("0.5".utf8)) }
-            try await server.waitForStatus("sleep") { $0[1] == 1 }
+            let job = Task { try await client.submit("held", workload: Array("kept".utf8)) }
+            await gate.waitForArrival()
             worker.shutdownGracefully()
-            #expect(String(buffer: try await job.value) == "0.5")
+            // Stopping takes no new jobs: this one stays queued.
+            let queued = try await client.submitBackground("echo", workload: ByteBuffer())
+            await gate.open()
+            #expect(String(buffer: try await job.value) == "kept")
             try await running.value
+            #expect(try await client.status(of: queued).isKnown)
             while try await server.admin("workers").contains("test-worker") {
                 try await Task.sleep(for: .milliseconds(50))
             }
@@ -279,7 +320,47 @@ import Testing
     }
 }
 
+/// Lets a test hold a worker function until it says so.
+actor Gate {
+    private var arrived = false
+    private var isOpen = false
+    private var arrivalWaiters: [CheckedContinuation<Void, Never>] = []
+    private var openingWaiters: [CheckedContinuation<Void, Never>] = []
+
+    func arrive() {
+        arrived = true
+        arrivalWaiters.forEach { $0.resume() }
+        arrivalWaiters.removeAll()
+    }
+
+    func waitForArrival() async {
+        if arrived { return }
+        await withCheckedContinuation { arrivalWaiters.append($0) }
+    }
+
+    func open() {
+        isOpen = true
+        openingWaiters.forEach { $0.resume() }
+        openingWaiters.removeAll()
+    }
+
+    func waitForOpening() async {
+        if isOpen { return }
+        await withCheckedContinuation { openingWaiters.append($0) }
+    }
+}
+
 actor Recorder {
     var values: [String] = []
     func append(_ value: String) { values.append(value) }
+}
+
+actor Gauge {
+    private(set) var current = 0
+    private(set) var peak = 0
+    func enter() {
+        current += 1
+        peak = max(peak, current)
+    }
+    func leave() { current -= 1 }
 }

@@ -139,10 +139,10 @@ import Testing
         let worker = try await gearboxWorker(server, "sleep")
         let client = GearmanClient(servers: [server.address])
         try await withTimeout(Self.limit) {
-            let job = Task { try await client.submit("sleep", workload: Array("0.5".utf8)) }
+            let job = Task { try await client.submit("sleep", workload: Array("3".utf8)) }
             try await server.waitForStatus("sleep") { $0[1] == 1 }
             worker.kill(SIGTERM)
-            #expect(String(buffer: try await job.value) == "0.5")
+            #expect(String(buffer: try await job.value) == "3")
             while worker.isRunning {
                 try await Task.sleep(for: .milliseconds(50))
             }

@@ -100,14 +100,38 @@ import Testing
         #expect(channel.isActive)
     }
 
-    @Test func workerRegistersGrabsRunsAndReports() async throws {
-        let channel = EmbeddedChannel()
+    func workerChannel(
+        slots: JobSlots, capacity: Int = 2, clientID: String? = "w1", loop: EmbeddedEventLoop = EmbeddedEventLoop()
+    ) throws -> (EmbeddedChannel, WorkerChannelHandler.Jobs) {
+        let channel = EmbeddedChannel(loop: loop)
         let (jobs, continuation) = WorkerChannelHandler.Jobs.makeStream()
-        let machine = WorkerConnectionStateMachine(functions: [.init(name: "rev")], capacity: 2, clientID: "w1")
+        let machine = WorkerConnectionStateMachine(functions: [.init(name: "rev")], capacity: capacity, clientID: clientID)
         try channel.pipeline.syncOperations.addHandlers(
             ByteToMessageHandler(GearmanFrameDecoder()),
-            WorkerChannelHandler(machine: machine, jobs: continuation, logger: .init(label: "test")))
+            WorkerChannelHandler(machine: machine, slots: slots, jobs: continuation, logger: .init(label: "test")))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 4730)).wait()
+        return (channel, jobs)
+    }
+
+    @Test func workersShareTheirSlotsAcrossConnections() throws {
+        let slots = JobSlots(1)
+        let loop = EmbeddedEventLoop()
+        let (first, _) = try workerChannel(slots: slots, capacity: 1, clientID: nil, loop: loop)
+        let (second, _) = try workerChannel(slots: slots, capacity: 1, clientID: nil, loop: loop)
+        #expect(try written(first) == [.canDo(function: ByteBuffer(string: "rev")), .grabJob(.unique)])
+        #expect(try written(second) == [.canDo(function: ByteBuffer(string: "rev"))])
+        try feed(first, .noJob)
+        loop.run()
+        #expect(try written(first) == [.preSleep])
+        #expect(try written(second) == [.grabJob(.unique)])
+        #expect(slots.free == 0)
+        try second.close().wait()
+        #expect(slots.free == 1)
+    }
+
+    @Test func workerRegistersGrabsRunsAndReports() async throws {
+        let slots = JobSlots(2)
+        let (channel, jobs) = try workerChannel(slots: slots)
         #expect(
             try written(channel) == [
                 .setClientID(ByteBuffer(string: "w1")), .canDo(function: ByteBuffer(string: "rev")),
@@ -127,6 +151,7 @@ import Testing
                 .workData(handle: ByteBuffer(string: "H:1"), data: ByteBuffer(string: "c")),
                 .workComplete(handle: ByteBuffer(string: "H:1"), data: ByteBuffer(string: "cba")),
             ])
+        slots.release(1)  // what the worker does when the job's function returns
         try feed(channel, .noop)
         #expect(try written(channel) == [.grabJob(.unique), .grabJob(.unique)])
         try channel.writeOutbound(WorkerCommand.drain)

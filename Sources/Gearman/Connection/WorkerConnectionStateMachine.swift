@@ -2,8 +2,12 @@ import GearmanProtocol
 import NIOCore
 
 /// The worker side of one connection to a job server, without I/O. It registers the functions, keeps up to
-/// `capacity` jobs by sending that many GRAB_JOB_UNIQ at once, sleeps with PRE_SLEEP when the server has
+/// `capacity` jobs by sending several GRAB_JOB_UNIQ at once, sleeps with PRE_SLEEP when the server has
 /// nothing, wakes on NOOP, and drains: no more grabs, running jobs finish, then it asks to close.
+///
+/// Job slots are shared by all of a worker's connections: before grabbing, the machine asks for slots
+/// (`wantSlots`) and grabs as many as it is granted (`slotsGranted`); a NO_JOB gives its slot back
+/// (`releaseSlots`); an assigned job keeps its slot until the job ends, which the worker releases itself.
 struct WorkerConnectionStateMachine {
     struct Function: Sendable, Hashable {
         var name: String
@@ -29,10 +33,12 @@ struct WorkerConnectionStateMachine {
         case fail
     }
 
-    /// What the handler does after an event, in this order: write `reply`, write `grabs` GRAB_JOB_UNIQ,
-    /// write PRE_SLEEP, start `start`, close.
+    /// What the handler does after an event, in this order: write `reply`, give back `releaseSlots`, ask for
+    /// `wantSlots` (and report the grant), write `grabs` GRAB_JOB_UNIQ, write PRE_SLEEP, start `start`, close.
     struct Action: Equatable {
         var reply: GearmanRequest?
+        var releaseSlots = 0
+        var wantSlots = 0
         var grabs = 0
         var preSleep = false
         var start: AssignedJob?
@@ -95,7 +101,9 @@ struct WorkerConnectionStateMachine {
             guard grabsInFlight > 0 else { throw GearmanError.protocolViolation("NO_JOB without GRAB_JOB") }
             grabsInFlight -= 1
             batchSawNoJob = true
-            return afterGrabAnswered()
+            var action = afterGrabAnswered()
+            action.releaseSlots += 1
+            return action
 
         case .jobAssign(let handle, let function, let workload):
             return try assigned(AssignedJob(handle: handle, function: String(buffer: function), unique: "", workload: workload))
@@ -141,6 +149,30 @@ struct WorkerConnectionStateMachine {
         return action
     }
 
+    /// The shared pool granted `count` of the slots asked for; 0 means none now, and `slotsAvailable` follows
+    /// when some are given back.
+    mutating func slotsGranted(_ count: Int) -> Action {
+        guard count > 0 else { return .none }
+        guard isActive, !isDraining, !isSleeping, grabsInFlight == 0, count <= capacity - running else {
+            return Action(releaseSlots: count)
+        }
+        grabsInFlight = count
+        batchSawNoJob = false
+        return Action(grabs: count)
+    }
+
+    /// Slots were given back to the shared pool: ask again if this connection still wants some.
+    mutating func slotsAvailable() -> Action {
+        topUp()
+    }
+
+    /// The connection is gone; returns the slots held by grabs that will never be answered.
+    mutating func channelInactive() -> Int {
+        isActive = false
+        defer { grabsInFlight = 0 }
+        return grabsInFlight
+    }
+
     /// Stop taking jobs; the connection closes once nothing is running or being grabbed.
     mutating func drain() -> Action {
         isDraining = true
@@ -172,8 +204,6 @@ struct WorkerConnectionStateMachine {
     private mutating func topUp() -> Action {
         let free = capacity - running
         guard isActive, !isDraining, !isSleeping, grabsInFlight == 0, free > 0 else { return .none }
-        grabsInFlight = free
-        batchSawNoJob = false
-        return Action(grabs: free)
+        return Action(wantSlots: free)
     }
 }

@@ -7,8 +7,8 @@ import ServiceLifecycle
 
 /// Takes jobs from one or more Gearman job servers (Gearbox or gearmand) and runs registered functions.
 ///
-/// Register functions, then `run()` it, alone or in a `ServiceGroup`. Each server connection holds up to
-/// `concurrency` jobs at once, sleeps (PRE_SLEEP) when there is no work and wakes on NOOP, and reconnects
+/// Register functions, then `run()` it, alone or in a `ServiceGroup`. It runs up to `concurrency` jobs at
+/// once, taken from whichever servers have work; each connection sleeps (PRE_SLEEP) when there is no work and wakes on NOOP, and reconnects
 /// with backoff when the server goes away. A graceful shutdown stops taking jobs, lets running jobs finish
 /// and report, then closes the connections.
 public final class GearmanWorker: Service, @unchecked Sendable {
@@ -25,13 +25,14 @@ public final class GearmanWorker: Service, @unchecked Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
 
+    private let slots: JobSlots
     private let lock = NIOLock()
     private var functions: [String: Registration] = [:]
     private var liveChannels: [ObjectIdentifier: any Channel] = [:]
     private var isStopping = false
 
     /// - Parameters:
-    ///   - concurrency: how many jobs run at once, per server connection.
+    ///   - concurrency: how many jobs run at once, from all servers together.
     ///   - clientID: sent with SET_CLIENT_ID; `gearadmin --workers` shows it.
     public init(
         servers: [GearmanServerAddress] = [GearmanServerAddress(host: "127.0.0.1")],
@@ -47,6 +48,7 @@ public final class GearmanWorker: Service, @unchecked Sendable {
         self.clientID = clientID
         self.group = eventLoopGroup
         self.logger = logger
+        self.slots = JobSlots(concurrency)
     }
 
     /// Registers a function; call before `run()`. With a `timeout`, the worker announces it with
@@ -109,6 +111,7 @@ public final class GearmanWorker: Service, @unchecked Sendable {
                 functions: announced.sorted { $0.name < $1.name }, capacity: concurrency, clientID: clientID)
         }
         let logger = self.logger
+        let slots = self.slots
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(5))
@@ -116,7 +119,7 @@ public final class GearmanWorker: Service, @unchecked Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(GearmanFrameDecoder()),
-                        WorkerChannelHandler(machine: machine, jobs: continuation, logger: logger))
+                        WorkerChannelHandler(machine: machine, slots: slots, jobs: continuation, logger: logger))
                 }
             }
             .connect(host: server.host, port: server.port)
@@ -160,6 +163,7 @@ public final class GearmanWorker: Service, @unchecked Sendable {
             outcome = .fail
         }
         channel.writeAndFlush(WorkerCommand.finish(handle: assigned.handle, outcome), promise: nil)
+        slots.release(1)
     }
 
     private func sleepUnlessStopped(_ delay: TimeAmount) async {

@@ -15,15 +15,19 @@ final class WorkerChannelHandler: ChannelDuplexHandler {
     private var outBuffer: ByteBuffer
     private let logger: Logger
     private var isActive = false
+    private let slots: JobSlots
+    private var context: ChannelHandlerContext?
 
-    init(machine: WorkerConnectionStateMachine, jobs: Jobs.Continuation, logger: Logger) {
+    init(machine: WorkerConnectionStateMachine, slots: JobSlots, jobs: Jobs.Continuation, logger: Logger) {
         self.machine = machine
+        self.slots = slots
         self.jobs = jobs
         self.logger = logger
         self.outBuffer = ByteBufferAllocator().buffer(capacity: 256)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         if context.channel.isActive {
             activate(context: context)
         }
@@ -85,11 +89,14 @@ final class WorkerChannelHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        slots.release(machine.channelInactive())
         jobs.finish()
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        slots.release(machine.channelInactive())
+        self.context = nil
         jobs.finish()
     }
 
@@ -100,6 +107,14 @@ final class WorkerChannelHandler: ChannelDuplexHandler {
 
     private func perform(_ action: WorkerConnectionStateMachine.Action, context: ChannelHandlerContext) {
         action.reply?.encode(into: &outBuffer)
+        slots.release(action.releaseSlots)
+        if action.wantSlots > 0 {
+            let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let granted = slots.acquire(upTo: action.wantSlots) {
+                handler.eventLoop.execute { handler.value.slotsAvailable() }
+            }
+            perform(machine.slotsGranted(granted), context: context)
+        }
         for _ in 0..<action.grabs {
             GearmanRequest.grabJob(.unique).encode(into: &outBuffer)
         }
@@ -118,6 +133,12 @@ final class WorkerChannelHandler: ChannelDuplexHandler {
                 context.close(promise: nil)
             }
         }
+    }
+
+    private func slotsAvailable() {
+        guard let context else { return }
+        perform(machine.slotsAvailable(), context: context)
+        flushBuffered(context: context)
     }
 
     private func flushBuffered(context: ChannelHandlerContext) {
