@@ -84,6 +84,30 @@ import Testing
         await #expect(throws: GearmanError.connectionLost(server: server)) { _ = try await collect(stream) }
     }
 
+    @Test func clientCancellationForgetsTheCaller() async throws {
+        let channel = try clientChannel()
+        let handler = try channel.pipeline.syncOperations.handler(type: ClientChannelHandler.self)
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: GearmanJobEvent.self)
+        let request = PendingRequest(server: server, stream: continuation)
+        let job = GearmanSubmitJob(function: ByteBuffer(string: "f"), workload: ByteBuffer())
+        try channel.writeOutbound(ClientCommand.send(request, .submit(job), timeout: .seconds(30)))
+        #expect(handler.waiting == 1)
+        #expect(request.cancel())
+        try channel.writeOutbound(ClientCommand.cancel(request))
+        #expect(handler.waiting == 0)
+        await #expect(throws: CancellationError.self) { _ = try await collect(stream) }
+        try feed(channel, .option(ByteBuffer(string: "exceptions")), .jobCreated(handle: ByteBuffer(string: "H:1")))
+        #expect(handler.waiting == 0 && channel.isActive)
+
+        // A caller cancelled before its request reached the handler is never sent.
+        let early = PendingRequest(server: server, stream: AsyncThrowingStream.makeStream(of: GearmanJobEvent.self).continuation)
+        _ = try written(channel)
+        #expect(early.cancel())
+        try channel.writeOutbound(ClientCommand.send(early, .submit(job), timeout: nil))
+        #expect(try written(channel) == [])
+        #expect(handler.waiting == 0)
+    }
+
     @Test func clientTimesOutOnTheEventLoopClock() async throws {
         let channel = try clientChannel()
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: GearmanJobEvent.self)

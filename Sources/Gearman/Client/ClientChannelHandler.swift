@@ -16,6 +16,9 @@ final class ClientChannelHandler: ChannelDuplexHandler {
     private let server: GearmanServerAddress
     private let logger: Logger
 
+    /// How many callers wait on this connection.
+    var waiting: Int { requests.count }
+
     init(server: GearmanServerAddress, logger: Logger) {
         self.server = server
         self.logger = logger
