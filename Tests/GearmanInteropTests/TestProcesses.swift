@@ -17,8 +17,15 @@ enum Paths {
     static let packageRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    static let gearmand = "/usr/sbin/gearmand"
-    static let gearmanCLI = "/usr/bin/gearman"
+    /// Debian's `gearman-job-server` and `gearman-tools` (scripts/install-deps.sh installs them); the
+    /// environment variables GEARMAND and GEARMAN_CLI name others.
+    static let gearmand = locate("GEARMAND", ["/usr/sbin/gearmand", "/usr/local/sbin/gearmand", "/opt/homebrew/sbin/gearmand"])
+    static let gearmanCLI = locate("GEARMAN_CLI", ["/usr/bin/gearman", "/usr/local/bin/gearman", "/opt/homebrew/bin/gearman"])
+
+    private static func locate(_ variable: String, _ candidates: [String]) -> String {
+        if let path = ProcessInfo.processInfo.environment[variable] { return path }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }
 
     /// The `gearbox` binary, built once per test run: `swift test` compiles the executable's module but does not
     /// link the binary, so a left-over one could be stale. `swift test` still holds the build folder's lock while
