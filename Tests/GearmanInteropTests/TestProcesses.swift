@@ -1,5 +1,6 @@
 import Foundation
 import Gearman
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Testing
@@ -135,15 +136,22 @@ func withTimeout<T: Sendable>(
     }
 }
 
-/// A port nothing listens on: bound to 127.0.0.1:0, then released.
+/// A port nothing listens on: bound to 127.0.0.1:0, then released. Never the same twice in one test run,
+/// so that tests running in parallel do not start servers on one port.
 func freePort() throws -> Int {
-    let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-        .bind(host: "127.0.0.1", port: 0).wait()
-    let port = channel.localAddress!.port!
-    try channel.close().wait()
-    return port
+    while true {
+        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: "127.0.0.1", port: 0).wait()
+        let port = channel.localAddress!.port!
+        try channel.close().wait()
+        if handedOutPorts.withLockedValue({ $0.insert(port).inserted }) {
+            return port
+        }
+    }
 }
+
+private let handedOutPorts = NIOLockedValueBox<Set<Int>>([])
 
 /// Waits until something accepts connections on the port.
 func waitUntilAccepting(port: Int, while process: ChildProcess? = nil, limit: Duration = .seconds(20)) async throws {
@@ -177,7 +185,7 @@ final class TestServer: Sendable {
 
     static func start(_ kind: ServerKind) async throws -> TestServer {
         var lastError: (any Error)?
-        for _ in 0..<3 {
+        for _ in 0..<5 {
             let port = try freePort()
             let process: ChildProcess
             switch kind {
@@ -191,6 +199,13 @@ final class TestServer: Sendable {
             }
             do {
                 try await waitUntilAccepting(port: port, while: process)
+                // Another program may have taken the port first (gearmand then keeps retrying to bind):
+                // make sure the server that answers is ours.
+                let address = GearmanServerAddress(host: "127.0.0.1", port: port)
+                let pid = try await GearmanAdminClient(server: address).send("getpid")
+                guard pid.trimmingCharacters(in: .whitespacesAndNewlines) == "OK \(process.pid)" else {
+                    throw TestFailure("port \(port) is served by another process (\(pid))")
+                }
                 return TestServer(kind: kind, port: port, process: process)
             } catch {
                 lastError = error

@@ -37,21 +37,34 @@ final class ServerConnection: @unchecked Sendable {
     }
 
     func channel() async throws -> any Channel {
-        let future: EventLoopFuture<any Channel> = try lock.withLock {
+        enum Next {
+            case ready(any Channel)
+            case wait(EventLoopFuture<any Channel>)
+            case connect(EventLoopPromise<any Channel>)
+        }
+        let next: Next = try lock.withLock {
             switch state {
             case .connected(let channel) where channel.isActive:
-                return channel.eventLoop.makeSucceededFuture(channel)
+                return .ready(channel)
             case .connecting(let future):
-                return future
+                return .wait(future)
             case .shutDown:
                 throw GearmanError.shutDown
             case .idle, .connected, .down:
-                let future = connect()
-                state = .connecting(future)
-                return future
+                let promise = group.next().makePromise(of: (any Channel).self)
+                state = .connecting(promise.futureResult)
+                return .connect(promise)
             }
         }
-        return try await future.get()
+        switch next {
+        case .ready(let channel):
+            return channel
+        case .wait(let future):
+            return try await future.get()
+        case .connect(let promise):
+            connect(completing: promise)
+            return try await promise.futureResult.get()
+        }
     }
 
     func shutdown() async {
@@ -73,11 +86,10 @@ final class ServerConnection: @unchecked Sendable {
         channel?.close(promise: nil)
     }
 
-    // Called with the lock held.
-    private func connect() -> EventLoopFuture<any Channel> {
+    private func connect(completing promise: EventLoopPromise<any Channel>) {
         let address = self.address
         let logger = self.logger
-        let future = ClientBootstrap(group: group)
+        ClientBootstrap(group: promise.futureResult.eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in
@@ -88,13 +100,30 @@ final class ServerConnection: @unchecked Sendable {
                 }
             }
             .connect(host: address.host, port: address.port)
-        future.whenComplete { result in
-            self.lock.withLock {
-                guard case .connecting = self.state else { return }
-                switch result {
-                case .success(let channel):
-                    self.failures = 0
-                    self.state = .connected(channel)
+            .whenComplete { result in
+                let outcome: Result<any Channel, any Error> = self.lock.withLock {
+                    switch (self.state, result) {
+                    case (.shutDown, .success(let channel)):
+                        channel.close(promise: nil)
+                        return .failure(GearmanError.shutDown)
+                    case (.shutDown, .failure):
+                        return .failure(GearmanError.shutDown)
+                    case (_, .success(let channel)):
+                        self.failures = 0
+                        self.state = .connected(channel)
+                        return .success(channel)
+                    case (_, .failure(let error)):
+                        self.failures += 1
+                        let delay = Backoff.delay(afterFailures: self.failures)
+                        logger.debug(
+                            "server down",
+                            metadata: ["server": "\(address)", "error": "\(error)", "retry_in": "\(delay)"])
+                        self.state = .down(until: .now() + delay, failures: self.failures)
+                        return .failure(error)
+                    }
+                }
+                // Outside the lock: on a closed channel's own loop the callback runs at once.
+                if case .success(let channel) = outcome {
                     channel.closeFuture.whenComplete { _ in
                         self.lock.withLock {
                             if case .connected(let current) = self.state, current === channel {
@@ -102,16 +131,9 @@ final class ServerConnection: @unchecked Sendable {
                             }
                         }
                     }
-                case .failure(let error):
-                    self.failures += 1
-                    let delay = Backoff.delay(afterFailures: self.failures)
-                    logger.debug(
-                        "server down", metadata: ["server": "\(address)", "error": "\(error)", "retry_in": "\(delay)"])
-                    self.state = .down(until: .now() + delay, failures: self.failures)
                 }
+                promise.completeWith(outcome)
             }
-        }
-        return future
     }
 }
 
