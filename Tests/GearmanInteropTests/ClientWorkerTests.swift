@@ -259,6 +259,47 @@ import Testing
     }
 
     @Test(arguments: ServerKind.allCases)
+    func aJobPastItsCanDoTimeoutRunsAgain(kind: ServerKind) async throws {
+        let server = try await TestServer.start(kind)
+        let attempts = Recorder()
+        let slowpoke: GearmanWorker.Function = { job in
+            await attempts.append(job.handle)
+            if await attempts.values.count == 1 {
+                try await Task.sleep(for: .seconds(3))  // too long: the server gives the job out again
+                return ByteBuffer(string: "late")
+            }
+            return ByteBuffer(string: "in time")
+        }
+        let first = GearmanWorker(servers: [server.address], concurrency: 2, clientID: "timeouts")
+        first.register("slowpoke", timeout: .milliseconds(500), slowpoke)
+        first.register("first-alive") { _ in ByteBuffer(string: "yes") }
+        let runningFirst = start(first)
+        defer { runningFirst.cancel() }
+        let client = GearmanClient(servers: [server.address])
+        try await withTimeout(Self.limit) {
+            let job = Task { try await client.submit("slowpoke", workload: ByteBuffer()) }
+            // Wait until the server took the job back (gearmand 1.1.20 then wakes no sleeping worker) or
+            // already gave it out again.
+            var requeued = false
+            while !requeued {
+                try await Task.sleep(for: .milliseconds(50))
+                let status = try await server.admin("status")
+                requeued = await attempts.values.count >= 2 || status.contains("slowpoke\t1\t0\t")
+            }
+            let second = GearmanWorker(servers: [server.address], concurrency: 1)
+            second.register("slowpoke", slowpoke)
+            let runningSecond = start(second)
+            defer { runningSecond.cancel() }
+            #expect(String(buffer: try await job.value) == "in time")
+            #expect(await attempts.values.count == 2)
+            // The first attempt's late WORK_COMPLETE gets ERROR JOB_NOT_FOUND; the worker carries on.
+            try await Task.sleep(for: .seconds(3))
+            #expect(String(buffer: try await client.submit("first-alive", workload: ByteBuffer())) == "yes")
+        }
+        await client.shutdown()
+    }
+
+    @Test(arguments: ServerKind.allCases)
     func concurrencyLimitsJobsFromAllServersTogether(kind: ServerKind) async throws {
         let one = try await TestServer.start(kind)
         let two = try await TestServer.start(kind)

@@ -88,6 +88,21 @@ import Testing
                 == Machine.Action(reply: .workFail(handle: ByteBuffer(string: "H:1"))))
     }
 
+    @Test func doesNotSleepOnJobsWithATimeout() throws {
+        // gearmand 1.1.20 drops the CAN_DO_TIMEOUT of a job whose worker sends PRE_SLEEP.
+        var machine = Machine(functions: [.init(name: "f", timeoutMilliseconds: 500)], capacity: 2, clientID: nil)
+        _ = machine.channelActive()
+        _ = machine.slotsGranted(2)
+        _ = try machine.receive(assign("H:1"))
+        #expect(try machine.receive(.noJob) == Machine.Action(releaseSlots: 1))
+        #expect(!machine.isSleeping)
+        let finished = machine.finished(handle: ByteBuffer(string: "H:1"), .complete(ByteBuffer()))
+        #expect(finished.wantSlots == 2)
+        _ = machine.slotsGranted(2)
+        _ = try machine.receive(.noJob)
+        #expect(try machine.receive(.noJob) == Machine.Action(releaseSlots: 1, preSleep: true))
+    }
+
     @Test func drainsFinishesRunningJobsThenCloses() throws {
         var machine = grabbing(capacity: 2)
         _ = try machine.receive(assign("H:1"))

@@ -194,6 +194,11 @@ struct WorkerConnectionStateMachine {
             return Action(close: running == 0)
         }
         if batchSawNoJob {
+            // gearmand 1.1.20 forgets a held job's CAN_DO_TIMEOUT when its worker sends PRE_SLEEP, so with
+            // such functions a connection that runs jobs grabs again when one ends instead of sleeping.
+            if running > 0 && functions.contains(where: { $0.timeoutMilliseconds != nil }) {
+                return .none
+            }
             // The queue was empty a moment ago: sleep until the server says there is work.
             isSleeping = true
             return Action(preSleep: true)
