@@ -13,8 +13,10 @@ build: deps
 run: build
 	$(SWIFT) run -c $(CONFIG) gearbox server --verbose info
 
+# Builds every product first: the interop tests run the gearbox binary.
 test: deps
-	$(SWIFT) test
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
 
 clean:
 	rm -rf .build

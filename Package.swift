@@ -121,10 +121,20 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Helpers for tests that start real processes: free ports, child processes, raw connections.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "GearmanProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/TestSupport"
+        ),
         // Tests that start real processes: gearmand, the gearman CLI, the gearbox binary.
         .testTarget(
             name: "InteropTests",
             dependencies: [
+                "TestSupport",
                 "GearmanServer",
                 "GearmanProtocol",
                 "Gearman",

@@ -65,8 +65,11 @@ struct ServerCommand: AsyncParsableCommand {
             verbosity: verbose.rawValue
         )
         let server = try await GearmanJobServer.bind(configuration: configuration, logger: logger)
+        // The admin `shutdown` command ends the server's run: that is a normal stop, not a failure.
+        let service = ServiceGroupConfiguration.ServiceConfiguration(
+            service: server, successTerminationBehavior: .gracefullyShutdownGroup)
         let group = ServiceGroup(
-            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

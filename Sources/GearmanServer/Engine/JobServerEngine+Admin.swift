@@ -22,7 +22,8 @@ extension JobServerEngine {
             reply = .table(
                 connections.values.sorted { $0.id < $1.id }.map { worker in
                     var line = "\(worker.id) \(worker.host) \(worker.clientID) :"
-                    for ability in worker.abilities {
+                    // gearmand lists a worker's functions newest first.
+                    for ability in worker.abilities.reversed() {
                         line += " \(ability.function.nameString)"
                     }
                     return line

@@ -1,0 +1,153 @@
+import GearmanProtocol
+import GearmanServer
+import NIOCore
+
+/// Drives a `JobServerEngine` as connections would, and decodes what it answers.
+final class EngineHarness {
+    let engine: JobServerEngine
+    private var nextID: UInt64 = 1
+    var now: Int64 = 1_800_000_000
+    /// Actions that were not sends, in order.
+    private(set) var otherActions: [ServerAction] = []
+    /// Messages per connection not yet taken.
+    private var inbox: [ConnectionID: [GearmanResponse]] = [:]
+    private var adminInbox: [ConnectionID: [String]] = [:]
+    private(set) var closed: Set<ConnectionID> = []
+
+    init(jobRetries: Int = 0) {
+        engine = JobServerEngine(configuration: .init(jobRetries: jobRetries, handlePrefix: "test", processID: 4242))
+    }
+
+    func connect(host: String = "127.0.0.1") -> ConnectionID {
+        let id = ConnectionID(nextID)
+        nextID += 1
+        engine.connectionOpened(id, host: host, isLoopback: host.hasPrefix("127."))
+        return id
+    }
+
+    func send(_ request: GearmanRequest, from id: ConnectionID) {
+        var actions: [ServerAction] = []
+        engine.handle(request, from: id, now: now, into: &actions)
+        absorb(actions)
+    }
+
+    func admin(_ line: String, from id: ConnectionID) -> String {
+        var actions: [ServerAction] = []
+        engine.handle(GearmanAdminCommand(line: line), from: id, into: &actions)
+        absorb(actions)
+        return adminInbox.removeValue(forKey: id)?.joined() ?? ""
+    }
+
+    func disconnect(_ id: ConnectionID) {
+        var actions: [ServerAction] = []
+        engine.connectionClosed(id, into: &actions)
+        absorb(actions)
+        inbox[id] = nil
+    }
+
+    func timeOut(_ handle: JobHandle, attempt: UInt32) {
+        var actions: [ServerAction] = []
+        engine.jobTimedOut(handle, attempt: attempt, into: &actions)
+        absorb(actions)
+    }
+
+    func releaseDueJobs() {
+        var actions: [ServerAction] = []
+        engine.releaseDueJobs(now: now, into: &actions)
+        absorb(actions)
+    }
+
+    func protocolError(_ error: GearmanProtocolError, from id: ConnectionID) {
+        var actions: [ServerAction] = []
+        engine.protocolError(error, from: id, into: &actions)
+        absorb(actions)
+    }
+
+    /// Everything sent to `id` since the last call, decoded as a client or worker would decode it.
+    func take(_ id: ConnectionID) -> [GearmanResponse] {
+        inbox.removeValue(forKey: id) ?? []
+    }
+
+    func takeOtherActions() -> [ServerAction] {
+        defer { otherActions.removeAll() }
+        return otherActions
+    }
+
+    private func absorb(_ actions: [ServerAction]) {
+        for action in actions {
+            switch action {
+            case .send(let id, .admin(let reply)):
+                adminInbox[id, default: []].append(reply.text)
+            case .send(let id, let message):
+                var buffer = ByteBuffer()
+                message.encode(into: &buffer, handles: engine.handleFormat)
+                var decoder = GearmanFrameDecoder()
+                while let frame = try! decoder.decode(buffer: &buffer) {
+                    guard case .packet(let packet) = frame else { fatalError("binary message expected") }
+                    inbox[id, default: []].append(try! GearmanResponse(packet: packet))
+                }
+            case .close(let id):
+                closed.insert(id)
+            default:
+                otherActions.append(action)
+            }
+        }
+    }
+
+    // MARK: Conveniences
+
+    func submit(
+        _ function: String, _ workload: String = "w", unique: String = "", priority: GearmanPriority = .normal,
+        background: Bool = false, epoch: Int64? = nil, reducer: String? = nil, from client: ConnectionID
+    ) -> ByteBuffer? {
+        send(
+            .submitJob(
+                GearmanSubmitJob(
+                    function: ByteBuffer(string: function), unique: ByteBuffer(string: unique),
+                    workload: ByteBuffer(string: workload), priority: priority, isBackground: background, epoch: epoch,
+                    reducer: reducer.map { ByteBuffer(string: $0) })),
+            from: client)
+        for response in take(client) {
+            if case .jobCreated(let handle) = response { return handle }
+        }
+        return nil
+    }
+
+    func worker(_ functions: String..., clientID: String? = nil) -> ConnectionID {
+        let id = connect()
+        for function in functions {
+            send(.canDo(function: ByteBuffer(string: function)), from: id)
+        }
+        if let clientID {
+            send(.setClientID(ByteBuffer(string: clientID)), from: id)
+        }
+        return id
+    }
+
+    /// GRAB_JOB_UNIQ; the assigned job as (handle, function, workload), or nil for NO_JOB.
+    func grab(_ worker: ConnectionID, mode: GearmanGrabMode = .unique) -> (handle: ByteBuffer, function: String, workload: String)? {
+        send(.grabJob(mode), from: worker)
+        let responses = take(worker)
+        for response in responses {
+            switch response {
+            case .jobAssign(let handle, let function, let workload),
+                .jobAssignUnique(let handle, let function, _, let workload),
+                .jobAssignAll(let handle, let function, _, _, let workload):
+                return (handle, String(buffer: function), String(buffer: workload))
+            case .noJob:
+                return nil
+            default:
+                continue
+            }
+        }
+        return nil
+    }
+
+    func complete(_ handle: ByteBuffer, _ result: String, from worker: ConnectionID) {
+        send(.workComplete(handle: handle, data: ByteBuffer(string: result)), from: worker)
+    }
+}
+
+extension ByteBuffer {
+    var string: String { String(buffer: self) }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import GearmanProtocol
+import NIOCore
+import TestSupport
+import Testing
+
+/// Malformed input over real sockets: the sender is told and disconnected, and nobody else notices.
+@Suite(.serialized) struct BadInputTests {
+    private func expectErrorThenClose(
+        _ bytes: [UInt8], code: String, port: Int, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let connection = try RawConnection(port: port)
+        try connection.send(bytes)
+        let response = try connection.receive().first
+        guard case .error(let actual, let message) = response else {
+            Issue.record("expected ERROR, got \(String(describing: response))", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(actual == code, "\(message)", sourceLocation: sourceLocation)
+        #expect(try connection.isClosedByPeer(), sourceLocation: sourceLocation)
+    }
+
+    private func header(magic: UInt32 = 0x0052_4551, type: UInt32, length: UInt32) -> [UInt8] {
+        var buffer = ByteBuffer()
+        buffer.writeMultipleIntegers(magic, type, length)
+        return Array(buffer.readableBytesView)
+    }
+
+    @Test func everyKindOfBadPacketGetsAnErrorAndAClose() async throws {
+        try await withGearboxServer(maximumPacketSize: 1024 * 1024) { server in
+            let port = server.port
+            try expectErrorThenClose(header(type: 7, length: 0xFFFF_FFF0), code: "ARGUMENT_TOO_LARGE", port: port)
+            try expectErrorThenClose(header(type: 16, length: 1024 * 1024 + 1), code: "ARGUMENT_TOO_LARGE", port: port)
+            try expectErrorThenClose(header(magic: 0x0058_595A, type: 16, length: 0), code: "INVALID_MAGIC", port: port)
+            try expectErrorThenClose(header(magic: 0x0052_4553, type: 16, length: 0), code: "INVALID_MAGIC", port: port)
+            for type: UInt32 in [0, 5, 43, 0xFFFF_FFFF] {
+                try expectErrorThenClose(header(type: type, length: 0), code: "INVALID_COMMAND", port: port)
+            }
+            try expectErrorThenClose(header(type: 8, length: 0), code: "INVALID_COMMAND", port: port)
+            try expectErrorThenClose(header(type: 7, length: 3) + Array("abc".utf8), code: "INVALID_PACKET", port: port)
+        }
+    }
+
+    @Test func aPacketJustUnderTheLimitIsServed() async throws {
+        try await withGearboxServer(maximumPacketSize: 1024 * 1024) { server in
+            let connection = try RawConnection(port: server.port)
+            let payload = ByteBuffer(repeating: 0x41, count: 1024 * 1024)
+            try connection.send(.echo(payload))
+            #expect(try connection.receive() == [.echo(payload)])
+        }
+    }
+
+    @Test func garbageOnOneConnectionDoesNotDisturbOthers() async throws {
+        try await withGearboxServer { server in
+            let client = try RawConnection(port: server.port)
+            let worker = try RawConnection(port: server.port)
+            try worker.send(.canDo(function: ByteBuffer(string: "reverse")))
+            var random = SystemRandomNumberGenerator()
+            for round in 0..<50 {
+                let vandal = try RawConnection(port: server.port)
+                var junk = (0..<Int.random(in: 1...4096, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+                junk[0] = round.isMultiple(of: 2) ? 0 : junk[0]
+                try? vandal.send(junk)
+
+                let text = "job \(round)"
+                try client.send(
+                    .submitJob(GearmanSubmitJob(function: ByteBuffer(string: "reverse"), workload: ByteBuffer(string: text))))
+                guard case .jobCreated(let handle) = try client.receive().first else { throw SocketError("no JOB_CREATED") }
+                try worker.send(.grabJob(.unique))
+                guard case .jobAssignUnique(let assigned, _, _, let workload) = try worker.receive().first else {
+                    throw SocketError("no JOB_ASSIGN_UNIQ")
+                }
+                #expect(assigned == handle)
+                try worker.send(.workComplete(handle: assigned, data: ByteBuffer(string: String(String(buffer: workload).reversed()))))
+                #expect(try client.receive() == [.workComplete(handle: handle, data: ByteBuffer(string: String(text.reversed())))])
+            }
+        }
+    }
+
+    @Test func aWorkerThatVanishesMidJobHandsTheJobToAnother() async throws {
+        try await withGearboxServer { server in
+            let client = try RawConnection(port: server.port)
+            try client.send(.submitJob(GearmanSubmitJob(function: ByteBuffer(string: "f"), workload: ByteBuffer(string: "w"))))
+            guard case .jobCreated(let handle) = try client.receive().first else { throw SocketError("no JOB_CREATED") }
+            do {
+                let doomed = try RawConnection(port: server.port)
+                try doomed.send(.canDo(function: ByteBuffer(string: "f")))
+                try doomed.send(.grabJob(.plain))
+                _ = try doomed.receive()
+            }
+            let survivor = try RawConnection(port: server.port)
+            try survivor.send(.canDo(function: ByteBuffer(string: "f")))
+            try survivor.send(.preSleep)
+            #expect(try survivor.receive() == [.noop])
+            try survivor.send(.grabJob(.plain))
+            guard case .jobAssign(let again, _, _) = try survivor.receive().first else { throw SocketError("no JOB_ASSIGN") }
+            #expect(again == handle)
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The `gearbox server` binary as a user runs it.
+@Suite(.serialized) struct ServerCommandTests {
+    @Test func servesGearmanToolsAndStopsCleanlyOnSIGTERM() async throws {
+        let port = try freePort()
+        let server = try ChildProcess(try gearboxBinary(), ["server", "--port", "\(port)", "--verbose", "INFO"])
+        try await waitUntilListening(port: port)
+        let worker = try ChildProcess("gearman", ["-p", "\(port)", "-w", "-f", "reverse", "--", "rev"])
+        defer { worker.stop() }
+        try await waitForWorkers(port: port, function: "reverse", count: 1)
+        let result = try await ChildProcess.run("gearman", ["-p", "\(port)", "-f", "reverse"], stdin: Data("Hello World!".utf8))
+        #expect(String(decoding: result.stdout, as: UTF8.self) == "!dlroW olleH")
+        server.signal(SIGTERM)
+        #expect(try await server.wait(timeout: .seconds(15)) == 0)
+        #expect(server.standardErrorText.contains("listening"))
+        #expect(server.standardErrorText.contains("stopped"))
+    }
+
+    @Test func shutdownCommandFromLoopbackStopsTheServer() async throws {
+        let port = try freePort()
+        let server = try ChildProcess(try gearboxBinary(), ["server", "--port", "\(port)"])
+        try await waitUntilListening(port: port)
+        let admin = try RawConnection(port: port)
+        try admin.send(line: "shutdown")
+        #expect(try admin.receiveAdminReply() == "OK\r\n")
+        #expect(try await server.wait(timeout: .seconds(15)) == 0)
+    }
+
+    @Test func badFlagsAreExplained() async throws {
+        let result = try await ChildProcess.run(try gearboxBinary(), ["server", "--port", "99999"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--port must be between 0 and 65535"))
+    }
+}
