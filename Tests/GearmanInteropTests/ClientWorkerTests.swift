@@ -262,10 +262,11 @@ import Testing
     func aJobPastItsCanDoTimeoutRunsAgain(kind: ServerKind) async throws {
         let server = try await TestServer.start(kind)
         let attempts = Recorder()
+        let gate = Gate()
         let slowpoke: GearmanWorker.Function = { job in
             await attempts.append(job.handle)
             if await attempts.values.count == 1 {
-                try await Task.sleep(for: .seconds(3))  // too long: the server gives the job out again
+                await gate.waitForOpening()  // too long: the server gives the job out again
                 return ByteBuffer(string: "late")
             }
             return ByteBuffer(string: "in time")
@@ -293,7 +294,8 @@ import Testing
             #expect(String(buffer: try await job.value) == "in time")
             #expect(await attempts.values.count == 2)
             // The first attempt's late WORK_COMPLETE gets ERROR JOB_NOT_FOUND; the worker carries on.
-            try await Task.sleep(for: .seconds(3))
+            await gate.open()
+            try await Task.sleep(for: .milliseconds(200))
             #expect(String(buffer: try await client.submit("first-alive", workload: ByteBuffer())) == "yes")
         }
         await client.shutdown()
