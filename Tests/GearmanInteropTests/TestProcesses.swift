@@ -28,13 +28,20 @@ enum Paths {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
     }
 
-    /// The `gearbox` binary, built once per test run: `swift test` compiles the executable's module but does not
-    /// link the binary, so a left-over one could be stale. `swift test` still holds the build folder's lock while
-    /// tests run, but builds nothing then, hence `--ignore-lock`.
+    /// The `gearbox` binary that `swift build --build-tests` (or `swift test`) linked next to the tests; built
+    /// here when missing. `swift test` holds the build folder's lock while tests run, but builds nothing then,
+    /// hence `--ignore-lock`.
     static var gearbox: String {
         get throws {
+            let candidates = [
+                Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("gearbox").path,
+                packageRoot.appendingPathComponent(".build/debug/gearbox").path,
+            ]
+            if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+                return found
+            }
             try build.get()
-            return packageRoot.appendingPathComponent(".build/debug/gearbox").path
+            return candidates[1]
         }
     }
 
