@@ -60,7 +60,10 @@ let package = Package(
         .target(
             name: "Imaging",
             dependencies: [
+                "CVips",
                 "CVipsShim",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
@@ -98,7 +101,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ImagingTests",
-            dependencies: ["Imaging"]
+            dependencies: [
+                "Imaging",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         // Client and worker state machines and channel handlers, without sockets.
         .testTarget(

@@ -1,6 +1,136 @@
 import ArgumentParser
+import Imaging
+import NIOCore
+import NIOPosix
 
+/// `gearbox thumbnail`: vipsthumbnail's conventions, many files at once across the cores.
 struct ThumbnailCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "thumbnail", abstract: "Make thumbnails of image files.")
-    func run() async throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "thumbnail",
+        abstract: "Make thumbnails of image files.",
+        discussion: """
+            Sizes and output names follow vipsthumbnail: -s 200x150 fits within 200 by 150, 200x and \
+            x150 bound one side, 200 means 200x200; append > to only shrink, < to only enlarge, ! to \
+            force the exact size. In -o, %s is the input's name without its extension; a relative \
+            pattern is relative to each input's folder. The default is tn_%s with the output \
+            format's extension. Use - as the input or the output for stdin or stdout.
+
+            Examples:
+              gearbox thumbnail photo.jpg -s 200x150
+              gearbox thumbnail photos/*.jpg -s 320x240 --crop attention -o 'thumbs/%s.webp' --quality 80
+              cat photo.jpg | gearbox thumbnail - -s 'x150>' --format webp > thumb.webp
+            """
+    )
+
+    @Argument(help: "Image files; - reads standard input.")
+    var inputs: [String]
+
+    @Option(name: [.short, .long], help: "Box to fit in: 200x150, 200x, x150 or 200, then >, < or ! (default 128).")
+    var size: String?
+
+    @Option(name: [.short, .long], help: "Output name pattern; %s is the input's name without extension; - for stdout.")
+    var output: String?
+
+    @Option(help: "Crop to fill the box: none, centre, attention, entropy.")
+    var crop: String?
+
+    @Option(help: "Output format: jpeg, png, webp, avif, gif (default: the -o extension, else the input's).")
+    var format: String?
+
+    @Option(help: "Quality 1-100 for jpeg, webp and avif.")
+    var quality: String?
+
+    @Flag(inversion: .prefixedNo, help: "Drop metadata; colours are converted to sRGB first (default on).")
+    var strip: Bool?
+
+    @Flag(inversion: .prefixedNo, help: "Rotate upright by EXIF orientation (default on).")
+    var rotate: Bool?
+
+    @Flag(help: "Keep every frame of an animated GIF or WebP (default: first frame).")
+    var animated = false
+
+    @Flag(help: "Progressive JPEG or interlaced PNG.")
+    var interlace = false
+
+    @Option(help: "Images processed at once (default: the number of cores).")
+    var threads: Int?
+
+    @Option(help: "Refuse inputs that decode to more megapixels than this.")
+    var maxMegapixels: Double = ImageLimits.default.maxMegapixels
+
+    @Option(help: "Refuse inputs larger than this many bytes.")
+    var maxBytes: Int = ImageLimits.default.maxInputBytes
+
+    /// The flags as the query items that the Gearman functions and the upload front also take.
+    var queryItems: [(name: String, value: String)] {
+        var items: [(name: String, value: String)] = []
+        if let size { items.append(("size", size)) }
+        if let crop { items.append(("crop", crop)) }
+        if let format { items.append(("format", format)) }
+        if let quality { items.append(("quality", quality)) }
+        if let strip { items.append(("strip", String(strip))) }
+        if let rotate { items.append(("rotate", String(rotate))) }
+        if animated { items.append(("animated", "true")) }
+        if interlace { items.append(("interlace", "true")) }
+        return items
+    }
+
+    func validate() throws {
+        if output == "-" && inputs.count > 1 {
+            throw ValidationError("-o - writes to stdout, which takes only one input")
+        }
+        if inputs.filter({ $0 == "-" }).count > 1 {
+            throw ValidationError("standard input (-) can be given only once")
+        }
+        if let threads, threads < 1 {
+            throw ValidationError("--threads must be at least 1")
+        }
+    }
+
+    func run() async throws {
+        var options: ThumbnailOptions
+        do {
+            options = try ThumbnailOptions(queryItems: queryItems)
+        } catch {
+            throw ValidationError(String(describing: error))
+        }
+        if options.output.format == nil, let pattern = output, pattern != "-" {
+            let ext = PathText.fileExtension(pattern)
+            if !ext.isEmpty {
+                guard let format = ImageFormat(name: ext), format.isWritable else {
+                    throw ValidationError("cannot write .\(ext) files: use jpg, png, webp, avif or gif")
+                }
+                options.output.format = format
+            }
+        }
+
+        let threads = min(threads ?? System.coreCount, max(1, inputs.count))
+        let processor = try ImageProcessor(configuration: .init(
+            threads: threads,
+            limits: ImageLimits(maxInputBytes: maxBytes, maxMegapixels: maxMegapixels)))
+        let job = ThumbnailJob(processor: processor, options: options, pattern: output)
+
+        // Largest first: the biggest photo sets the critical path, and the small ones fill the
+        // other threads around it.
+        let ordered = inputs.map { ($0, FileBytes.size(of: $0)) }.sorted { $0.1 > $1.1 }.map(\.0)
+        var failures = 0
+        await withTaskGroup(of: Bool.self) { group in
+            var inFlight = 0
+            for input in ordered {
+                if inFlight >= threads * 2, let succeeded = await group.next() {
+                    inFlight -= 1
+                    if !succeeded { failures += 1 }
+                }
+                group.addTask { await job.process(input) }
+                inFlight += 1
+            }
+            for await succeeded in group where !succeeded {
+                failures += 1
+            }
+        }
+        try await processor.shutdown()
+        if failures > 0 {
+            throw ExitCode(1)
+        }
+    }
 }

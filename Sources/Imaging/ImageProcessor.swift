@@ -1,0 +1,115 @@
+import CVips
+import CVipsShim
+import NIOCore
+import NIOPosix
+
+/// Runs image operations on its own thread pool, never on an event loop or Swift's cooperative
+/// pool, so network I/O keeps flowing while images are decoded.
+///
+/// The pool has ``Configuration/threads`` threads (the core count by default), and libvips'
+/// own per-image threading is set so that threads x libvips threads is about the core count.
+/// Call ``shutdown()`` when done.
+public final class ImageProcessor: Sendable {
+    public struct Configuration: Sendable, Hashable {
+        /// Images processed at once.
+        public var threads: Int
+        /// libvips threads per image; nil: the core count divided by `threads`, at least 1.
+        /// libvips' `VIPS_CONCURRENCY` environment variable, when set, wins over both.
+        public var vipsConcurrency: Int?
+        /// Refusals before decoding.
+        public var limits: ImageLimits
+
+        public init(threads: Int = System.coreCount, vipsConcurrency: Int? = nil, limits: ImageLimits = .default) {
+            self.threads = max(1, threads)
+            self.vipsConcurrency = vipsConcurrency
+            self.limits = limits
+        }
+    }
+
+    public let configuration: Configuration
+    private let pool: NIOThreadPool
+
+    /// Starts libvips (once per process) and the thread pool.
+    public init(configuration: Configuration = Configuration()) throws {
+        try VipsRuntime.start()
+        self.configuration = configuration
+        if let concurrency = configuration.vipsConcurrency {
+            VipsRuntime.concurrency = concurrency
+        } else if getenv("VIPS_CONCURRENCY") == nil {
+            VipsRuntime.concurrency = max(1, System.coreCount / configuration.threads)
+        }
+        pool = NIOThreadPool(numberOfThreads: configuration.threads)
+        pool.start()
+    }
+
+    /// Stops the thread pool after queued work finishes.
+    public func shutdown() async throws {
+        try await pool.shutdownGracefully()
+    }
+
+    // MARK: thumbnail
+
+    /// Shrinks on load to fit `options.size`, applies EXIF orientation, converts to sRGB and
+    /// encodes. The fast path.
+    public func thumbnail(_ input: [UInt8], options: ThumbnailOptions = ThumbnailOptions()) async throws -> ProcessedImage {
+        let limits = configuration.limits
+        return try await run { try input.withUnsafeBytes { try ImagePipeline.thumbnail($0, options: options, limits: limits) } }
+    }
+
+    public func thumbnail(_ input: ByteBuffer, options: ThumbnailOptions = ThumbnailOptions()) async throws -> ProcessedImage {
+        let limits = configuration.limits
+        return try await run {
+            try input.withUnsafeReadableBytes { try ImagePipeline.thumbnail($0, options: options, limits: limits) }
+        }
+    }
+
+    // MARK: resize
+
+    /// Decodes, applies EXIF orientation, converts to sRGB and resamples.
+    public func resize(_ input: [UInt8], options: ResizeOptions) async throws -> ProcessedImage {
+        let limits = configuration.limits
+        return try await run { try input.withUnsafeBytes { try ImagePipeline.resize($0, options: options, limits: limits) } }
+    }
+
+    public func resize(_ input: ByteBuffer, options: ResizeOptions) async throws -> ProcessedImage {
+        let limits = configuration.limits
+        return try await run {
+            try input.withUnsafeReadableBytes { try ImagePipeline.resize($0, options: options, limits: limits) }
+        }
+    }
+
+    // MARK: info
+
+    /// Reads the header only. Subject to the same limits as the other operations.
+    public func info(_ input: [UInt8]) async throws -> ImageInfo {
+        let limits = configuration.limits
+        return try await run { try input.withUnsafeBytes { try ImagePipeline.info($0, limits: limits) } }
+    }
+
+    public func info(_ input: ByteBuffer) async throws -> ImageInfo {
+        let limits = configuration.limits
+        return try await run { try input.withUnsafeReadableBytes { try ImagePipeline.info($0, limits: limits) } }
+    }
+
+    // MARK: running work
+
+    /// Runs `body` on the processor's pool. libvips' per-thread buffers are released after each
+    /// job (`vips_thread_shutdown`), so an idle pool holds no image memory.
+    public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        do {
+            return try await pool.runIfActive {
+                VipsErrorLog.begin()
+                defer {
+                    VipsErrorLog.end()
+                    vips_thread_shutdown()
+                }
+                return try body()
+            }
+        } catch is NIOThreadPoolError.ThreadPoolInactive {
+            throw ImagingError.processorShutDown
+        } catch is CancellationError where !Task.isCancelled {
+            // runIfActive reports a pool that has been shut down as a cancellation.
+            throw ImagingError.processorShutDown
+        }
+    }
+}
