@@ -43,6 +43,7 @@ let package = Package(
             dependencies: [
                 "GearmanProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -113,6 +114,27 @@ let package = Package(
                 "Imaging",
                 "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // Client and worker state machines and channel handlers, without sockets.
+        .testTarget(
+            name: "GearmanTests",
+            dependencies: [
+                "Gearman",
+                "GearmanProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        // The client and worker libraries and commands against real job servers, each started on a free port.
+        .testTarget(
+            name: "GearmanInteropTests",
+            dependencies: [
+                "Gearman",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // Helpers for tests that start real processes: free ports, child processes, raw connections.

@@ -8,6 +8,9 @@ struct GearboxCommand: AsyncParsableCommand {
         subcommands: [
             ServerCommand.self,
             ThumbnailCommand.self,
+            SubmitCommand.self,
+            WorkerCommand.self,
+            AdminCommand.self,
         ]
     )
 }

@@ -1,0 +1,260 @@
+import GearmanProtocol
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// Submits jobs to one or more Gearman job servers (Gearbox or gearmand) and awaits their results.
+///
+/// One connection per server is shared by every caller and pipelined: start many jobs at once with
+/// `async let` or a task group. Jobs with a unique key always go to the same server while it is up;
+/// others are spread round-robin. A server that refuses connections is skipped until its backoff expires.
+public final class GearmanClient: Sendable {
+    public let servers: [GearmanServerAddress]
+    private let connections: [ServerConnection]
+    private let roundRobin = NIOLockedValueBox(0)
+    private let logger: Logger
+
+    public init(
+        servers: [GearmanServerAddress] = [GearmanServerAddress(host: "127.0.0.1")],
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "gearman.client")
+    ) {
+        precondition(!servers.isEmpty, "a client needs at least one server")
+        self.servers = servers
+        self.logger = logger
+        self.connections = servers.map {
+            ServerConnection(address: $0, group: eventLoopGroup, logger: logger)
+        }
+    }
+
+    deinit {
+        for connection in connections {
+            connection.close()
+        }
+    }
+
+    /// Closes every connection; callers still waiting get `GearmanError.connectionLost`.
+    public func shutdown() async {
+        for connection in connections {
+            await connection.shutdown()
+        }
+    }
+
+    // MARK: Foreground jobs
+
+    /// Runs a job and returns its result. Throws `GearmanError.workFailed` or `.workException` when the
+    /// worker reports failure, `.timeout` when `timeout` passes first, `CancellationError` when the task is
+    /// cancelled.
+    public func submit(
+        _ function: String,
+        workload: ByteBuffer,
+        unique: String? = nil,
+        priority: GearmanPriority = .normal,
+        timeout: Duration? = nil
+    ) async throws -> ByteBuffer {
+        let job = Self.job(function, workload, unique, priority, background: false)
+        let reply = try await perform(.submit(job), routingKey: unique, timeout: timeout)
+        guard case .result(let bytes) = reply else { throw GearmanError.protocolViolation("unexpected \(reply)") }
+        return bytes
+    }
+
+    public func submit(
+        _ function: String,
+        workload: some Collection<UInt8>,
+        unique: String? = nil,
+        priority: GearmanPriority = .normal,
+        timeout: Duration? = nil
+    ) async throws -> ByteBuffer {
+        try await submit(
+            function, workload: ByteBuffer(bytes: workload), unique: unique, priority: priority, timeout: timeout)
+    }
+
+    /// Runs a job and streams what its worker reports: `.created`, then any `.data`, `.warning` and
+    /// `.status`, then `.complete` with the result. Failures end the stream with a `GearmanError`.
+    /// Stopping the iteration stops waiting.
+    public func stream(
+        _ function: String,
+        workload: ByteBuffer,
+        unique: String? = nil,
+        priority: GearmanPriority = .normal,
+        timeout: Duration? = nil
+    ) async throws -> AsyncThrowingStream<GearmanJobEvent, any Error> {
+        let job = Self.job(function, workload, unique, priority, background: false)
+        let connection = try await pickConnection(routingKey: unique)
+        let channel = try await connection.channel()
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: GearmanJobEvent.self)
+        let request = PendingRequest(server: connection.address, stream: continuation)
+        continuation.onTermination = { reason in
+            if case .cancelled = reason, request.cancel() {
+                channel.writeAndFlush(ClientCommand.cancel(request), promise: nil)
+            }
+        }
+        send(request, .submit(job), timeout: timeout, on: channel)
+        return stream
+    }
+
+    // MARK: Background jobs and status
+
+    /// Queues a job that runs without the caller waiting; returns its handle once the server accepted it.
+    public func submitBackground(
+        _ function: String,
+        workload: ByteBuffer,
+        unique: String? = nil,
+        priority: GearmanPriority = .normal,
+        timeout: Duration? = nil
+    ) async throws -> GearmanJobHandle {
+        let job = Self.job(function, workload, unique, priority, background: true)
+        let connection = try await pickConnection(routingKey: unique)
+        let reply = try await perform(.submit(job), on: connection, timeout: timeout)
+        guard case .created(let handle) = reply else { throw GearmanError.protocolViolation("unexpected \(reply)") }
+        return GearmanJobHandle(handle: handle, server: connection.address)
+    }
+
+    public func submitBackground(
+        _ function: String,
+        workload: some Collection<UInt8>,
+        unique: String? = nil,
+        priority: GearmanPriority = .normal,
+        timeout: Duration? = nil
+    ) async throws -> GearmanJobHandle {
+        try await submitBackground(
+            function, workload: ByteBuffer(bytes: workload), unique: unique, priority: priority, timeout: timeout)
+    }
+
+    /// Asks the server that holds the job how it is doing (GET_STATUS).
+    public func status(of handle: GearmanJobHandle, timeout: Duration? = nil) async throws -> GearmanJobStatus {
+        guard let connection = connections.first(where: { $0.address == handle.server }) else {
+            throw GearmanError.noServerAvailable(reason: "\(handle.server) is not one of this client's servers")
+        }
+        let reply = try await perform(.status(handle: handle.handle), on: connection, timeout: timeout)
+        guard case .status(let status) = reply else { throw GearmanError.protocolViolation("unexpected \(reply)") }
+        return status
+    }
+
+    /// Asks the server that a job with this unique key goes to how it is doing (GET_STATUS_UNIQUE).
+    public func status(unique: String, timeout: Duration? = nil) async throws -> GearmanJobStatus {
+        let reply = try await perform(.statusUnique(unique: unique), routingKey: unique, timeout: timeout)
+        guard case .status(let status) = reply else { throw GearmanError.protocolViolation("unexpected \(reply)") }
+        return status
+    }
+
+    /// Sends ECHO_REQ to every server and returns how many answered.
+    public func ping(timeout: Duration = .seconds(5)) async -> Int {
+        await withTaskGroup(of: Bool.self) { group in
+            for connection in connections {
+                group.addTask {
+                    let reply = try? await self.perform(
+                        .echo(ByteBuffer(string: "ping")), on: connection, timeout: timeout)
+                    return reply == .echo(ByteBuffer(string: "ping"))
+                }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+    }
+
+    // MARK: Internals
+
+    private static func job(
+        _ function: String, _ workload: ByteBuffer, _ unique: String?, _ priority: GearmanPriority, background: Bool
+    ) -> GearmanSubmitJob {
+        GearmanSubmitJob(
+            function: ByteBuffer(string: function), unique: ByteBuffer(string: unique ?? ""), workload: workload,
+            priority: priority, isBackground: background)
+    }
+
+    private func perform(
+        _ payload: ClientConnectionStateMachine.Request, routingKey: String?, timeout: Duration?
+    ) async throws -> ClientConnectionStateMachine.Reply {
+        try await perform(payload, on: try await pickConnection(routingKey: routingKey), timeout: timeout)
+    }
+
+    private func perform(
+        _ payload: ClientConnectionStateMachine.Request, on connection: ServerConnection, timeout: Duration?
+    ) async throws -> ClientConnectionStateMachine.Reply {
+        let channel = try await connection.channel()
+        let request = PendingRequest(server: connection.address)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                guard request.install(continuation) else { return }
+                send(request, payload, timeout: timeout, on: channel)
+            }
+        } onCancel: {
+            if request.cancel() {
+                channel.writeAndFlush(ClientCommand.cancel(request), promise: nil)
+            }
+        }
+    }
+
+    private func send(
+        _ request: PendingRequest, _ payload: ClientConnectionStateMachine.Request, timeout: Duration?,
+        on channel: any Channel
+    ) {
+        let command = ClientCommand.send(request, payload, timeout: timeout.map(TimeAmount.init))
+        channel.writeAndFlush(command).whenFailure { _ in
+            // The channel closed before the handler saw the request.
+            request.settle(.failure(GearmanError.connectionLost(server: request.server)))
+        }
+    }
+
+    /// The server for a job: by unique key when there is one, else round-robin; down servers are skipped,
+    /// and tried again only when every server is down.
+    private func pickConnection(routingKey: String?) async throws -> ServerConnection {
+        let count = connections.count
+        let start: Int
+        if let routingKey, !routingKey.isEmpty {
+            start = Int(Self.fnv1a(routingKey) % UInt64(count))
+        } else if count == 1 {
+            start = 0
+        } else {
+            start = roundRobin.withLockedValue { next in
+                defer { next = (next + 1) % count }
+                return next
+            }
+        }
+        let now = NIODeadline.now()
+        var skipped: [ServerConnection] = []
+        var lastError: (any Error)?
+        for offset in 0..<count {
+            let connection = connections[(start + offset) % count]
+            if connection.isDown(at: now) {
+                skipped.append(connection)
+                continue
+            }
+            do {
+                _ = try await connection.channel()
+                return connection
+            } catch GearmanError.shutDown {
+                throw GearmanError.shutDown
+            } catch {
+                lastError = error
+            }
+        }
+        for connection in skipped {
+            do {
+                _ = try await connection.channel()
+                return connection
+            } catch {
+                lastError = error
+            }
+        }
+        throw GearmanError.noServerAvailable(reason: lastError.map { "\($0)" } ?? "no servers")
+    }
+
+    /// A hash that is the same in every process, unlike `Hasher`.
+    static func fnv1a(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return hash
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

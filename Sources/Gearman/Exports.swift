@@ -1,0 +1,2 @@
+@_exported import enum GearmanProtocol.GearmanPriority
+@_exported import struct GearmanProtocol.GearmanJobStatus

@@ -1,0 +1,186 @@
+import GearmanProtocol
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// Takes jobs from one or more Gearman job servers (Gearbox or gearmand) and runs registered functions.
+///
+/// Register functions, then `run()` it, alone or in a `ServiceGroup`. It runs up to `concurrency` jobs at
+/// once, taken from whichever servers have work; each connection sleeps (PRE_SLEEP) when there is no work and wakes on NOOP, and reconnects
+/// with backoff when the server goes away. A graceful shutdown stops taking jobs, lets running jobs finish
+/// and report, then closes the connections.
+public final class GearmanWorker: Service, @unchecked Sendable {
+    public typealias Function = @Sendable (GearmanJob) async throws -> ByteBuffer
+
+    private struct Registration {
+        var timeout: Duration?
+        var function: Function
+    }
+
+    public let servers: [GearmanServerAddress]
+    public let concurrency: Int
+    public let clientID: String?
+    private let group: any EventLoopGroup
+    private let logger: Logger
+
+    private let slots: JobSlots
+    private let lock = NIOLock()
+    private var functions: [String: Registration] = [:]
+    private var liveChannels: [ObjectIdentifier: any Channel] = [:]
+    private var isStopping = false
+
+    /// - Parameters:
+    ///   - concurrency: how many jobs run at once, from all servers together.
+    ///   - clientID: sent with SET_CLIENT_ID; `gearadmin --workers` shows it.
+    public init(
+        servers: [GearmanServerAddress] = [GearmanServerAddress(host: "127.0.0.1")],
+        concurrency: Int = 1,
+        clientID: String? = nil,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "gearman.worker")
+    ) {
+        precondition(!servers.isEmpty, "a worker needs at least one server")
+        precondition(concurrency > 0, "concurrency must be at least 1")
+        self.servers = servers
+        self.concurrency = concurrency
+        self.clientID = clientID
+        self.group = eventLoopGroup
+        self.logger = logger
+        self.slots = JobSlots(concurrency)
+    }
+
+    /// Registers a function; call before `run()`. With a `timeout`, the worker announces it with
+    /// CAN_DO_TIMEOUT and the server gives the job to another worker when it runs longer.
+    /// Throw `GearmanWorkFailure` for WORK_FAIL; any other error is sent as WORK_EXCEPTION with its text.
+    public func register(_ name: String, timeout: Duration? = nil, _ function: @escaping Function) {
+        lock.withLock { functions[name] = Registration(timeout: timeout, function: function) }
+    }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                for server in servers {
+                    group.addTask { await self.serve(server) }
+                }
+            }
+        } onGracefulShutdown: {
+            self.shutdownGracefully()
+        }
+    }
+
+    /// Stops taking jobs; `run()` returns once running jobs have finished and reported.
+    public func shutdownGracefully() {
+        let channels = lock.withLock {
+            isStopping = true
+            return Array(liveChannels.values)
+        }
+        for channel in channels {
+            channel.writeAndFlush(WorkerCommand.drain, promise: nil)
+        }
+    }
+
+    private var stopping: Bool { lock.withLock { isStopping } }
+
+    private func serve(_ server: GearmanServerAddress) async {
+        var failures = 0
+        while !stopping && !Task.isCancelled {
+            do {
+                try await serveConnection(server)
+                failures = 0
+                if !stopping {
+                    logger.info("connection closed, reconnecting", metadata: ["server": "\(server)"])
+                }
+            } catch {
+                failures += 1
+                logger.debug("cannot connect", metadata: ["server": "\(server)", "error": "\(error)"])
+            }
+            await sleepUnlessStopped(Backoff.delay(afterFailures: failures))
+        }
+    }
+
+    private func serveConnection(_ server: GearmanServerAddress) async throws {
+        let (jobs, continuation) = WorkerChannelHandler.Jobs.makeStream()
+        let machine: WorkerConnectionStateMachine = lock.withLock {
+            let announced = functions.map { name, registration in
+                WorkerConnectionStateMachine.Function(
+                    name: name, timeoutMilliseconds: registration.timeout.map(Self.milliseconds))
+            }
+            return WorkerConnectionStateMachine(
+                functions: announced.sorted { $0.name < $1.name }, capacity: concurrency, clientID: clientID)
+        }
+        let logger = self.logger
+        let slots = self.slots
+        let channel = try await ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(5))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers(
+                        ByteToMessageHandler(GearmanFrameDecoder()),
+                        WorkerChannelHandler(machine: machine, slots: slots, jobs: continuation, logger: logger))
+                }
+            }
+            .connect(host: server.host, port: server.port)
+            .get()
+        let key = ObjectIdentifier(channel)
+        let drainNow = lock.withLock {
+            liveChannels[key] = channel
+            return isStopping
+        }
+        if drainNow {
+            channel.writeAndFlush(WorkerCommand.drain, promise: nil)
+        }
+        await withTaskCancellationHandler {
+            await withDiscardingTaskGroup { group in
+                for await job in jobs {
+                    group.addTask { await self.execute(job, from: server, on: channel) }
+                }
+            }
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+        lock.withLock { liveChannels[key] = nil }
+        try? await channel.closeFuture.get()
+    }
+
+    private func execute(
+        _ assigned: WorkerConnectionStateMachine.AssignedJob, from server: GearmanServerAddress, on channel: any Channel
+    ) async {
+        let job = GearmanJob(assigned, server: server, channel: channel)
+        let function = lock.withLock { functions[job.function]?.function }
+        let outcome: WorkerConnectionStateMachine.Outcome
+        if let function {
+            do {
+                outcome = .complete(try await function(job))
+            } catch is GearmanWorkFailure {
+                outcome = .fail
+            } catch {
+                outcome = .exception("\(error)")
+            }
+        } else {
+            outcome = .fail
+        }
+        channel.writeAndFlush(WorkerCommand.finish(handle: assigned.handle, outcome), promise: nil)
+        slots.release(1)
+    }
+
+    private func sleepUnlessStopped(_ delay: TimeAmount) async {
+        var remaining = delay.nanoseconds
+        let slice: Int64 = 50_000_000
+        while remaining > 0, !stopping {
+            do {
+                try await Task.sleep(nanoseconds: UInt64(min(remaining, slice)))
+            } catch {
+                return
+            }
+            remaining -= slice
+        }
+    }
+
+    private static func milliseconds(_ duration: Duration) -> UInt32 {
+        let (seconds, attoseconds) = duration.components
+        return UInt32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+    }
+}

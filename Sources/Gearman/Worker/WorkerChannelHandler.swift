@@ -1,0 +1,150 @@
+import GearmanProtocol
+import Logging
+import NIOCore
+
+/// Runs a `WorkerConnectionStateMachine` on a channel. Assigned jobs go out through `jobs`, which ends when
+/// the connection closes; results and progress come back down the pipeline as `WorkerCommand` writes.
+final class WorkerChannelHandler: ChannelDuplexHandler {
+    typealias InboundIn = GearmanFrame
+    typealias OutboundIn = WorkerCommand
+    typealias OutboundOut = ByteBuffer
+    typealias Jobs = AsyncStream<WorkerConnectionStateMachine.AssignedJob>
+
+    private var machine: WorkerConnectionStateMachine
+    private let jobs: Jobs.Continuation
+    private var outBuffer: ByteBuffer
+    private let logger: Logger
+    private var isActive = false
+    private let slots: JobSlots
+    private var context: ChannelHandlerContext?
+
+    init(machine: WorkerConnectionStateMachine, slots: JobSlots, jobs: Jobs.Continuation, logger: Logger) {
+        self.machine = machine
+        self.slots = slots
+        self.jobs = jobs
+        self.logger = logger
+        self.outBuffer = ByteBufferAllocator().buffer(capacity: 256)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive {
+            activate(context: context)
+        }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        activate(context: context)
+        context.fireChannelActive()
+    }
+
+    private func activate(context: ChannelHandlerContext) {
+        guard !isActive else { return }
+        isActive = true
+        for packet in machine.registration {
+            packet.encode(into: &outBuffer)
+        }
+        perform(machine.channelActive(), context: context)
+        flushBuffered(context: context)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        do {
+            guard case .packet(let packet) = unwrapInboundIn(data) else {
+                throw GearmanError.protocolViolation("text line on a binary connection")
+            }
+            perform(try machine.receive(try GearmanResponse(packet: packet)), context: context)
+        } catch {
+            logger.warning("closing worker connection", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushBuffered(context: context)
+        context.fireChannelReadComplete()
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .data(let handle, let data):
+            GearmanRequest.workData(handle: handle, data: data).encode(into: &outBuffer)
+        case .warning(let handle, let data):
+            GearmanRequest.workWarning(handle: handle, data: data).encode(into: &outBuffer)
+        case .status(let handle, let numerator, let denominator):
+            GearmanRequest.workStatus(
+                handle: handle, numerator: ByteBuffer(string: String(numerator)),
+                denominator: ByteBuffer(string: String(denominator))
+            ).encode(into: &outBuffer)
+        case .finish(let handle, let outcome):
+            perform(machine.finished(handle: handle, outcome), context: context)
+        case .drain:
+            perform(machine.drain(), context: context)
+        }
+        promise?.succeed()
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        flushBuffered(context: context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        slots.release(machine.channelInactive())
+        jobs.finish()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        slots.release(machine.channelInactive())
+        self.context = nil
+        jobs.finish()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("worker connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    private func perform(_ action: WorkerConnectionStateMachine.Action, context: ChannelHandlerContext) {
+        action.reply?.encode(into: &outBuffer)
+        slots.release(action.releaseSlots)
+        if action.wantSlots > 0 {
+            let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let granted = slots.acquire(upTo: action.wantSlots) {
+                handler.eventLoop.execute { handler.value.slotsAvailable() }
+            }
+            perform(machine.slotsGranted(granted), context: context)
+        }
+        for _ in 0..<action.grabs {
+            GearmanRequest.grabJob(.unique).encode(into: &outBuffer)
+        }
+        if action.preSleep {
+            GearmanRequest.preSleep.encode(into: &outBuffer)
+        }
+        if let job = action.start {
+            jobs.yield(job)
+        }
+        if action.close {
+            let channel = context.channel
+            if outBuffer.readableBytes > 0 {
+                context.writeAndFlush(wrapOutboundOut(outBuffer)).whenComplete { _ in channel.close(promise: nil) }
+                outBuffer.clear()
+            } else {
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    private func slotsAvailable() {
+        guard let context else { return }
+        perform(machine.slotsAvailable(), context: context)
+        flushBuffered(context: context)
+    }
+
+    private func flushBuffered(context: ChannelHandlerContext) {
+        guard outBuffer.readableBytes > 0 else { return }
+        context.write(wrapOutboundOut(outBuffer), promise: nil)
+        outBuffer.clear()
+        context.flush()
+    }
+}

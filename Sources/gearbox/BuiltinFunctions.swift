@@ -1,0 +1,33 @@
+import Gearman
+import NIOCore
+
+/// Functions `gearbox worker` offers for tests and demonstrations.
+enum BuiltinFunctions {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static let all: [String: GearmanWorker.Function] = [
+        "reverse": { job in ByteBuffer(bytes: job.workload.readableBytesView.reversed()) },
+        "echo": { job in job.workload },
+        "sleep": { job in
+            let text = String(buffer: job.workload).trimmingWhitespace
+            guard let seconds = Double(text), seconds >= 0 else {
+                throw Failure(description: "sleep needs a number of seconds, got \"\(text)\"")
+            }
+            try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+            return job.workload
+        },
+        "fail": { _ in throw GearmanWorkFailure() },
+        "exception": { job in throw Failure(description: String(buffer: job.workload)) },
+    ]
+}
+
+extension String {
+    var trimmingWhitespace: String {
+        var text = Substring(self)
+        while let first = text.first, first.isWhitespace { text = text.dropFirst() }
+        while let last = text.last, last.isWhitespace { text = text.dropLast() }
+        return String(text)
+    }
+}
