@@ -72,6 +72,9 @@ let package = Package(
             name: "ImageFarm",
             dependencies: [
                 "Imaging",
+                "Gearman",
+                "GearmanServer",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
