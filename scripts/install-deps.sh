@@ -2,7 +2,9 @@
 # Installs the system packages Gearbox needs to build, test and run, when they are missing.
 set -euo pipefail
 
-packages=(pkg-config libvips-dev libvips-tools gearman-job-server gearman-tools)
+packages=(pkg-config libvips-dev libvips-tools gearman-job-server gearman-tools curl)
+# The upload front's browser test drives headless Chromium through chromedriver.
+packages+=(chromium chromium-driver)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -11,6 +11,7 @@ struct GearboxCommand: AsyncParsableCommand {
             SubmitCommand.self,
             WorkerCommand.self,
             AdminCommand.self,
+            FrontCommand.self,
         ]
     )
 }

@@ -1,0 +1,77 @@
+import Gearman
+import NIOConcurrencyHelpers
+
+/// Whether the job servers answer and have a worker for the image function, from the admin `status` table
+/// (which Gearbox and gearmand both write as `function\ttotal\trunning\tavailable_workers`). Answers are
+/// cached for a moment so that a burst of uploads does not become a burst of admin connections.
+public final class FarmStatus: Sendable {
+    public struct Server: Sendable, Hashable, Codable {
+        public var address: String
+        public var reachable: Bool
+        /// Workers that can run the function on this server.
+        public var workers: Int
+        /// Jobs for the function queued or running on this server.
+        public var jobs: Int
+        public var error: String?
+    }
+
+    public struct Report: Sendable, Hashable, Codable {
+        public var function: String
+        public var servers: [Server]
+        public var ready: Bool { servers.contains { $0.reachable && $0.workers > 0 } }
+    }
+
+    public let servers: [GearmanServerAddress]
+    public let function: String
+    private let cacheFor: Duration
+    private let cache = NIOLockedValueBox<(report: Report, at: ContinuousClock.Instant)?>(nil)
+
+    public init(servers: [GearmanServerAddress], function: String, cacheFor: Duration = .milliseconds(500)) {
+        self.servers = servers
+        self.function = function
+        self.cacheFor = cacheFor
+    }
+
+    /// The servers' state now, or as of at most `cacheFor` ago.
+    public func report(fresh: Bool = false) async -> Report {
+        let now = ContinuousClock.now
+        if !fresh, let cached = cache.withLockedValue({ $0 }), now - cached.at < cacheFor {
+            return cached.report
+        }
+        let servers = await withTaskGroup(of: (Int, Server).self) { group in
+            for (index, address) in self.servers.enumerated() {
+                group.addTask { (index, await Self.query(address, function: self.function)) }
+            }
+            var servers = [Server?](repeating: nil, count: self.servers.count)
+            for await (index, server) in group { servers[index] = server }
+            return servers.compactMap { $0 }
+        }
+        let report = Report(function: function, servers: servers)
+        cache.withLockedValue { $0 = (report, now) }
+        return report
+    }
+
+    private static func query(_ address: GearmanServerAddress, function: String) async -> Server {
+        do {
+            let text = try await GearmanAdminClient(server: address).send("status", timeout: .seconds(2))
+            let row = parseStatus(text)[function]
+            return Server(
+                address: "\(address)", reachable: true, workers: row?.workers ?? 0, jobs: row?.total ?? 0, error: nil)
+        } catch {
+            return Server(address: "\(address)", reachable: false, workers: 0, jobs: 0, error: "\(error)")
+        }
+    }
+
+    /// `function -> (total, running, workers)` from the admin `status` table.
+    static func parseStatus(_ text: String) -> [String: (total: Int, running: Int, workers: Int)] {
+        var rows: [String: (total: Int, running: Int, workers: Int)] = [:]
+        for line in text.split(whereSeparator: \.isNewline) where line != "." {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard fields.count >= 4, let total = Int(fields[1]), let running = Int(fields[2]),
+                let workers = Int(fields[3])
+            else { continue }
+            rows[String(fields[0])] = (total, running, workers)
+        }
+        return rows
+    }
+}

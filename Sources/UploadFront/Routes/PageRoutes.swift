@@ -1,0 +1,11 @@
+import Hummingbird
+
+/// `GET /`: the upload page.
+struct PageRoutes: Sendable {
+    let configuration: FrontConfiguration
+
+    func register(on router: Router<some RequestContext>) {
+        let page = Pages.upload(sizes: configuration.sizes, maxBytes: configuration.limits.maxInputBytes)
+        router.get("/") { _, _ in Responses.html(page, headers: [.cacheControl: "no-cache"]) }
+    }
+}

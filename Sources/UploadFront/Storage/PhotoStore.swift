@@ -1,0 +1,93 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Imaging
+import NIOCore
+
+/// Photos on disk: `<root>/<id>/original.<ext>` and `<root>/<id>/<size>.<ext>`. Every file is written to a
+/// temporary name and renamed into place, so a reader sees a whole file or none. Files never change once
+/// written (ids are random), which is what lets `GET` answer with long-lived cache headers.
+public struct PhotoStore: Sendable {
+    public let root: URL
+
+    /// A stored file, as served.
+    public struct StoredFile: Sendable {
+        public var path: String
+        public var format: ImageFormat?
+        public var bytes: Int
+        /// Size and modification time, in the style of nginx: cheap, and stable because files never change.
+        public var etag: String
+        public var lastModified: Date
+    }
+
+    public init(root: String) throws {
+        self.root = URL(fileURLWithPath: root, isDirectory: true)
+        try FileManager.default.createDirectory(at: self.root, withIntermediateDirectories: true)
+    }
+
+    /// 16 random bytes as 32 hex digits.
+    public static func newID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<16).map { _ in
+            let byte = UInt8.random(in: 0...255, using: &generator)
+            return String(byte, radix: 16).leftPadded(to: 2)
+        }.joined()
+    }
+
+    /// Whether `text` could be an id or a size name: no path tricks reach the file system.
+    public static func isSafeName(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 64 && text.utf8.allSatisfy(FrontConfiguration.isNameByte)
+    }
+
+    /// Writes `bytes` as `<id>/<name>.<ext>` atomically; returns its size in bytes.
+    @discardableResult
+    public func write(id: String, name: String, format: ImageFormat?, bytes: ByteBuffer) throws -> Int {
+        precondition(Self.isSafeName(id) && Self.isSafeName(name))
+        let folder = root.appendingPathComponent(id, isDirectory: true)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let final = folder.appendingPathComponent("\(name).\(format?.fileExtension ?? "bin")")
+        let temporary = folder.appendingPathComponent(".\(name).\(Self.newID()).tmp")
+        try bytes.readableBytesView.withContiguousStorageIfAvailable { pointer in
+            try Data(buffer: pointer).write(to: temporary)
+        } ?? Data(bytes.readableBytesView).write(to: temporary)
+        guard rename(temporary.path, final.path) == 0 else {
+            let code = errno
+            try? FileManager.default.removeItem(at: temporary)
+            throw FrontError(.internalServerError, "cannot store \(id)/\(name): \(String(cString: strerror(code)))")
+        }
+        return bytes.readableBytes
+    }
+
+    /// The stored file for `id` and `name` (a size or `original`), or nil.
+    public func find(id: String, name: String) -> StoredFile? {
+        guard Self.isSafeName(id), Self.isSafeName(name) else { return nil }
+        let folder = root.appendingPathComponent(id, isDirectory: true)
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return nil }
+        guard let file = entries.first(where: { $0.hasPrefix(name + ".") && !$0.hasSuffix(".tmp") }) else { return nil }
+        let path = folder.appendingPathComponent(file).path
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        let extensionText = String(file.dropFirst(name.count + 1))
+        #if canImport(Darwin)
+        let seconds = info.st_mtimespec.tv_sec
+        let nanoseconds = info.st_mtimespec.tv_nsec
+        #else
+        let seconds = info.st_mtim.tv_sec
+        let nanoseconds = info.st_mtim.tv_nsec
+        #endif
+        let size = Int(info.st_size)
+        let etag = "\"\(String(size, radix: 16))-\(String(Int(seconds) * 1_000_000_000 + Int(nanoseconds), radix: 16))\""
+        return StoredFile(
+            path: path, format: ImageFormat(name: extensionText), bytes: size, etag: etag,
+            lastModified: Date(timeIntervalSince1970: TimeInterval(seconds)))
+    }
+}
+
+extension String {
+    func leftPadded(to length: Int) -> String {
+        count >= length ? self : String(repeating: "0", count: length - count) + self
+    }
+}

@@ -1,0 +1,89 @@
+import Gearman
+import Hummingbird
+import ImageFarm
+import Imaging
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The upload front: a Hummingbird application that turns each uploaded photo into every configured size on
+/// a Gearman farm, all sizes at once. With no servers configured it runs the embedded job server and image
+/// workers in this process; otherwise it submits to the given job servers and their workers.
+///
+/// Run it alone or in a `ServiceGroup`; a graceful shutdown stops taking requests, lets running ones answer,
+/// then stops the embedded farm.
+public struct UploadFront: Service {
+    public let configuration: FrontConfiguration
+    private let logger: Logger
+    private let onListening: @Sendable (Int) async -> Void
+
+    /// - Parameter onListening: called with the bound port once the server accepts connections.
+    public init(
+        configuration: FrontConfiguration, logger: Logger = Logger(label: "gearbox.front"),
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let configuration = self.configuration
+        let farm: EmbeddedFarm?
+        var servers = configuration.servers
+        if servers.isEmpty {
+            let started = try await EmbeddedFarm.start(
+                concurrency: configuration.embeddedWorkers, limits: configuration.limits, logger: logger)
+            farm = started
+            servers = [started.address]
+            logger.info("embedded job server and \(configuration.embeddedWorkers) image workers on \(started.address)")
+        } else {
+            farm = nil
+        }
+        let processor = try ImageProcessor(configuration: .init(threads: 2, limits: configuration.limits))
+        let client = GearmanClient(servers: servers, logger: logger)
+        do {
+            try await serve(servers: servers, client: client, processor: processor)
+        } catch {
+            await client.shutdown()
+            try? await processor.shutdown()
+            await farm?.stop()
+            throw error
+        }
+        await client.shutdown()
+        try? await processor.shutdown()
+        await farm?.stop()
+    }
+
+    private func serve(servers: [GearmanServerAddress], client: GearmanClient, processor: ImageProcessor) async throws {
+        let configuration = self.configuration
+        let store = try PhotoStore(root: configuration.storage)
+        let limiter = JobLimiter(limit: configuration.maxConcurrentJobs)
+        let farmStatus = FarmStatus(servers: servers, function: configuration.function)
+        let dispatcher = ResizeDispatcher(
+            client: client, limiter: limiter, function: configuration.function, timeout: configuration.jobTimeout,
+            processor: processor)
+        let photoProcessor = PhotoProcessor(
+            configuration: configuration, dispatcher: dispatcher, store: store, farm: farmStatus, processor: processor,
+            logger: logger)
+
+        let router = Router()
+        PageRoutes(configuration: configuration).register(on: router)
+        PhotoRoutes(configuration: configuration, processor: photoProcessor, store: store).register(on: router)
+        HealthRoutes(farm: farmStatus, limiter: limiter, retryAfter: configuration.retryAfterSeconds).register(on: router)
+
+        let onListening = self.onListening
+        let logger = self.logger
+        let app = Application(
+            router: router,
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "gearbox-front"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                logger.notice("upload front listening on http://\(configuration.host):\(port)")
+                await onListening(port)
+            },
+            logger: logger)
+        try await app.run()
+    }
+}

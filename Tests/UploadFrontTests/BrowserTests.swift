@@ -1,0 +1,139 @@
+import Foundation
+import TestSupport
+import Testing
+import UploadFront
+
+/// Headless Chromium, driven over WebDriver by Debian's chromedriver, opens the upload page, picks a photo
+/// and waits for its thumbnails; the screenshot is kept in `.build/test-artifacts/`.
+@Suite(.serialized) struct BrowserTests {
+    static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
+    static let chromedriver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
+    static var available: Bool { chromium != nil && chromedriver != nil }
+    static let artifacts = packageRoot.appendingPathComponent(".build/test-artifacts")
+
+    @Test(.enabled(if: available, "chromium and chromium-driver are not installed (make test installs them)"))
+    func thePageUploadsAPhotoAndShowsItsThumbnails() async throws {
+        try await FrontHarness.with { front in
+            try await FrontHarness.waitUntilReady(front.base)
+            let driverPort = try freePort()
+            let driver = try ChildProcess(Self.chromedriver!, ["--port=\(driverPort)"])
+            defer { driver.stop() }
+            try await waitUntilListening(port: driverPort)
+            let webDriver = WebDriver(base: "http://127.0.0.1:\(driverPort)")
+
+            let session = try await webDriver.startSession(chromium: Self.chromium!)
+            do {
+                try await webDriver.command(session, "url", ["url": front.base + "/"])
+                let input = try await webDriver.element(session, css: "#files")
+                try await webDriver.command(session, "element/\(input)/value", ["text": try FrontHarness.garden])
+
+                let deadline = ContinuousClock.now + .seconds(30)
+                var loaded = 0
+                while loaded < 3 && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(200))
+                    let value = try await webDriver.command(
+                        session, "execute/sync",
+                        [
+                            "script": "return document.querySelectorAll('figure.loaded img.thumb').length",
+                            "args": [String](),
+                        ])
+                    loaded = (value as? Int) ?? 0
+                }
+                let widths = try await webDriver.command(
+                    session, "execute/sync",
+                    [
+                        "script": "return Array.from(document.querySelectorAll('img.thumb')).map(i => i.dataset.size + '=' + i.naturalWidth).join(',')",
+                        "args": [String](),
+                    ])
+                let screenshot = try await webDriver.screenshot(session)
+                try FileManager.default.createDirectory(at: Self.artifacts, withIntermediateDirectories: true)
+                let file = Self.artifacts.appendingPathComponent("front-upload.png")
+                try screenshot.write(to: file)
+                print("browser test screenshot: \(file.path)")
+
+                #expect(loaded == 3, "thumbnails loaded: \(loaded)")
+                #expect(widths as? String == "small=100,medium=640,large=1600")
+                #expect(screenshot.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+                let status = try await webDriver.command(
+                    session, "execute/sync",
+                    ["script": "return document.querySelector('.status').textContent", "args": [String]()])
+                #expect((status as? String)?.hasPrefix("done in") == true, "\(String(describing: status))")
+            } catch {
+                try? await webDriver.endSession(session)
+                throw error
+            }
+            try await webDriver.endSession(session)
+        }
+    }
+}
+
+/// The few WebDriver commands the test needs, as JSON over HTTP.
+struct WebDriver {
+    let base: String
+
+    func startSession(chromium: String) async throws -> String {
+        let capabilities: [String: Any] = [
+            "capabilities": [
+                "alwaysMatch": [
+                    "browserName": "chrome",
+                    "goog:chromeOptions": [
+                        "binary": chromium,
+                        "args": [
+                            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                            "--window-size=1280,1000",
+                        ],
+                    ],
+                ]
+            ]
+        ]
+        let value = try await request("POST", "/session", capabilities)
+        guard let session = (value as? [String: Any])?["sessionId"] as? String else {
+            throw FrontTestFailure(description: "no session in \(String(describing: value))")
+        }
+        return session
+    }
+
+    func endSession(_ session: String) async throws {
+        _ = try await request("DELETE", "/session/\(session)", nil)
+    }
+
+    func element(_ session: String, css: String) async throws -> String {
+        let value = try await command(session, "element", ["using": "css selector", "value": css])
+        guard let id = (value as? [String: Any])?["element-6066-11e4-a52e-4f735466cecf"] as? String else {
+            throw FrontTestFailure(description: "no element \(css): \(String(describing: value))")
+        }
+        return id
+    }
+
+    func screenshot(_ session: String) async throws -> Data {
+        let value = try await request("GET", "/session/\(session)/screenshot", nil)
+        guard let text = value as? String, let data = Data(base64Encoded: text) else {
+            throw FrontTestFailure(description: "no screenshot")
+        }
+        return data
+    }
+
+    @discardableResult
+    func command(_ session: String, _ path: String, _ body: [String: Any]) async throws -> Any? {
+        try await request("POST", "/session/\(session)/\(path)", body)
+    }
+
+    private func request(_ method: String, _ path: String, _ body: [String: Any]?) async throws -> Any? {
+        var arguments = ["-X", method, base + path, "--max-time", "60"]
+        if let body {
+            let data = try JSONSerialization.data(withJSONObject: body)
+            arguments += ["-H", "Content-Type: application/json", "--data-binary", String(decoding: data, as: UTF8.self)]
+        }
+        let reply = try await HTTP.curl(arguments, timeout: .seconds(70))
+        let json = try JSONSerialization.jsonObject(with: reply.body) as? [String: Any]
+        guard reply.status == 200 else {
+            throw FrontTestFailure(description: "WebDriver \(method) \(path): \(reply.status) \(reply.text)")
+        }
+        let value = json?["value"]
+        return value is NSNull ? nil : value
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Gearman
+import ImageFarm
+import Imaging
+import Logging
+import TestSupport
+import Testing
+import UploadFront
+
+/// `gearbox front --server` against gearmand, with image workers attached to gearmand: the deployment where
+/// the front, the job server and the farm are separate processes.
+@Suite(.serialized) struct ExternalFarmTests {
+    /// `gearbox worker` offering the image functions, when this build's worker has them; otherwise the same
+    /// functions (`ImageWorkerFunctions`) on a worker in the test process.
+    private func attachWorker(to gearmand: Gearmand) async throws -> @Sendable () async -> Void {
+        let binary = try gearboxBinary()
+        let help = try await ChildProcess.run(binary, ["worker", "--help"])
+        let server = "127.0.0.1:\(gearmand.port)"
+        if String(decoding: help.stdout, as: UTF8.self).contains("thumbnail") {
+            let child = try ChildProcess(binary, ["worker", "--server", server, "--function", "thumbnail", "--concurrency", "2"])
+            return { child.stop() }
+        }
+        print("note: this gearbox worker has no image functions; attaching ImageWorkerFunctions in the test process")
+        var logger = Logger(label: "test.worker")
+        logger.logLevel = .warning
+        let processor = try ImageProcessor(configuration: .init(threads: 2))
+        let worker = GearmanWorker(
+            servers: [GearmanServerAddress(host: "127.0.0.1", port: gearmand.port)], concurrency: 2, logger: logger)
+        ImageWorkerFunctions.register([.thumbnail], on: worker, runner: ImageFunctionRunner(processor: processor))
+        let task = Task { try await worker.run() }
+        return {
+            worker.shutdownGracefully()
+            _ = await task.result
+            try? await processor.shutdown()
+        }
+    }
+
+    @Test func theFrontCommandUploadsThroughGearmandToItsWorkers() async throws {
+        let gearmand = try await Gearmand()
+        defer { gearmand.stop() }
+        let port = try freePort()
+        let storage = FileManager.default.temporaryDirectory.appendingPathComponent("front-\(PhotoStore.newID())")
+        defer { try? FileManager.default.removeItem(at: storage) }
+        let front = try ChildProcess(
+            try gearboxBinary(),
+            [
+                "front", "--port", String(port), "--server", "127.0.0.1:\(gearmand.port)", "--storage", storage.path,
+                "--sizes", "thumb=200x150,web=1024x768",
+            ])
+        defer { front.stop() }
+        try await waitUntilListening(port: port)
+        let base = "http://127.0.0.1:\(port)"
+
+        // Not ready until a worker attaches.
+        #expect(try await HTTP.get(base + "/healthz").status == 503)
+        let detach = try await attachWorker(to: gearmand)
+        try await FrontHarness.waitUntilReady(base)
+
+        let reply = try await HTTP.postFiles(base + "/photos", [try FrontHarness.elephants])
+        #expect(reply.status == 200, "\(reply.text)")
+        let photo = try #require(try reply.json().photos.first)
+        #expect(photo.original?.width == 5640 && photo.original?.height == 3172)
+        let expected = ["thumb": (200, 112), "web": (1024, 576)]
+        for (name, (width, height)) in expected {
+            let size = try #require(photo.sizes[name])
+            let image = try await HTTP.get(base + size.url!)
+            #expect(image.status == 200)
+            let info = try await FrontHarness.info(image.body)
+            #expect(info.width == width && info.height == height, "\(name): \(info.width)x\(info.height)")
+            #expect(FileManager.default.fileExists(atPath: storage.appendingPathComponent("\(photo.id!)/\(name).jpg").path))
+        }
+        await detach()
+
+        front.signal(SIGTERM)
+        #expect(try await front.wait(timeout: .seconds(10)) == 0)
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Gearman
+import ImageFarm
+import Imaging
+import Logging
+import NIOCore
+import ServiceLifecycle
+import TestSupport
+import UploadFront
+
+/// The front running in this process on a free port, with its storage in a fresh temporary folder.
+struct RunningFront: Sendable {
+    let port: Int
+    let storage: URL
+    var base: String { "http://127.0.0.1:\(port)" }
+}
+
+enum FrontHarness {
+    static let processor = try! ImageProcessor(configuration: .init(threads: 2))
+
+    /// Starts the front with `configuration` (its port and storage replaced), runs `body`, then shuts it down
+    /// gracefully and removes the storage.
+    static func with<T: Sendable>(
+        _ configuration: FrontConfiguration = FrontConfiguration(embeddedWorkers: 2),
+        _ body: @Sendable (RunningFront) async throws -> T
+    ) async throws -> T {
+        var configuration = configuration
+        let storage = FileManager.default.temporaryDirectory.appendingPathComponent("front-\(PhotoStore.newID())")
+        configuration.port = 0
+        configuration.storage = storage.path
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        var logger = Logger(label: "test.front")
+        logger.logLevel = .warning
+        let front = UploadFront(configuration: configuration, logger: logger) { port in continuation.yield(port) }
+        let group = ServiceGroup(services: [front], logger: logger)
+        let running = Task { try await group.run() }
+        defer { try? FileManager.default.removeItem(at: storage) }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else {
+            try await running.value
+            throw SocketError("the front stopped before listening")
+        }
+        do {
+            let result = try await body(RunningFront(port: port, storage: storage))
+            await group.triggerGracefulShutdown()
+            try await running.value
+            return result
+        } catch {
+            await group.triggerGracefulShutdown()
+            _ = await running.result
+            throw error
+        }
+    }
+
+    /// Polls `/healthz` until it answers 200.
+    static func waitUntilReady(_ base: String, timeout: Duration = .seconds(15)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if let reply = try? await HTTP.get("\(base)/healthz"), reply.status == 200 { return }
+            guard ContinuousClock.now < deadline else { throw SocketError("\(base)/healthz never became ready") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    static func info(_ data: Data) async throws -> ImageInfo {
+        try await processor.info([UInt8](data))
+    }
+
+    static func fixturePath(_ relative: String) throws -> String {
+        try Fixtures.url(relative).path
+    }
+
+    static var garden: String { get throws { try fixturePath("cache/photos/nature/Garden.jpg") } }
+    static var elephants: String { get throws { try fixturePath("cache/photos/Elephants_5640x3172.jpg") } }
+}
+
+/// A job server with a test worker for `function` that sleeps `delay`, then thumbnails for real; or fails
+/// the jobs whose options line contains `failing`.
+final class TestFarm: Sendable {
+    let farm: EmbeddedFarm
+    let worker: GearmanWorker
+    private let task: Task<Void, Error>
+
+    init(function: String, delay: Duration, concurrency: Int = 12, failing: String? = nil) async throws {
+        var logger = Logger(label: "test.farm")
+        logger.logLevel = .warning
+        let farm = try await EmbeddedFarm.start(concurrency: 2, logger: logger)
+        let worker = GearmanWorker(servers: [farm.address], concurrency: concurrency, clientID: "test", logger: logger)
+        let runner = ImageFunctionRunner(processor: farm.processor)
+        worker.register(function) { job in
+            try await Task.sleep(for: delay)
+            let request = try ImageJobRequest(workload: job.workload)
+            if let failing, request.options.encoded.contains(failing) {
+                throw FrontTestFailure(description: "deliberate failure for \(failing)")
+            }
+            return ByteBuffer(bytes: try await runner.run(.thumbnail, workload: job.workload).bytes)
+        }
+        self.farm = farm
+        self.worker = worker
+        task = Task { try await worker.run() }
+    }
+
+    var address: GearmanServerAddress { farm.address }
+
+    func stop() async {
+        worker.shutdownGracefully()
+        _ = await task.result
+        await farm.stop()
+    }
+}
+
+struct FrontTestFailure: Error, CustomStringConvertible {
+    var description: String
+}
