@@ -35,6 +35,19 @@ import UploadFront
             #expect(try bomb.error().reason.hasPrefix("too large:"))
             #expect(try bomb.error().reason.hasSuffix("exceeds 50 MP"))
 
+            // One bad photo among good ones: the upload succeeds and says which one failed, and why.
+            let mixed = try await HTTP.postFiles(
+                url, [try FrontHarness.garden, try FrontHarness.fixturePath("generated/random.bin")])
+            #expect(mixed.status == 200)
+            let photos = try mixed.json().photos
+            #expect(photos.count == 2)
+            #expect(photos[0].succeeded && photos[0].id != nil)
+            #expect(photos[1].status == 422 && photos[1].error == "not an image" && photos[1].id == nil)
+
+            // Nothing was kept of the refused photos.
+            let kept = try FileManager.default.contentsOfDirectory(atPath: front.storage.path)
+            #expect(kept == [photos[0].id!])
+
             let empty = try await HTTP.postRaw(url, try FrontHarness.fixturePath("generated/empty.jpg"))
             #expect(empty.status == 400)
 
@@ -126,7 +139,7 @@ import UploadFront
     }
 
     @Test func aFarmThatTimesOutIs503WithRetryAfter() async throws {
-        let farm = try await TestFarm(function: "stuck", delay: .seconds(5))
+        let farm = try await TestFarm(function: "stuck", delay: .seconds(2))
         let configuration = FrontConfiguration(
             servers: [farm.address], function: "stuck", jobTimeout: .milliseconds(500))
         try await FrontHarness.with(configuration) { front in

@@ -77,6 +77,10 @@ public struct PhotoProcessor: Sendable {
         }
         result.ms = (ContinuousClock.now - started).milliseconds
         if !result.succeeded, let first = configuration.sizes.first.flatMap({ result.sizes[$0.name] }) {
+            // Nothing to show for it: the photo is not kept.
+            store.remove(id: id)
+            result.id = nil
+            result.original = nil
             result.error = first.error
             result.status = first.status
             logger.notice("every size failed", metadata: ["id": "\(id)", "reason": "\(first.error ?? "")"])

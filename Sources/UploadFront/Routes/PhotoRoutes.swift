@@ -13,8 +13,9 @@ struct PhotoRoutes: Sendable {
         router.get("/photos/{id}/{size}") { request, context in try await self.serve(request, context: context) }
     }
 
-    /// One status for the whole upload: 200 when any photo has any size; otherwise the first photo's error.
-    /// Per photo and per size, failures are in the body with their own status and reason.
+    /// One status for the whole upload: 200 when any photo has any size, with failed photos and sizes
+    /// reported in the body with their own status and reason; otherwise the first photo's error (with every
+    /// photo's in `photos` when there were several).
     func upload(_ request: Request) async -> Response {
         let started = ContinuousClock.now
         let html = Responses.wantsHTML(request)
@@ -49,12 +50,7 @@ struct PhotoRoutes: Sendable {
             let status = HTTPResponse.Status(code: first.status ?? 500)
             let failure = FrontError(
                 status, first.error ?? "failed", retryAfter: status == .serviceUnavailable ? retryAfter : nil)
-            if html || photos.count == 1 && first.id == nil {
-                return Responses.error(failure, html: html)
-            }
-            var headers = HTTPFields()
-            if let retryAfter = failure.retryAfter { headers[.retryAfter] = String(retryAfter) }
-            return Responses.json(result, status: status, headers: headers)
+            return Responses.error(failure, html: html, photos: photos.count > 1 ? photos : nil)
         }
         if html {
             return Responses.html(Pages.result(result, sizes: configuration.sizes.map(\.name)))

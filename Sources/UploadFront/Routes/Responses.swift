@@ -35,10 +35,11 @@ enum Responses {
             var reason: String
         }
         var error: Detail
+        var photos: [PhotoResult]?
     }
 
     /// `{"error":{"status":422,"reason":"not an image"}}`, or a page saying the same; 503 carries Retry-After.
-    static func error(_ error: FrontError, html: Bool) -> Response {
+    static func error(_ error: FrontError, html: Bool, photos: [PhotoResult]? = nil) -> Response {
         var headers = HTTPFields()
         if let retryAfter = error.retryAfter {
             headers[.retryAfter] = String(retryAfter)
@@ -47,7 +48,8 @@ enum Responses {
             return Self.html(Pages.error(error), status: error.status, headers: headers)
         }
         return json(
-            ErrorBody(error: .init(status: Int(error.status.code), reason: error.reason)), status: error.status,
+            ErrorBody(error: .init(status: Int(error.status.code), reason: error.reason), photos: photos),
+            status: error.status,
             headers: headers)
     }
 }

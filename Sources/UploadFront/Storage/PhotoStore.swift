@@ -61,6 +61,12 @@ public struct PhotoStore: Sendable {
         return bytes.readableBytes
     }
 
+    /// Removes the photo and all its sizes.
+    public func remove(id: String) {
+        guard Self.isSafeName(id) else { return }
+        try? FileManager.default.removeItem(at: root.appendingPathComponent(id, isDirectory: true))
+    }
+
     /// The stored file for `id` and `name` (a size or `original`), or nil.
     public func find(id: String, name: String) -> StoredFile? {
         guard Self.isSafeName(id), Self.isSafeName(name) else { return nil }
