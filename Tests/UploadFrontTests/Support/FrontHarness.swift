@@ -74,14 +74,17 @@ enum FrontHarness {
     static var elephants: String { get throws { try fixturePath("cache/photos/Elephants_5640x3172.jpg") } }
 }
 
-/// A job server with a test worker for `function` that sleeps `delay`, then thumbnails for real; or fails
-/// the jobs whose options line contains `failing`.
+/// A job server with a test worker for `function` that sleeps `delay`, then thumbnails for real (or, with
+/// `echo`, returns the job's image as it came, costing no CPU); or fails the jobs whose options line contains
+/// `failing`.
 final class TestFarm: Sendable {
     let farm: EmbeddedFarm
     let worker: GearmanWorker
     private let task: Task<Void, Error>
 
-    init(function: String, delay: Duration, concurrency: Int = 12, failing: String? = nil) async throws {
+    init(
+        function: String, delay: Duration, concurrency: Int = 12, echo: Bool = false, failing: String? = nil
+    ) async throws {
         var logger = Logger(label: "test.farm")
         logger.logLevel = .warning
         let farm = try await EmbeddedFarm.start(concurrency: 2, logger: logger)
@@ -93,6 +96,7 @@ final class TestFarm: Sendable {
             if let failing, request.options.encoded.contains(failing) {
                 throw FrontTestFailure(description: "deliberate failure for \(failing)")
             }
+            if echo { return request.image }
             return ByteBuffer(bytes: try await runner.run(.thumbnail, workload: job.workload).bytes)
         }
         self.farm = farm
