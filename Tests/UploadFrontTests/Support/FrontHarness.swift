@@ -38,7 +38,7 @@ enum FrontHarness {
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else {
             try await running.value
-            throw SocketError("the front stopped before listening")
+            throw FrontTestFailure(description: "the front stopped before listening")
         }
         do {
             let result = try await body(RunningFront(port: port, storage: storage))
@@ -57,7 +57,7 @@ enum FrontHarness {
         let deadline = ContinuousClock.now + timeout
         while true {
             if let reply = try? await HTTP.get("\(base)/healthz"), reply.status == 200 { return }
-            guard ContinuousClock.now < deadline else { throw SocketError("\(base)/healthz never became ready") }
+            guard ContinuousClock.now < deadline else { throw FrontTestFailure(description: "\(base)/healthz never became ready") }
             try await Task.sleep(for: .milliseconds(100))
         }
     }
@@ -115,4 +115,26 @@ final class TestFarm: Sendable {
 
 struct FrontTestFailure: Error, CustomStringConvertible {
     var description: String
+}
+
+/// `gearbox front` as a child process: its own threads, so that tests that block threads of this process
+/// cannot stall it (the timing tests need that on a small, busy machine).
+final class FrontProcess: Sendable {
+    let port: Int
+    let storage: URL
+    private let child: ChildProcess
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    init(_ arguments: [String]) async throws {
+        port = try freePort()
+        storage = FileManager.default.temporaryDirectory.appendingPathComponent("front-\(PhotoStore.newID())")
+        child = try ChildProcess(
+            try gearboxBinary(), ["front", "--port", String(port), "--storage", storage.path] + arguments)
+        try await waitUntilListening(port: port)
+    }
+
+    func stop() {
+        child.stop()
+        try? FileManager.default.removeItem(at: storage)
+    }
 }
