@@ -196,12 +196,13 @@ import Testing
         let first = try ChildProcess(try gearboxBinary(), ["worker", "-f", "sleep", "--server", server.address.description])
         let client = GearmanClient(servers: [server.address])
         try await withTimeout(Self.limit) {
-            let job = Task { try await client.submit("sleep", workload: Array("3".utf8)) }
+            // Long enough that a loaded machine's status polls still see it running on the first worker.
+            let job = Task { try await client.submit("sleep", workload: Array("8".utf8)) }
             try await server.waitForStatus("sleep") { $0[1] == 1 }
             first.stop()
             let worker = start(makeWorker([server.address]))
             defer { worker.cancel() }
-            #expect(String(buffer: try await job.value) == "3")
+            #expect(String(buffer: try await job.value) == "8")
         }
         await client.shutdown()
     }
