@@ -153,6 +153,7 @@ let package = Package(
         .testTarget(
             name: "GearmanInteropTests",
             dependencies: [
+                "TestSupport",
                 "Gearman",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

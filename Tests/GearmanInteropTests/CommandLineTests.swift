@@ -1,6 +1,7 @@
 import Foundation
 import Gearman
 import NIOCore
+import TestSupport
 import Testing
 
 /// `gearbox submit`, `gearbox worker` and `gearbox admin` against each server, and against libgearman's
@@ -11,7 +12,7 @@ import Testing
     /// Starts `gearbox worker` and waits until the server lists its functions.
     func gearboxWorker(_ server: TestServer, _ functions: String, concurrency: Int = 2) async throws -> ChildProcess {
         let worker = try ChildProcess(
-            try Paths.gearbox,
+            try gearboxBinary(),
             ["worker", "-f", functions, "--server", server.address.description, "-c", "\(concurrency)",
              "--client-id", "cli-worker"])
         for function in functions.split(separator: ",") {
@@ -23,7 +24,7 @@ import Testing
     /// Starts `gearman -w` running `command` for each job and waits until the server lists it.
     func gearmanWorker(_ server: TestServer, _ function: String, _ command: [String]) async throws -> ChildProcess {
         let worker = try ChildProcess(
-            Paths.gearmanCLI, ["-w", "-h", "127.0.0.1", "-p", "\(server.port)", "-f", function, "--"] + command)
+            "gearman", ["-w", "-h", "127.0.0.1", "-p", "\(server.port)", "-f", function, "--"] + command)
         try await server.waitForStatus(function) { $0[2] >= 1 }
         return worker
     }
@@ -31,7 +32,7 @@ import Testing
     func submit(_ server: TestServer, _ arguments: [String], input: Data = Data()) async throws -> (
         status: Int32, stdout: Data, stderr: Data
     ) {
-        try await runToEnd(try Paths.gearbox, ["submit", "--server", server.address.description] + arguments, input: input)
+        try await runToEnd(try gearboxBinary(), ["submit", "--server", server.address.description] + arguments, input: input)
     }
 
     @Test(arguments: ServerKind.allCases)
@@ -39,7 +40,7 @@ import Testing
         let server = try await TestServer.start(kind)
         let worker = try await gearboxWorker(server, "reverse,echo")
         try await withTimeout(Self.limit) {
-            let result = try await runToEnd(Paths.gearmanCLI, ["-h", "127.0.0.1", "-p", "\(server.port)", "-f", "reverse", "hello"])
+            let result = try await runToEnd("gearman", ["-h", "127.0.0.1", "-p", "\(server.port)", "-f", "reverse", "hello"])
             #expect(result.status == 0)
             #expect(String(decoding: result.stdout, as: UTF8.self).hasPrefix("olleh"))
             let workers = try await server.admin("workers")
@@ -102,7 +103,7 @@ import Testing
     func gearboxSubmitFailsWhenNoServerListens(kind: ServerKind) async throws {
         let port = try freePort()
         let result = try await runToEnd(
-            try Paths.gearbox, ["submit", "--server", "127.0.0.1:\(port)", "-f", "echo", "x"])
+            try gearboxBinary(), ["submit", "--server", "127.0.0.1:\(port)", "-f", "echo", "x"])
         #expect(result.status != 0)
         #expect(String(decoding: result.stderr, as: UTF8.self).contains("no job server available"))
     }
@@ -112,22 +113,22 @@ import Testing
         let server = try await TestServer.start(kind)
         let worker = try await gearboxWorker(server, "echo")
         try await withTimeout(Self.limit) {
-            let raw = try await runToEnd(try Paths.gearbox, ["admin", "status", "--raw", "--server", server.address.description])
+            let raw = try await runToEnd(try gearboxBinary(), ["admin", "status", "--raw", "--server", server.address.description])
             #expect(raw.status == 0)
             let direct = try await server.admin("status")
             #expect(String(decoding: raw.stdout, as: UTF8.self) == direct)
 
-            let table = try await runToEnd(try Paths.gearbox, ["admin", "workers", "--server", server.address.description])
+            let table = try await runToEnd(try gearboxBinary(), ["admin", "workers", "--server", server.address.description])
             let text = String(decoding: table.stdout, as: UTF8.self)
             #expect(text.hasPrefix("FD"))
             #expect(text.contains("cli-worker"))
 
-            let version = try await runToEnd(try Paths.gearbox, ["admin", "version", "--server", server.address.description])
+            let version = try await runToEnd(try gearboxBinary(), ["admin", "version", "--server", server.address.description])
             #expect(version.status == 0)
             #expect(String(decoding: version.stdout, as: UTF8.self).hasPrefix("OK "))
 
             let cancel = try await runToEnd(
-                try Paths.gearbox, ["admin", "cancel", "H:nowhere:1", "--server", server.address.description])
+                try gearboxBinary(), ["admin", "cancel", "H:nowhere:1", "--server", server.address.description])
             #expect(cancel.status != 0)
         }
         _ = worker
@@ -141,7 +142,7 @@ import Testing
         try await withTimeout(Self.limit) {
             let job = Task { try await client.submit("sleep", workload: Array("3".utf8)) }
             try await server.waitForStatus("sleep") { $0[1] == 1 }
-            worker.kill(SIGTERM)
+            worker.signal(SIGTERM)
             #expect(String(buffer: try await job.value) == "3")
             while worker.isRunning {
                 try await Task.sleep(for: .milliseconds(50))

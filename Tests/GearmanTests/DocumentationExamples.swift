@@ -1,7 +1,7 @@
 import Gearman
 import NIOCore
 
-/// The examples of docs/client-worker.md, compiled so that the documentation cannot drift from the API.
+/// The README's client and worker examples, compiled so that the documentation cannot drift from the API.
 /// Never run: they need a job server.
 enum DocumentationExamples {
     static func client() async throws {

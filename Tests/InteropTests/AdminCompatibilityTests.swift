@@ -27,7 +27,7 @@ import Testing
         let worker = try RawConnection(port: port)
         try worker.send(.canDo(function: ByteBuffer(string: "queued")))
         try worker.send(.grabJob(.unique))
-        guard case .jobAssignUnique = try worker.receive().first else { throw SocketError("no assignment") }
+        guard case .jobAssignUnique = try worker.receive().first else { throw TestFailure("no assignment") }
         return worker
     }
 

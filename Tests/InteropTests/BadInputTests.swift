@@ -65,10 +65,10 @@ import Testing
                 let text = "job \(round)"
                 try client.send(
                     .submitJob(GearmanSubmitJob(function: ByteBuffer(string: "reverse"), workload: ByteBuffer(string: text))))
-                guard case .jobCreated(let handle) = try client.receive().first else { throw SocketError("no JOB_CREATED") }
+                guard case .jobCreated(let handle) = try client.receive().first else { throw TestFailure("no JOB_CREATED") }
                 try worker.send(.grabJob(.unique))
                 guard case .jobAssignUnique(let assigned, _, _, let workload) = try worker.receive().first else {
-                    throw SocketError("no JOB_ASSIGN_UNIQ")
+                    throw TestFailure("no JOB_ASSIGN_UNIQ")
                 }
                 #expect(assigned == handle)
                 try worker.send(.workComplete(handle: assigned, data: ByteBuffer(string: String(String(buffer: workload).reversed()))))
@@ -81,7 +81,7 @@ import Testing
         try await withGearboxServer { server in
             let client = try RawConnection(port: server.port)
             try client.send(.submitJob(GearmanSubmitJob(function: ByteBuffer(string: "f"), workload: ByteBuffer(string: "w"))))
-            guard case .jobCreated(let handle) = try client.receive().first else { throw SocketError("no JOB_CREATED") }
+            guard case .jobCreated(let handle) = try client.receive().first else { throw TestFailure("no JOB_CREATED") }
             do {
                 let doomed = try RawConnection(port: server.port)
                 try doomed.send(.canDo(function: ByteBuffer(string: "f")))
@@ -93,7 +93,7 @@ import Testing
             try survivor.send(.preSleep)
             #expect(try survivor.receive() == [.noop])
             try survivor.send(.grabJob(.plain))
-            guard case .jobAssign(let again, _, _) = try survivor.receive().first else { throw SocketError("no JOB_ASSIGN") }
+            guard case .jobAssign(let again, _, _) = try survivor.receive().first else { throw TestFailure("no JOB_ASSIGN") }
             #expect(again == handle)
         }
     }

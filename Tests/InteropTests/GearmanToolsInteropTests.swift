@@ -79,5 +79,5 @@ func waitForWorkers(port: Int, function: String, count: Int, timeout: Duration =
         }
         try await Task.sleep(for: .milliseconds(25))
     }
-    throw SocketError("no \(count) workers for \(function) in time")
+    throw TestFailure("no \(count) workers for \(function) in time")
 }

@@ -19,7 +19,7 @@ import Testing
             #expect(try worker.receive() == [.noop])
             #expect(Int64(Date().timeIntervalSince1970) >= due)
             try worker.send(.grabJob(.plain))
-            guard case .jobAssign(_, _, let workload) = try worker.receive().first else { throw SocketError("no JOB_ASSIGN") }
+            guard case .jobAssign(_, _, let workload) = try worker.receive().first else { throw TestFailure("no JOB_ASSIGN") }
             #expect(String(buffer: workload) == "x")
         }
     }
@@ -30,12 +30,12 @@ import Testing
             let slow = try RawConnection(port: server.port)
             try slow.send(.canDoTimeout(function: ByteBuffer(string: "f"), timeout: 200))
             try client.send(.submitJob(GearmanSubmitJob(function: ByteBuffer(string: "f"), workload: ByteBuffer(string: "w"))))
-            guard case .jobCreated(let handle) = try client.receive().first else { throw SocketError("no JOB_CREATED") }
+            guard case .jobCreated(let handle) = try client.receive().first else { throw TestFailure("no JOB_CREATED") }
             try slow.send(.grabJob(.plain))
             _ = try slow.receive()
             try await Task.sleep(for: .milliseconds(600))
             try slow.send(.workComplete(handle: handle, data: ByteBuffer(string: "late")))
-            guard case .error(let code, _) = try slow.receive().first else { throw SocketError("no ERROR") }
+            guard case .error(let code, _) = try slow.receive().first else { throw TestFailure("no ERROR") }
             #expect(code == "JOB_NOT_FOUND")
             let admin = try RawConnection(port: server.port)
             try admin.send(line: "show jobs")

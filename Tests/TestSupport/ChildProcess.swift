@@ -1,51 +1,44 @@
 import Foundation
 
 /// A program the tests run: gearmand, libgearman's `gearman` and `gearadmin`, or the `gearbox` binary.
-/// Output is collected as it comes, so a chatty child never blocks on a full pipe.
+///
+/// Its output goes to files rather than pipes: nothing has to drain them while it runs, and no dispatch
+/// source watches a descriptor that a test might close.
 public final class ChildProcess: @unchecked Sendable {
     public let process = Process()
-    private let output = Pipe()
-    private let errors = Pipe()
+    public let name: String
     private let input = Pipe()
-    private let lock = NSLock()
-    private var outputData = Data()
-    private var errorData = Data()
+    private let outputFile: URL
+    private let errorFile: URL
 
     public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
-        process.executableURL = URL(fileURLWithPath: try Self.locate(executable))
+        let path = try Self.locate(executable)
+        name = ([URL(fileURLWithPath: path).lastPathComponent] + arguments).joined(separator: " ")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gearbox-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        outputFile = folder.appendingPathComponent("stdout")
+        errorFile = folder.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         if let environment {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         }
-        process.standardOutput = output
-        process.standardError = errors
         process.standardInput = input
-        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard !data.isEmpty else {
-                handle.readabilityHandler = nil  // end of file: stop, or the handler spins
-                return
-            }
-            self?.lock.withLock { self?.outputData.append(data) }
-        }
-        errors.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard !data.isEmpty else {
-                handle.readabilityHandler = nil
-                return
-            }
-            self?.lock.withLock { self?.errorData.append(data) }
-        }
+        process.standardOutput = try FileHandle(forWritingTo: outputFile)
+        process.standardError = try FileHandle(forWritingTo: errorFile)
         try process.run()
     }
 
     deinit {
         stop()
+        try? FileManager.default.removeItem(at: outputFile.deletingLastPathComponent())
     }
 
-    /// Runs a program to its end with `stdin` as its input.
+    /// Runs a program to its end with `stdin` as its input; kills it if it outlives `timeout`.
     public static func run(
-        _ executable: String, _ arguments: [String], stdin: Data = Data(), timeout: Duration = .seconds(20)
+        _ executable: String, _ arguments: [String], stdin: Data = Data(), timeout: Duration = .seconds(60)
     ) async throws -> (status: Int32, stdout: Data, stderr: String) {
         let child = try ChildProcess(executable, arguments)
         try child.write(stdin)
@@ -53,6 +46,9 @@ public final class ChildProcess: @unchecked Sendable {
         let status = try await child.wait(timeout: timeout)
         return (status, child.standardOutput, child.standardErrorText)
     }
+
+    public var pid: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
 
     public func write(_ data: Data) throws {
         try input.fileHandleForWriting.write(contentsOf: data)
@@ -62,28 +58,27 @@ public final class ChildProcess: @unchecked Sendable {
         try? input.fileHandleForWriting.close()
     }
 
-    public var standardOutput: Data { lock.withLock { outputData } }
+    public var standardOutput: Data { (try? Data(contentsOf: outputFile)) ?? Data() }
     public var standardOutputText: String { String(decoding: standardOutput, as: UTF8.self) }
-    public var standardErrorText: String { lock.withLock { String(decoding: errorData, as: UTF8.self) } }
+    public var standardErrorText: String { String(decoding: (try? Data(contentsOf: errorFile)) ?? Data(), as: UTF8.self) }
 
     /// Waits for the exit, killing the child if it outlives `timeout`.
-    public func wait(timeout: Duration = .seconds(20)) async throws -> Int32 {
+    public func wait(timeout: Duration = .seconds(60)) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
             guard ContinuousClock.now < deadline else {
-                process.interrupt()
-                kill(process.processIdentifier, SIGKILL)
-                throw SocketError("\(process.executableURL?.lastPathComponent ?? "child") did not finish in \(timeout)")
+                stop()
+                throw TestFailure("\(name) did not finish within \(timeout)")
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        // Let the readability handlers drain what the child wrote last.
-        try await Task.sleep(for: .milliseconds(50))
         return process.terminationStatus
     }
 
     public func signal(_ signal: Int32) {
-        kill(process.processIdentifier, signal)
+        if process.isRunning {
+            kill(process.processIdentifier, signal)
+        }
     }
 
     /// Kills the child (libgearman's `gearman -w` ignores SIGTERM) and reaps it.
@@ -106,18 +101,21 @@ public final class ChildProcess: @unchecked Sendable {
                 return candidate
             }
         }
-        throw SocketError("\(executable) is not installed; run `make test`, which installs it")
+        throw TestFailure("\(executable) is not installed; run `make test`, which installs it")
     }
 }
 
-/// Waits until something accepts connections on the port.
-public func waitUntilListening(port: Int, timeout: Duration = .seconds(10)) async throws {
+/// Waits until something accepts connections on the port; fails early if `process` exits meanwhile.
+public func waitUntilListening(port: Int, while process: ChildProcess? = nil, timeout: Duration = .seconds(20)) async throws {
     let deadline = ContinuousClock.now + timeout
     while true {
+        if let process, !process.isRunning {
+            throw TestFailure("\(process.name) exited: \(process.standardErrorText)")
+        }
         if (try? RawConnection(port: port)) != nil {
             return
         }
-        guard ContinuousClock.now < deadline else { throw SocketError("nothing listens on port \(port)") }
+        guard ContinuousClock.now < deadline else { throw TestFailure("nothing listens on port \(port)") }
         try await Task.sleep(for: .milliseconds(25))
     }
 }

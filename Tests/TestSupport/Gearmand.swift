@@ -36,5 +36,5 @@ public func gearboxBinary() throws -> String {
     for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate) {
         return candidate
     }
-    throw SocketError("the gearbox binary is not built; run `swift build` first (`make test` does)")
+    throw TestFailure("the gearbox binary is not built; run `swift build` first (`make test` does)")
 }

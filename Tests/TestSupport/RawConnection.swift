@@ -18,7 +18,7 @@ public final class RawConnection {
         // The descriptor is stored only once connected: a class whose initialiser throws after storing every
         // property still runs deinit, and a second close could hit a descriptor another thread just opened.
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw SocketError("socket", errno) }
+        guard descriptor >= 0 else { throw TestFailure("socket", errno) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -31,7 +31,7 @@ public final class RawConnection {
         guard connected else {
             let code = errno
             close(descriptor)
-            throw SocketError("connect to port \(port)", code)
+            throw TestFailure("connect to port \(port)", code)
         }
         var interval = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
@@ -46,7 +46,7 @@ public final class RawConnection {
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard written > 0 else { throw SocketError("send", errno) }
+            guard written > 0 else { throw TestFailure("send", errno) }
             offset += written
         }
     }
@@ -70,10 +70,10 @@ public final class RawConnection {
         var responses: [GearmanResponse] = []
         while responses.count < count {
             if let frame = try decoder.decode(buffer: &received) {
-                guard case .packet(let packet) = frame else { throw SocketError("text where a packet was expected") }
+                guard case .packet(let packet) = frame else { throw TestFailure("text where a packet was expected") }
                 responses.append(try GearmanResponse(packet: packet))
             } else if try !fill() {
-                throw SocketError("connection closed after \(responses.count) of \(count) packets")
+                throw TestFailure("connection closed after \(responses.count) of \(count) packets")
             }
         }
         return responses
@@ -91,7 +91,7 @@ public final class RawConnection {
                 received.moveReaderIndex(forwardBy: text.utf8.count)
                 return text
             }
-            guard try fill() else { throw SocketError("connection closed mid-reply: \(text.debugDescription)") }
+            guard try fill() else { throw TestFailure("connection closed mid-reply: \(text.debugDescription)") }
         }
     }
 
@@ -115,11 +115,11 @@ public final class RawConnection {
             return false
         }
         if errno == EAGAIN || errno == EWOULDBLOCK {
-            throw SocketError("no answer within the timeout")
+            throw TestFailure("no answer within the timeout")
         }
         if errno == ECONNRESET {
             return false
         }
-        throw SocketError("recv", errno)
+        throw TestFailure("recv", errno)
     }
 }
