@@ -41,6 +41,14 @@ public struct BatchPlan: Sendable {
         public var outputs: [Output]
 
         public var pending: [Output] { outputs.filter { !$0.isUpToDate } }
+
+        public init(path: String, relativePath: String, byteCount: Int, format: ImageFormat, outputs: [Output]) {
+            self.path = path
+            self.relativePath = relativePath
+            self.byteCount = byteCount
+            self.format = format
+            self.outputs = outputs
+        }
     }
 
     public var inputRoot: String
@@ -48,6 +56,13 @@ public struct BatchPlan: Sendable {
     public var sizes: [ImageSize]
     /// Every photo, largest first: the biggest ones set the critical path.
     public var photos: [Photo]
+
+    public init(inputRoot: String, outputRoot: String, sizes: [ImageSize], photos: [Photo]) {
+        self.inputRoot = inputRoot
+        self.outputRoot = outputRoot
+        self.sizes = sizes
+        self.photos = photos
+    }
 
     public var totalBytes: Int { photos.reduce(0) { $0 + $1.byteCount } }
     public var pendingOutputs: Int { photos.reduce(0) { $0 + $1.pending.count } }
