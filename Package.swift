@@ -160,6 +160,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // `gearbox worker` and `gearbox batch` as processes, with gearmand, `gearbox server` and the gearman CLI.
+        .testTarget(
+            name: "FarmProcessTests",
+            dependencies: ["TestSupport", "Imaging"]
+        ),
         // Tests that start real processes: gearmand, the gearman CLI, the gearbox binary.
         .testTarget(
             name: "InteropTests",
