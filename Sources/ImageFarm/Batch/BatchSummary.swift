@@ -80,7 +80,8 @@ public struct BatchSummary: Sendable, Hashable {
         let sizeList = sizes.map(\.description).joined(separator: ", ")
         var lines: [String] = []
         lines.append(interrupted ? "Interrupted." : "Done.")
-        lines.append("  files:      \(photos) photos x \(sizes.count) sizes (\(sizeList))")
+        lines.append(
+            "  files:      \(photos) photo\(photos == 1 ? "" : "s") x \(sizes.count) size\(sizes.count == 1 ? "" : "s") (\(sizeList))")
         lines.append(
             "  thumbnails: \(written) written, \(upToDate) already up to date, \(failures.count) failed"
                 + (notDone > 0 ? ", \(notDone) photos not finished" : ""))
