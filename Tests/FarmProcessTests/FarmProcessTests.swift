@@ -99,6 +99,27 @@ import Testing
         withExtendedLifetime(worker) {}
     }
 
+    @Test func workerFlagsSetTheDefaultsAndTheLimits() async throws {
+        let server = try await RunningServer(.gearbox)
+        let worker = try worker(
+            port: server.port, ["-f", "thumbnail,reverse", "-c", "1", "--size", "64x64", "--format", "png", "--max-bytes", "100000"])
+        try await waitForWorkers(port: server.port, count: 1)
+        let small = try Data(contentsOf: try Fixtures.url("generated/photo.jpg"))  // 28 KB, 640x400
+        let made = try await ChildProcess.run("gearman", ["-p", "\(server.port)", "-f", "thumbnail"], stdin: small)
+        #expect(made.status == 0, "\(made.stderr)")
+        let png = try await Self.describer.info([UInt8](made.stdout))
+        #expect(png.format == .png && png.width == 64 && png.height == 40)
+        // Over --max-bytes: refused before decoding.
+        let garden = try Data(contentsOf: try Fixtures.url("cache/photos/nature/Garden.jpg"))  // 265 KB
+        let refused = try await ChildProcess.run("gearman", ["-p", "\(server.port)", "-f", "thumbnail"], stdin: garden)
+        #expect(refused.status != 0)
+        #expect(refused.stdout.isEmpty)
+        // Built-in and image functions side by side.
+        let reversed = try await ChildProcess.run("gearman", ["-p", "\(server.port)", "-f", "reverse", "abc"])
+        #expect(String(decoding: reversed.stdout, as: UTF8.self).hasPrefix("cba"))
+        withExtendedLifetime(worker) {}
+    }
+
     // MARK: gearbox batch
 
     final class Tree {
