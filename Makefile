@@ -10,8 +10,13 @@ deps:
 build: deps
 	$(SWIFT) build -c $(CONFIG) --product gearbox
 
+# The main job: the fixture photographs through `gearbox batch` with an embedded farm (a job server and one
+# image worker per core in one process), two sizes each, into out/thumbnails. Runs again skip what is done.
+RUN_SIZES ?= -s 200x150 -s 640x480
 run: build
-	$(SWIFT) run -c $(CONFIG) gearbox server --verbose info
+	fixtures/fetch.sh
+	$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/gearbox batch fixtures/cache/photos -o out/thumbnails $(RUN_SIZES) --progress $${PROGRESS:-auto}
+	@echo "Thumbnails are in out/thumbnails/ (the folders of fixtures/cache/photos, name_WIDTHxHEIGHT.jpg)."
 
 # Builds every product first: the interop tests run the gearbox binary.
 test: deps

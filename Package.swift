@@ -78,6 +78,8 @@ let package = Package(
                 "GearmanServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // Layer 7: the upload front, a web service that turns one upload into every size on the farm.
@@ -177,6 +179,11 @@ let package = Package(
                 "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
+        ),
+        // `gearbox worker` and `gearbox batch` as processes, with gearmand, `gearbox server` and the gearman CLI.
+        .testTarget(
+            name: "FarmProcessTests",
+            dependencies: ["TestSupport", "Imaging"]
         ),
         // Tests that start real processes: gearmand, the gearman CLI, the gearbox binary.
         .testTarget(

@@ -10,6 +10,7 @@ struct GearboxCommand: AsyncParsableCommand {
             ThumbnailCommand.self,
             SubmitCommand.self,
             WorkerCommand.self,
+            BatchCommand.self,
             AdminCommand.self,
             FrontCommand.self,
         ]

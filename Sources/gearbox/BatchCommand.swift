@@ -1,0 +1,206 @@
+import ArgumentParser
+import Dispatch
+import Gearman
+import ImageFarm
+import Imaging
+import Logging
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `gearbox batch DIR -o OUTDIR -s 200x150 -s 640x480`: a folder of photos through a Gearman image farm.
+struct BatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "batch",
+        abstract: "Thumbnail every image under a folder at one or more sizes, through a Gearman image farm.",
+        discussion: """
+            Every image under DIR (recursively; recognised by extension) is thumbnailed at each size into \
+            OUTDIR, mirroring the folders: DIR/a/b.jpg at -s 200x150 becomes OUTDIR/a/b_200x150.jpg. \
+            Outputs at least as new as their input are skipped, so an interrupted run resumes. Without \
+            --server, a job server and one image worker per core run inside this process; with --server, \
+            jobs go to that farm (`gearbox worker` on Gearbox or gearmand). Either way each thumbnail is a \
+            Gearman `thumbnail` job. Ctrl-C stops submitting; no half-written file is left. Exit status: 0 \
+            when everything was made, 1 when something failed, 130 when interrupted.
+
+            Examples:
+              gearbox batch photos -o thumbs
+              gearbox batch photos -o thumbs -s 100x100 -s 640x480 -s 1600x1200 --format webp
+              gearbox batch photos -o thumbs --server farm1:4730 --server farm2:4730
+            """)
+
+    @Argument(help: "The folder of photos.")
+    var input: String
+
+    @Option(name: [.short, .long], help: "The folder the thumbnails go to.")
+    var output: String
+
+    @Option(name: [.short, .long], help: "A box to fit in (repeat for several): 200x150, 200x, x150, 200, then >, < or !. Default 200x150.")
+    var size: [String] = []
+
+    @Option(help: "Output format: jpeg, png, webp, avif, gif (default: the input's; JPEG for HEIF and TIFF).")
+    var format: String?
+
+    @Option(help: "Quality 1-100 for jpeg, webp and avif.")
+    var quality: String?
+
+    @Option(help: "Crop to fill the box: none, centre, attention, entropy.")
+    var crop: String?
+
+    @Flag(inversion: .prefixedNo, help: "Drop metadata; colours are converted to sRGB first (default on).")
+    var strip: Bool?
+
+    @Option(
+        name: .customLong("server"),
+        help: ArgumentHelp("A job server with image workers, as host[:port]; repeat for several. Default: an embedded farm.", valueName: "host:port"))
+    var servers: [GearmanServerAddress] = []
+
+    @Option(name: [.customShort("c"), .long], help: "Image workers in the embedded farm (default: the cores).")
+    var concurrency: Int?
+
+    @Option(help: "Photos read and submitted at once (default: twice the workers; 32 with --server).")
+    var inFlight: Int?
+
+    @Option(help: "Progress: auto (a bar on a terminal, else a line per file), bar, lines, none.")
+    var progress: String = "auto"
+
+    @Option(help: "Refuse images that decode to more megapixels than this (embedded farm).")
+    var maxMegapixels: Double = ImageLimits.default.maxMegapixels
+
+    @Option(help: "Refuse files larger than this many bytes.")
+    var maxBytes: Int = ImageLimits.default.maxInputBytes
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .warning
+
+    func sizes() throws -> [ImageSize] {
+        let texts = size.isEmpty ? [ImageFunctionDefaults.defaultSize.description] : size
+        return try texts.map { text in
+            do { return try ImageSize(parsing: text) } catch { throw ValidationError("-s \(text): \(error)") }
+        }
+    }
+
+    func imageFormat() throws -> ImageFormat? {
+        guard let format else { return nil }
+        guard let parsed = ImageFormat(name: format), parsed.isWritable else {
+            throw ValidationError("--format: cannot write \(format); use jpeg, png, webp, avif or gif")
+        }
+        return parsed
+    }
+
+    /// The options every job carries besides size and format, checked here so a typo fails at once.
+    func jobOptions() throws -> QueryItems {
+        var items: [QueryItem] = []
+        if let quality { items.append(QueryItem(name: "quality", value: quality)) }
+        if let crop { items.append(QueryItem(name: "crop", value: crop)) }
+        if let strip { items.append(QueryItem(name: "strip", value: String(strip))) }
+        do {
+            _ = try ThumbnailOptions(queryItems: QueryItems(items))
+        } catch {
+            throw ValidationError(String(describing: error))
+        }
+        return QueryItems(items)
+    }
+
+    func progressStyle() throws -> BatchProgress.Style {
+        if progress == "auto" { return .automatic() }
+        guard let style = BatchProgress.Style(rawValue: progress) else {
+            throw ValidationError("--progress: auto, bar, lines or none")
+        }
+        return style
+    }
+
+    func validate() throws {
+        _ = try sizes()
+        _ = try imageFormat()
+        _ = try jobOptions()
+        _ = try progressStyle()
+        if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
+        if let inFlight, inFlight < 1 { throw ValidationError("--in-flight must be at least 1") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "gearbox.batch")
+        logger.logLevel = logLevel
+        let plan: BatchPlan
+        do {
+            plan = try BatchPlan.make(input: input, output: output, sizes: try sizes(), format: try imageFormat())
+        } catch let error as BatchError {
+            throw ValidationError(error.description)
+        }
+
+        let workers = concurrency ?? System.coreCount
+        var farm: EmbeddedFarm?
+        let farmText: String
+        let client: GearmanClient
+        if servers.isEmpty {
+            let embedded = try await EmbeddedFarm.start(
+                concurrency: workers,
+                limits: ImageLimits(maxInputBytes: maxBytes, maxMegapixels: maxMegapixels), logger: logger)
+            farm = embedded
+            client = GearmanClient(servers: [embedded.address], logger: logger)
+            farmText = "embedded, \(workers) worker\(workers == 1 ? "" : "s") on \(embedded.address)"
+        } else {
+            client = GearmanClient(servers: servers, logger: logger)
+            guard await client.ping() > 0 else {
+                StandardIO.error("gearbox batch: no job server answers at \(servers.map(\.description).joined(separator: ", "))")
+                throw ExitCode(1)
+            }
+            farmText = servers.map(\.description).joined(separator: ", ")
+        }
+
+        let runner = BatchRunner(client: client, configuration: .init(
+            options: try jobOptions(),
+            maxPhotosInFlight: inFlight ?? (servers.isEmpty ? 2 * workers : 32),
+            maxInputBytes: maxBytes))
+        let style = try progressStyle()
+        if style != .none {
+            let pending = plan.pendingOutputs
+            let upToDate = plan.photos.count * plan.sizes.count - pending
+            StandardIO.error(
+                "gearbox batch: \(plan.photos.count) photos (\(BatchSummary.bytes(plan.totalBytes))) x "
+                    + "\(plan.sizes.count) sizes: \(pending) thumbnails to make, \(upToDate) up to date; farm: \(farmText)")
+        }
+        let bar = BatchProgress(style: style, totalPhotos: plan.photos.count, totalBytes: plan.totalBytes)
+        let work = Task { await runner.run(plan, onPhoto: bar.photoFinished) }
+        let signals = Self.cancelOnSignals(work)
+        let summary = await work.value
+        bar.finish()
+        StandardIO.write(summary.render(outputRoot: output, farm: farmText))
+        await client.shutdown()
+        await farm?.stop()
+        for source in signals { source.cancel() }
+        if summary.exitStatus != 0 {
+            throw ExitCode(summary.exitStatus)
+        }
+    }
+
+    /// SIGINT and SIGTERM cancel the batch (no new photos; jobs in flight are dropped, nothing half-written
+    /// is left); a second one exits at once.
+    private static func cancelOnSignals(_ task: Task<BatchSummary, Never>) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            let seen = SignalCount()
+            source.setEventHandler {
+                if seen.increment() > 1 { _exit(130) }
+                StandardIO.error("\ngearbox batch: stopping (press Ctrl-C again to quit at once)")
+                task.cancel()
+            }
+            source.resume()
+            return source
+        }
+    }
+}
+
+/// How many times a signal arrived; touched only on its dispatch source's queue, one event at a time.
+private final class SignalCount: @unchecked Sendable {
+    private var count = 0
+    func increment() -> Int {
+        count += 1
+        return count
+    }
+}
