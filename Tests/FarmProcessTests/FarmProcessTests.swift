@@ -56,7 +56,7 @@ import Testing
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw SocketError("\(count) workers for \(function) did not register")
+        throw TestFailure("\(count) workers for \(function) did not register")
     }
 
     @Test(arguments: Server.allCases)
@@ -155,7 +155,7 @@ import Testing
         func waitForFirstOutput() async throws {
             let deadline = ContinuousClock.now + .seconds(60)
             while outputs.filter({ !$0.contains("/.") && !$0.hasPrefix(".") }).isEmpty {
-                guard ContinuousClock.now < deadline else { throw SocketError("no thumbnail appeared") }
+                guard ContinuousClock.now < deadline else { throw TestFailure("no thumbnail appeared") }
                 try await Task.sleep(for: .milliseconds(10))
             }
         }
