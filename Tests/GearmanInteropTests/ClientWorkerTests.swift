@@ -356,7 +356,12 @@ import Testing
             await gate.open()
             #expect(String(buffer: try await job.value) == "kept")
             try await running.value
-            #expect(try await client.status(of: queued).isKnown)
+            // gearmand answers GRAB_JOBs on its own thread: one the worker sent before draining can still pick up
+            // the job submitted after, and a grabbed job is run, not refused. Gearbox answers a worker's grabs in
+            // the order they arrived, so there the job must still be queued.
+            if kind == .gearbox {
+                #expect(try await client.status(of: queued).isKnown)
+            }
             while try await server.admin("workers").contains("test-worker") {
                 try await Task.sleep(for: .milliseconds(50))
             }
