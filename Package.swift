@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.2.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // Layer 1: the wire protocol. Pure: packets, framing, admin text.
@@ -66,6 +68,18 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Layer 6: the load generator behind `gearbox bench`: its own clients and echo workers on NIO channels.
+        .target(
+            name: "GearmanBench",
+            dependencies: [
+                "GearmanProtocol",
+                "GearmanServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
         // Layer 6: the command.
         .executableTarget(
             name: "gearbox",
@@ -74,6 +88,7 @@ let package = Package(
                 "GearmanServer",
                 "Gearman",
                 "Imaging",
+                "GearmanBench",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -102,6 +117,14 @@ let package = Package(
             name: "ImagingTests",
             dependencies: [
                 "Imaging",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "GearmanBenchTests",
+            dependencies: [
+                "GearmanBench",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),

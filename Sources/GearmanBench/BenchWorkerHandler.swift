@@ -1,0 +1,108 @@
+import Atomics
+import GearmanProtocol
+import NIOCore
+
+/// An echo worker: answers each job with its own workload, keeping `grabs` GRAB_JOB_UNIQs outstanding so that
+/// it holds several jobs at once. When every grab comes back NO_JOB it sends PRE_SLEEP and waits for NOOP.
+final class BenchWorkerHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = GearmanFrame
+    typealias OutboundOut = ByteBuffer
+
+    private let function: ByteBuffer
+    private let grabs: Int
+    /// Jobs finished by every worker, for draining and the progress line.
+    private let completed: ManagedAtomic<Int>
+    private var context: ChannelHandlerContext?
+    private var outbound = ByteBuffer()
+    private var outstandingGrabs = 0
+    private var isSleeping = false
+    private var unpublished = 0
+    private(set) var errors = 0
+
+    init(function: String, grabs: Int, completed: ManagedAtomic<Int>) {
+        self.function = ByteBuffer(string: function)
+        self.grabs = grabs
+        self.completed = completed
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.context = context
+        outbound = context.channel.allocator.buffer(capacity: 4096)
+        outbound.writeGearmanPacket(.request, .canDo) { $0.writeImmutableBuffer(function) }
+        grab(grabs)
+        flush()
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case .packet(let packet) = unwrapInboundIn(data), packet.magic == .response else {
+            errors += 1
+            context.close(promise: nil)
+            return
+        }
+        switch packet.type {
+        case .jobAssignUnique, .jobAssign, .jobAssignAll:
+            outstandingGrabs -= 1
+            var body = packet.body
+            let arguments = packet.type == .jobAssign ? 2 : packet.type == .jobAssignUnique ? 3 : 4
+            guard let handle = BenchClientHandler.firstArgument(of: &body) else {
+                errors += 1
+                return
+            }
+            for _ in 1..<arguments {
+                _ = BenchClientHandler.firstArgument(of: &body)
+            }
+            outbound.writeGearmanPacket(.request, .workComplete) { out in
+                out.writeGearmanArgument(handle)
+                out.writeImmutableBuffer(body)
+            }
+            unpublished += 1
+            grab(1)
+        case .noJob:
+            outstandingGrabs -= 1
+            if outstandingGrabs == 0 {
+                outbound.writeGearmanPacket(.request, .preSleep)
+                isSleeping = true
+            }
+        case .noop:
+            if isSleeping {
+                isSleeping = false
+                grab(grabs - outstandingGrabs)
+            }
+        default:
+            errors += 1
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flush()
+        if unpublished > 0 {
+            completed.wrappingIncrement(by: unpublished, ordering: .relaxed)
+            unpublished = 0
+        }
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.context = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        errors += 1
+        context.close(promise: nil)
+    }
+
+    private func grab(_ count: Int) {
+        for _ in 0..<max(0, count) {
+            outbound.writeGearmanPacket(.request, .grabJobUnique)
+        }
+        outstandingGrabs += max(0, count)
+    }
+
+    private func flush() {
+        guard let context, outbound.readableBytes > 0 else { return }
+        context.writeAndFlush(wrapOutboundOut(outbound), promise: nil)
+        outbound.clear()
+    }
+}
