@@ -30,6 +30,9 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
     private var awaitingCreation = RingBuffer()
     /// Foreground jobs created and not yet finished, by handle.
     private var running: [ByteBuffer: UInt64] = [:]
+    /// With a rate: when the phase started, and the timer that submits when no answer arrives to do it.
+    private var phaseStart = NIODeadline.now()
+    private var pacer: RepeatedTask?
 
     init(function: String, payload: PayloadSize, inFlight: Int, seed: UInt64, progress: ManagedAtomic<Int>) {
         self.function = ByteBuffer(string: function)
@@ -54,6 +57,15 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
         self.phase = phase
         self.promise = promise
         tally = ConnectionTally()
+        phaseStart = NIODeadline.now()
+        if phase.rate != nil, let context {
+            pacer = context.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(1), delay: .milliseconds(1)) {
+                [self] _ in
+                topUp(now: NIODeadline.now())
+                flush()
+                finishIfDone()
+            }
+        }
         topUp(now: NIODeadline.now())
         flush()
         finishIfDone()
@@ -112,6 +124,8 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.context = nil
+        pacer?.cancel()
+        pacer = nil
         if let promise {
             tally.errors += outstanding
             outstanding = 0
@@ -137,7 +151,12 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
         guard let phase, context != nil else { return }
         if let deadline = phase.deadline, now >= deadline { return }
         let type: GearmanPacketType = phase.background ? .submitJobBackground : .submitJob
-        while outstanding < inFlight {
+        var allowed = Int.max
+        if let rate = phase.rate {
+            allowed = Int(Double((now - phaseStart).nanoseconds) * rate / 1e9) + 1 - tally.submitted
+        }
+        while outstanding < inFlight, allowed > 0 {
+            allowed -= 1
             if let quota = phase.quota, tally.submitted >= quota { return }
             let size = payloadSize.size(random: nextRandom())
             let payload = payloads.getSlice(at: payloads.readerIndex, length: size)!
@@ -171,6 +190,8 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
         let timeDone = phase.deadline.map { NIODeadline.now() >= $0 } ?? false
         guard quotaDone || timeDone || context == nil else { return }
         publish()
+        pacer?.cancel()
+        pacer = nil
         self.phase = nil
         self.promise = nil
         promise.succeed(tally)

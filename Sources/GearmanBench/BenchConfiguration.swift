@@ -30,6 +30,8 @@ public struct BenchConfiguration: Sendable {
     public var function: String
     /// Event loops the generator's own connections run on.
     public var loops: Int
+    /// Submits per second across all clients (open loop, still capped by `inFlight`); nil: as fast as possible.
+    public var rate: Double?
 
     public init(
         server: ServerAddress? = nil,
@@ -45,7 +47,8 @@ public struct BenchConfiguration: Sendable {
         warmUp: Length = .seconds(1),
         prefill: Int = 0,
         function: String = "gearbox-bench",
-        loops: Int = 1
+        loops: Int = 1,
+        rate: Double? = nil
     ) {
         self.server = server
         self.serverThreads = serverThreads
@@ -61,6 +64,7 @@ public struct BenchConfiguration: Sendable {
         self.prefill = prefill
         self.function = function
         self.loops = loops
+        self.rate = rate
     }
 
     /// The largest payload a run may ask for: what gearmand and Gearbox accept by default, with room for headers.
@@ -97,6 +101,9 @@ public struct BenchConfiguration: Sendable {
             problems.append("--warm-up must not be negative")
         default:
             break
+        }
+        if let rate, !(rate > 0 && rate.isFinite) {
+            problems.append("--rate must be a positive number of jobs per second")
         }
         if prefill > 0, !background {
             problems.append("--prefill needs --background: it fills an idle queue")

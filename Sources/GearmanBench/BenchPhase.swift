@@ -7,6 +7,8 @@ struct BenchPhase: Sendable {
     var quota: Int?
     var deadline: NIODeadline?
     var background: Bool
+    /// Submits per second for this connection; nil: as fast as answers come back.
+    var rate: Double?
 }
 
 /// What one connection saw during a phase.

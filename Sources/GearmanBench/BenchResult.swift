@@ -44,6 +44,8 @@ public struct BenchResult: Sendable, Codable, Hashable {
     }
 
     public var server: String
+    /// The submit rate asked for with `--rate`; nil when unpaced.
+    public var rate: Double?
     public var mode: String
     public var clients: Int
     public var workers: Int
@@ -60,11 +62,12 @@ public struct BenchResult: Sendable, Codable, Hashable {
     public var serverUsage: ServerUsage?
 
     public init(
-        server: String, mode: String, clients: Int, workers: Int, inFlight: Int, payload: String, measured: Phase,
+        server: String, rate: Double? = nil, mode: String, clients: Int, workers: Int, inFlight: Int, payload: String, measured: Phase,
         submitted: Int, errors: Int, latency: LatencySummary, prefill: Phase? = nil, drain: Phase? = nil,
         serverUsage: ServerUsage? = nil
     ) {
         self.server = server
+        self.rate = rate
         self.mode = mode
         self.clients = clients
         self.workers = workers
@@ -92,8 +95,10 @@ public struct BenchResult: Sendable, Codable, Hashable {
     /// A few lines for people.
     public var text: String {
         var lines: [String] = []
+        let pace = rate.map { ", paced at \(Self.fixed($0, 0)) jobs/s" } ?? ""
         lines.append(
-            "server \(server), \(mode), \(clients) clients x \(inFlight) in flight, \(workers) workers, payload \(payload) bytes")
+            "server \(server), \(mode)\(pace), \(clients) clients x \(inFlight) in flight, \(workers) workers, "
+                + "payload \(payload) bytes")
         if let prefill {
             lines.append(
                 "prefill     \(prefill.jobs) jobs in \(Self.fixed(prefill.seconds, 2)) s "

@@ -122,7 +122,7 @@ private final class Session: @unchecked Sendable {
         var bytesPerQueuedJob: Double?
         if config.prefill > 0 {
             let before = serverPID.flatMap(ProcessSample.read(pid:))
-            let (tally, seconds) = try await runPhase("prefill", length: .jobs(config.prefill))
+            let (tally, seconds) = try await runPhase("prefill", length: .jobs(config.prefill), paced: false)
             prefill = BenchResult.Phase(jobs: tally.completed, seconds: seconds)
             if let before, let after = serverPID.flatMap(ProcessSample.read(pid:)), tally.completed > 0 {
                 bytesPerQueuedJob =
@@ -164,6 +164,7 @@ private final class Session: @unchecked Sendable {
         let workerErrors = await workerErrorCount()
         return BenchResult(
             server: embedded ? "embedded \(address)" : address.description,
+            rate: config.rate,
             mode: config.background ? "background" : "foreground",
             clients: config.clients, workers: config.workers, inFlight: config.inFlight,
             payload: config.payload.description,
@@ -174,7 +175,9 @@ private final class Session: @unchecked Sendable {
 
     /// Runs one phase on every client at once, returning what they saw and how long it took, from the first
     /// submit to the last answer.
-    private func runPhase(_ name: String, length: BenchConfiguration.Length) async throws -> (ConnectionTally, Double) {
+    private func runPhase(
+        _ name: String, length: BenchConfiguration.Length, paced: Bool = true
+    ) async throws -> (ConnectionTally, Double) {
         let start = NIODeadline.now()
         var deadline: NIODeadline?
         var quota: Int?
@@ -193,7 +196,8 @@ private final class Session: @unchecked Sendable {
             if let total {
                 quota = BenchConfiguration.share(of: total, client: index, of: clients.count)
             }
-            let phase = BenchPhase(quota: quota, deadline: deadline, background: config.background)
+            let rate = paced ? config.rate.map { $0 / Double(clients.count) } : nil
+            let phase = BenchPhase(quota: quota, deadline: deadline, background: config.background, rate: rate)
             let handler = client.handler
             let loop = client.channel.eventLoop
             let promise = loop.makePromise(of: ConnectionTally.self)

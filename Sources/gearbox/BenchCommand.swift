@@ -71,6 +71,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Event loops of the generator's own connections.")
     var loops = 1
 
+    @Option(help: "Submits per second across all clients, for latency at a given load (default: as fast as possible).")
+    var rate: Double?
+
     @Flag(help: "Print the result as JSON.")
     var json = false
 
@@ -98,7 +101,7 @@ struct BenchCommand: AsyncParsableCommand {
         let configuration = BenchConfiguration(
             server: address, serverThreads: threads, serverPID: serverPid, clients: clients, workers: workers,
             inFlight: inFlight, grabs: grabs, payload: payloadSize, background: background, length: length,
-            warmUp: warm, prefill: prefill, function: function, loops: loops)
+            warmUp: warm, prefill: prefill, function: function, loops: loops, rate: rate)
         let problems = configuration.problems()
         guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "\n")) }
         return configuration

@@ -27,9 +27,9 @@ public final class RawConnection {
             }
         }
         guard connected else {
-            let code = errno
-            close(fd)
-            throw SocketError("connect to port \(port)", code)
+            // No close here: the object is fully initialised, so `deinit` closes the socket. Closing it twice
+            // could close a descriptor that another thread (an in-process server) has been given since.
+            throw SocketError("connect to port \(port)", errno)
         }
         var interval = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
