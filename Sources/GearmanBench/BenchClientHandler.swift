@@ -8,7 +8,7 @@ import NIOCore
 /// submit times pairs them; a foreground job is then found by its handle when WORK_COMPLETE arrives.
 /// Submits are encoded into one buffer during a read batch and flushed once at its end.
 final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = GearmanFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let function: ByteBuffer
@@ -18,6 +18,7 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
     /// Jobs completed by every connection, for the progress line.
     private let progress: ManagedAtomic<Int>
     private var context: ChannelHandlerContext?
+    private var reader = PacketReader()
     private var outbound = ByteBuffer()
     private var random: UInt64
 
@@ -72,11 +73,21 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard case .packet(let packet) = unwrapInboundIn(data), packet.magic == .response else {
+        let now = NIODeadline.now()
+        do {
+            try reader.read(unwrapInboundIn(data)) { packet in receive(packet, now: now) }
+        } catch {
             fail("unexpected bytes from the server")
             return
         }
-        let now = NIODeadline.now()
+        topUp(now: now)
+    }
+
+    private func receive(_ packet: GearmanPacket, now: NIODeadline) {
+        guard packet.magic == .response else {
+            tally.errors += 1
+            return
+        }
         switch packet.type {
         case .jobCreated:
             guard let submitted = awaitingCreation.popFirst() else {
@@ -112,7 +123,6 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
         default:
             tally.errors += 1
         }
-        topUp(now: now)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

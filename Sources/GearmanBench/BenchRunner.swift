@@ -247,7 +247,6 @@ private final class Session: @unchecked Sendable {
             .channelOption(.maxMessagesPerRead, value: 16)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(GearmanFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }

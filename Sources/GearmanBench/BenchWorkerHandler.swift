@@ -5,7 +5,7 @@ import NIOCore
 /// An echo worker: answers each job with its own workload, keeping `grabs` GRAB_JOB_UNIQs outstanding so that
 /// it holds several jobs at once. When every grab comes back NO_JOB it sends PRE_SLEEP and waits for NOOP.
 final class BenchWorkerHandler: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = GearmanFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let function: ByteBuffer
@@ -13,6 +13,7 @@ final class BenchWorkerHandler: ChannelInboundHandler, @unchecked Sendable {
     /// Jobs finished by every worker, for draining and the progress line.
     private let completed: ManagedAtomic<Int>
     private var context: ChannelHandlerContext?
+    private var reader = PacketReader()
     private var outbound = ByteBuffer()
     private var outstandingGrabs = 0
     private var isSleeping = false
@@ -35,9 +36,17 @@ final class BenchWorkerHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard case .packet(let packet) = unwrapInboundIn(data), packet.magic == .response else {
+        do {
+            try reader.read(unwrapInboundIn(data)) { packet in receive(packet) }
+        } catch {
             errors += 1
             context.close(promise: nil)
+        }
+    }
+
+    private func receive(_ packet: GearmanPacket) {
+        guard packet.magic == .response else {
+            errors += 1
             return
         }
         switch packet.type {
