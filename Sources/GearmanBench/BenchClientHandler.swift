@@ -21,6 +21,10 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
     private var reader = PacketReader()
     private var outbound = ByteBuffer()
     private var random: UInt64
+    /// Set when a payload was written by reference since the last flush.
+    private var hasDirectWrites = false
+    /// Payloads from this size on are written by reference rather than copied.
+    static let copyLimit = 8 * 1024
 
     private var phase: BenchPhase?
     private var promise: EventLoopPromise<ConnectionTally>?
@@ -30,7 +34,9 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
     /// Submit times of jobs not yet acknowledged by JOB_CREATED (or an ERROR), oldest first.
     private var awaitingCreation = RingBuffer()
     /// Foreground jobs created and not yet finished, by handle.
-    private var running: [ByteBuffer: UInt64] = [:]
+    private var running: [ByteBuffer: (submitted: UInt64, size: Int)] = [:]
+    /// Payload sizes of the jobs in `awaitingCreation`, to check that each result echoes its whole workload.
+    private var awaitingSizes = RingBuffer()
     /// With a rate: when the phase started, and the timer that submits when no answer arrives to do it.
     private var phaseStart = NIODeadline.now()
     private var pacer: RepeatedTask?
@@ -75,7 +81,7 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let now = NIODeadline.now()
         do {
-            try reader.read(unwrapInboundIn(data)) { packet in receive(packet, now: now) }
+            try reader.read(unwrapInboundIn(data), allocator: context.channel.allocator) { packet in receive(packet, now: now) }
         } catch {
             fail("unexpected bytes from the server")
             return
@@ -90,22 +96,25 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
         }
         switch packet.type {
         case .jobCreated:
-            guard let submitted = awaitingCreation.popFirst() else {
+            guard let submitted = awaitingCreation.popFirst(), let size = awaitingSizes.popFirst() else {
                 fail("JOB_CREATED with no submit outstanding")
                 return
             }
             if phase?.background ?? false {
                 complete(submittedAt: submitted, now: now)
             } else {
-                running[packet.body] = submitted
+                running[packet.body] = (submitted, Int(size))
             }
         case .workComplete:
             var body = packet.body
-            guard let handle = Self.firstArgument(of: &body), let submitted = running.removeValue(forKey: handle) else {
+            guard let handle = Self.firstArgument(of: &body), let job = running.removeValue(forKey: handle) else {
                 tally.errors += 1
                 return
             }
-            complete(submittedAt: submitted, now: now)
+            if body.readableBytes != job.size {
+                tally.errors += 1  // the echo lost or gained bytes
+            }
+            complete(submittedAt: job.submitted, now: now)
         case .workFail, .workException:
             var body = packet.body
             if let handle = Self.firstArgument(of: &body) ?? Optional(body), running.removeValue(forKey: handle) != nil {
@@ -117,6 +126,7 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
         case .error:
             // Answers a submit that was refused (a full queue, for one).
             tally.errors += 1
+            _ = awaitingSizes.popFirst()
             if awaitingCreation.popFirst() != nil {
                 outstanding -= 1
             }
@@ -170,21 +180,41 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
             if let quota = phase.quota, tally.submitted >= quota { return }
             let size = payloadSize.size(random: nextRandom())
             let payload = payloads.getSlice(at: payloads.readerIndex, length: size)!
-            outbound.writeGearmanPacket(.request, type) { body in
-                body.writeGearmanArgument(function)
-                body.writeInteger(UInt8(0))  // no unique key: every job is its own
-                body.writeImmutableBuffer(payload)
+            if size >= Self.copyLimit, let context {
+                // An image-sized payload goes out by reference, in the same vector write.
+                let start = outbound.writerIndex
+                outbound.writeGearmanPacket(.request, type) { body in
+                    body.writeGearmanArgument(function)
+                    body.writeInteger(UInt8(0))
+                }
+                let headLength = outbound.getInteger(at: start + 8, as: UInt32.self)!
+                outbound.setInteger(headLength + UInt32(size), at: start + 8)
+                context.write(wrapOutboundOut(outbound), promise: nil)
+                outbound = context.channel.allocator.buffer(capacity: 4096)
+                context.write(wrapOutboundOut(payload), promise: nil)
+                hasDirectWrites = true
+            } else {
+                outbound.writeGearmanPacket(.request, type) { body in
+                    body.writeGearmanArgument(function)
+                    body.writeInteger(UInt8(0))  // no unique key: every job is its own
+                    body.writeImmutableBuffer(payload)
+                }
             }
             awaitingCreation.append(now.uptimeNanoseconds)
+            awaitingSizes.append(UInt64(size))
             outstanding += 1
             tally.submitted += 1
         }
     }
 
     private func flush() {
-        guard let context, outbound.readableBytes > 0 else { return }
-        context.writeAndFlush(wrapOutboundOut(outbound), promise: nil)
-        outbound.clear()
+        guard let context, outbound.readableBytes > 0 || hasDirectWrites else { return }
+        if outbound.readableBytes > 0 {
+            context.write(wrapOutboundOut(outbound), promise: nil)
+            outbound.clear()
+        }
+        hasDirectWrites = false
+        context.flush()
     }
 
     private func publish() {

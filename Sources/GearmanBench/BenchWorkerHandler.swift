@@ -18,6 +18,8 @@ final class BenchWorkerHandler: ChannelInboundHandler, @unchecked Sendable {
     private var outstandingGrabs = 0
     private var isSleeping = false
     private var unpublished = 0
+    /// Set when a result was written by reference since the last flush.
+    private var hasDirectWrites = false
     private(set) var errors = 0
 
     init(function: String, grabs: Int, completed: ManagedAtomic<Int>) {
@@ -37,7 +39,7 @@ final class BenchWorkerHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         do {
-            try reader.read(unwrapInboundIn(data)) { packet in receive(packet) }
+            try reader.read(unwrapInboundIn(data), allocator: context.channel.allocator) { packet in receive(packet) }
         } catch {
             errors += 1
             context.close(promise: nil)
@@ -61,9 +63,20 @@ final class BenchWorkerHandler: ChannelInboundHandler, @unchecked Sendable {
             for _ in 1..<arguments {
                 _ = BenchClientHandler.firstArgument(of: &body)
             }
-            outbound.writeGearmanPacket(.request, .workComplete) { out in
-                out.writeGearmanArgument(handle)
-                out.writeImmutableBuffer(body)
+            if body.readableBytes >= BenchClientHandler.copyLimit, let context {
+                let start = outbound.writerIndex
+                outbound.writeGearmanPacket(.request, .workComplete) { $0.writeGearmanArgument(handle) }
+                let headLength = outbound.getInteger(at: start + 8, as: UInt32.self)!
+                outbound.setInteger(headLength + UInt32(body.readableBytes), at: start + 8)
+                context.write(wrapOutboundOut(outbound), promise: nil)
+                outbound = context.channel.allocator.buffer(capacity: 4096)
+                context.write(wrapOutboundOut(body), promise: nil)
+                hasDirectWrites = true
+            } else {
+                outbound.writeGearmanPacket(.request, .workComplete) { out in
+                    out.writeGearmanArgument(handle)
+                    out.writeImmutableBuffer(body)
+                }
             }
             unpublished += 1
             grab(1)
@@ -110,8 +123,12 @@ final class BenchWorkerHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     private func flush() {
-        guard let context, outbound.readableBytes > 0 else { return }
-        context.writeAndFlush(wrapOutboundOut(outbound), promise: nil)
-        outbound.clear()
+        guard let context, outbound.readableBytes > 0 || hasDirectWrites else { return }
+        if outbound.readableBytes > 0 {
+            context.write(wrapOutboundOut(outbound), promise: nil)
+            outbound.clear()
+        }
+        hasDirectWrites = false
+        context.flush()
     }
 }

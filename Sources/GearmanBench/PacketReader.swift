@@ -1,27 +1,18 @@
 import GearmanProtocol
+import GearmanServer
 import NIOCore
 
-/// Splits a connection's bytes into packets without a `ByteToMessageHandler`, which would box every frame
-/// into an `NIOAny`: the generator must cost less per packet than the server it measures.
+/// Splits a connection's bytes into response packets with the server's `GearmanFrameReader`: no
+/// `ByteToMessageHandler` boxing every frame, as the generator must cost less per packet than what it measures.
 struct PacketReader {
-    private var decoder = GearmanFrameDecoder()
-    private var unread: ByteBuffer?
+    private var reader = GearmanFrameReader()
 
-    /// Calls `body` for every complete packet in `buffer` and what was left over from the last read.
-    /// Throws on bytes that are not Gearman packets (admin text included: a server never sends it unasked).
-    mutating func read(_ buffer: ByteBuffer, _ body: (GearmanPacket) -> Void) throws {
-        var buffer = buffer
-        if var rest = unread {
-            unread = nil
-            rest.writeBuffer(&buffer)
-            buffer = rest
-        }
-        while let frame = try decoder.decode(buffer: &buffer) {
+    /// Calls `body` for every complete packet. Throws on bytes that are not Gearman packets (admin text
+    /// included: a server never sends it unasked).
+    mutating func read(_ buffer: ByteBuffer, allocator: ByteBufferAllocator, _ body: (GearmanPacket) -> Void) throws {
+        try reader.read(buffer, allocator: allocator) { frame in
             guard case .packet(let packet) = frame else { throw GearmanProtocolError.invalidMagic(0) }
             body(packet)
-        }
-        if buffer.readableBytes > 0 {
-            unread = buffer
         }
     }
 }

@@ -19,6 +19,17 @@ import Testing
         #expect(result.serverUsage?.includesGenerator == true)
     }
 
+    /// Image-sized payloads arrive over many reads and are written by reference: none may be lost or cut.
+    @Test func largePayloadsAgainstTheEmbeddedServer() async throws {
+        let result = try await BenchRunner(
+            configuration: BenchConfiguration(
+                clients: 2, workers: 2, inFlight: 4, grabs: 2, payload: PayloadSize(minimum: 1, maximum: 200_000)!,
+                length: .jobs(300), warmUp: .jobs(0))
+        ).run()
+        #expect(result.errors == 0)
+        #expect(result.measured.jobs == 300)
+    }
+
     @Test func backgroundWithPrefillAndDrainAgainstTheEmbeddedServer() async throws {
         let result = try await BenchRunner(
             configuration: BenchConfiguration(

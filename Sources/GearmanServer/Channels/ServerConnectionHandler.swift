@@ -5,8 +5,8 @@ import NIOCore
 /// One client, worker or admin connection: splits its bytes into frames, feeds them to the engine and writes
 /// what it answers.
 ///
-/// Frames are decoded here, with `GearmanFrameDecoder`, rather than by a `ByteToMessageHandler` in front:
-/// that saves boxing every frame into an `NIOAny` and casting it back, a large share of a packet's cost.
+/// Frames are decoded here (`GearmanFrameReader`) rather than by a `ByteToMessageHandler` in front: that saves
+/// boxing every frame into an `NIOAny` and casting it back, a large share of a packet's cost.
 ///
 /// Everything written while the event loop handles its ready connections, to this connection or to others on
 /// the same loop, is flushed once at the end of that turn (see `LoopFlusher`). All state is touched on the
@@ -16,9 +16,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     typealias OutboundOut = ByteBuffer
 
     private let core: ServerCore
-    private var decoder: GearmanFrameDecoder
-    /// Bytes of an incomplete frame, kept for the next read.
-    private var unread: ByteBuffer?
+    private var reader: GearmanFrameReader
     /// Set once the input broke the protocol: nothing after it is read.
     private var inputFailed = false
     let eventLoop: EventLoop
@@ -44,7 +42,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     init(core: ServerCore, eventLoop: EventLoop, maximumPacketSize: Int) {
         self.core = core
-        decoder = GearmanFrameDecoder(maximumPacketSize: maximumPacketSize)
+        reader = GearmanFrameReader(decoder: GearmanFrameDecoder(maximumPacketSize: maximumPacketSize))
         self.eventLoop = eventLoop
         actions.reserveCapacity(16)
         pending.reserveCapacity(16)
@@ -63,11 +61,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     func channelInactive(context: ChannelHandlerContext) {
         // `printf status | nc host 4730` ends its only line with the end of the stream.
-        if !inputFailed, var rest = unread {
-            unread = nil
-            while let frame = try? decoder.decodeLast(buffer: &rest, seenEOF: true) {
-                append(frame)
-            }
+        if !inputFailed {
+            reader.readLast { append($0) }
         }
         processPending()
         actions.removeAll(keepingCapacity: true)
@@ -81,16 +76,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !isClosing, !inputFailed else { return }
-        var buffer = unwrapInboundIn(data)
-        if var rest = unread {
-            unread = nil
-            rest.writeBuffer(&buffer)
-            buffer = rest
-        }
         do {
-            while let frame = try decoder.decode(buffer: &buffer) {
-                append(frame)
-            }
+            try reader.read(unwrapInboundIn(data), allocator: context.channel.allocator) { append($0) }
         } catch let error as GearmanProtocolError {
             core.logger.info(
                 "closing connection after a protocol error",
@@ -100,9 +87,6 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             return
         } catch {
             preconditionFailure("GearmanFrameDecoder throws only GearmanProtocolError")
-        }
-        if buffer.readableBytes > 0 {
-            unread = buffer
         }
     }
 
@@ -208,16 +192,24 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     }
 
     func enqueue(_ message: ServerMessage) {
-        guard context != nil else { return }
-        message.encode(into: &outbound, handles: core.handleFormat)
+        guard let context else { return }
+        if let trailer = message.encodeHead(into: &outbound, handles: core.handleFormat) {
+            // A large workload goes out by reference, after what was encoded so far, in the same vector write.
+            context.write(wrapOutboundOut(outbound), promise: nil)
+            outbound = context.channel.allocator.buffer(capacity: 1024)
+            context.write(wrapOutboundOut(trailer), promise: nil)
+        }
         hasPendingWrites = true
     }
 
     func flushIfNeeded() {
         guard let context, hasPendingWrites else { return }
         hasPendingWrites = false
-        context.writeAndFlush(wrapOutboundOut(outbound), promise: nil)
-        outbound.clear()
+        if outbound.readableBytes > 0 {
+            context.write(wrapOutboundOut(outbound), promise: nil)
+            outbound.clear()
+        }
+        context.flush()
     }
 
     /// Ends a read batch. Writes are flushed by this loop's `LoopFlusher` at the end of its turn; a connection
