@@ -2,8 +2,10 @@ import Atomics
 import GearmanProtocol
 import NIOCore
 
-/// An echo worker: answers each job with its own workload, keeping `grabs` GRAB_JOB_UNIQs outstanding so that
-/// it holds several jobs at once. When every grab comes back NO_JOB it sends PRE_SLEEP and waits for NOOP.
+/// An echo worker: answers each job with its own workload. It keeps up to `grabs` GRAB_JOB_UNIQs outstanding so
+/// that it holds several jobs at once under load: each job it gets is answered with two new grabs (up to the
+/// limit), each NO_JOB with none. When every grab has come back NO_JOB it sends PRE_SLEEP, and a NOOP wakes it
+/// with one grab, so that an idle worker costs one round trip per job rather than `grabs`.
 final class BenchWorkerHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -79,7 +81,8 @@ final class BenchWorkerHandler: ChannelInboundHandler, @unchecked Sendable {
                 }
             }
             unpublished += 1
-            grab(1)
+            // Slow start: while jobs keep coming, hold more of them, up to `grabs`.
+            grab(min(2, grabs - outstandingGrabs))
         case .noJob:
             outstandingGrabs -= 1
             if outstandingGrabs == 0 {
@@ -89,7 +92,7 @@ final class BenchWorkerHandler: ChannelInboundHandler, @unchecked Sendable {
         case .noop:
             if isSleeping {
                 isSleeping = false
-                grab(grabs - outstandingGrabs)
+                grab(1)
             }
         default:
             errors += 1
