@@ -1,5 +1,6 @@
 import Atomics
 import GearmanProtocol
+import GearmanServer
 import NIOCore
 
 /// A client connection that keeps `inFlight` jobs outstanding, pipelined.
@@ -12,6 +13,7 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias OutboundOut = ByteBuffer
 
     private let function: ByteBuffer
+    private let empty = ByteBuffer()
     private let payloads: ByteBuffer
     private let payloadSize: PayloadSize
     private let inFlight: Int
@@ -194,11 +196,8 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
                 context.write(wrapOutboundOut(payload), promise: nil)
                 hasDirectWrites = true
             } else {
-                outbound.writeGearmanPacket(.request, type) { body in
-                    body.writeGearmanArgument(function)
-                    body.writeInteger(UInt8(0))  // no unique key: every job is its own
-                    body.writeImmutableBuffer(payload)
-                }
+                // No unique key: every job is its own.
+                PacketWriter.write(.request, type, function, empty, last: payload, into: &outbound)
             }
             awaitingCreation.append(now.uptimeNanoseconds)
             awaitingSizes.append(UInt64(size))

@@ -1,5 +1,6 @@
 import Atomics
 import GearmanProtocol
+import GearmanServer
 import NIOCore
 
 /// An echo worker: answers each job with its own workload. It keeps up to `grabs` GRAB_JOB_UNIQs outstanding so
@@ -75,10 +76,7 @@ final class BenchWorkerHandler: ChannelInboundHandler, @unchecked Sendable {
                 context.write(wrapOutboundOut(body), promise: nil)
                 hasDirectWrites = true
             } else {
-                outbound.writeGearmanPacket(.request, .workComplete) { out in
-                    out.writeGearmanArgument(handle)
-                    out.writeImmutableBuffer(body)
-                }
+                PacketWriter.write(.request, .workComplete, handle, last: body, into: &outbound)
             }
             unpublished += 1
             // Slow start: while jobs keep coming, hold more of them, up to `grabs`.

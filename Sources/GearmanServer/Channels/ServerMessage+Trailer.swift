@@ -27,7 +27,7 @@ extension ServerMessage {
             type = .workData
             trailer = data
         default:
-            encode(into: &buffer, handles: handles)
+            encodeFast(into: &buffer, handles: handles)
             return nil
         }
         let start = buffer.writerIndex
