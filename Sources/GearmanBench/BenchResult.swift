@@ -58,13 +58,15 @@ public struct BenchResult: Sendable, Codable, Hashable {
     public var errors: Int
     public var latency: LatencySummary
     public var prefill: Phase?
+    /// With a prefill: the measured phase's submits, run once before the prefill into the idle queue.
+    public var emptyQueue: Phase?
     public var drain: Phase?
     public var serverUsage: ServerUsage?
 
     public init(
-        server: String, rate: Double? = nil, mode: String, clients: Int, workers: Int, inFlight: Int, payload: String, measured: Phase,
-        submitted: Int, errors: Int, latency: LatencySummary, prefill: Phase? = nil, drain: Phase? = nil,
-        serverUsage: ServerUsage? = nil
+        server: String, rate: Double? = nil, mode: String, clients: Int, workers: Int, inFlight: Int, payload: String,
+        measured: Phase, submitted: Int, errors: Int, latency: LatencySummary, prefill: Phase? = nil,
+        emptyQueue: Phase? = nil, drain: Phase? = nil, serverUsage: ServerUsage? = nil
     ) {
         self.server = server
         self.rate = rate
@@ -78,6 +80,7 @@ public struct BenchResult: Sendable, Codable, Hashable {
         self.errors = errors
         self.latency = latency
         self.prefill = prefill
+        self.emptyQueue = emptyQueue
         self.drain = drain
         self.serverUsage = serverUsage
     }
@@ -99,6 +102,11 @@ public struct BenchResult: Sendable, Codable, Hashable {
         lines.append(
             "server \(server), \(mode)\(pace), \(clients) clients x \(inFlight) in flight, \(workers) workers, "
                 + "payload \(payload) bytes")
+        if let emptyQueue {
+            lines.append(
+                "empty queue \(Self.fixed(emptyQueue.jobsPerSecond, 0)) jobs/s (\(emptyQueue.jobs) jobs in "
+                    + "\(Self.fixed(emptyQueue.seconds, 2)) s, before the prefill)")
+        }
         if let prefill {
             lines.append(
                 "prefill     \(prefill.jobs) jobs in \(Self.fixed(prefill.seconds, 2)) s "

@@ -119,8 +119,13 @@ private final class Session: @unchecked Sendable {
         }
 
         var prefill: BenchResult.Phase?
+        var emptyQueue: BenchResult.Phase?
         var bytesPerQueuedJob: Double?
         if config.prefill > 0 {
+            // The same submits into the idle queue first, so that the deep-queue rate has its reference
+            // from the same server process.
+            let (idle, idleSeconds) = try await runPhase("empty queue", length: config.length)
+            emptyQueue = BenchResult.Phase(jobs: idle.completed, seconds: idleSeconds)
             let before = serverPID.flatMap(ProcessSample.read(pid:))
             let (tally, seconds) = try await runPhase("prefill", length: .jobs(config.prefill), paced: false)
             prefill = BenchResult.Phase(jobs: tally.completed, seconds: seconds)
@@ -170,7 +175,7 @@ private final class Session: @unchecked Sendable {
             payload: config.payload.description,
             measured: BenchResult.Phase(jobs: tally.completed, seconds: seconds),
             submitted: tally.submitted, errors: tally.errors + workerErrors, latency: tally.latency.summary,
-            prefill: prefill, drain: drain, serverUsage: usage)
+            prefill: prefill, emptyQueue: emptyQueue, drain: drain, serverUsage: usage)
     }
 
     /// Runs one phase on every client at once, returning what they saw and how long it took, from the first

@@ -39,7 +39,8 @@ import Testing
         #expect(result.errors == 0)
         #expect(result.measured.jobs == 2000)
         #expect(result.prefill?.jobs == 500)
-        #expect(result.drain?.jobs == 2500)
+        #expect(result.emptyQueue?.jobs == 2000)
+        #expect(result.drain?.jobs == 4500)
     }
 
     @Test func pacedRunsFinishTheirTime() async throws {
