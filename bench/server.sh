@@ -114,7 +114,7 @@ done
 say "bench: case 3, submits into a queue holding $DEEP jobs (one round)"
 for server in gearmand gearbox; do
     measure deep "$server" -- $LOAD --background --workers 0 --prefill "$DEEP" --jobs "$BACKGROUND_JOBS" \
-        --warm-up 0 --payload 64
+        --payload 64
 done
 
 say "bench: case 4, foreground echo, 64 KiB payloads"

@@ -118,6 +118,16 @@ private final class Session: @unchecked Sendable {
             clients.append((try await connect(handler), handler))
         }
 
+        // Before everything measured, the prefill's idle-queue reference included.
+        switch config.warmUp {
+        case .seconds(let seconds) where seconds > 0:
+            _ = try await runPhase("warm-up", length: .seconds(seconds))
+        case .jobs(let jobs) where jobs > 0:
+            _ = try await runPhase("warm-up", length: .jobs(jobs))
+        default:
+            break
+        }
+
         var prefill: BenchResult.Phase?
         var emptyQueue: BenchResult.Phase?
         var bytesPerQueuedJob: Double?
@@ -133,15 +143,6 @@ private final class Session: @unchecked Sendable {
                 bytesPerQueuedJob =
                     Double(after.rssBytes - before.rssBytes) / Double(tally.completed) - Double(config.payload.average)
             }
-        }
-
-        switch config.warmUp {
-        case .seconds(let seconds) where seconds > 0:
-            _ = try await runPhase("warm-up", length: .seconds(seconds))
-        case .jobs(let jobs) where jobs > 0:
-            _ = try await runPhase("warm-up", length: .jobs(jobs))
-        default:
-            break
         }
 
         let before = serverPID.flatMap(ProcessSample.read(pid:))
