@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.2.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // Layer 1: the wire protocol. Pure: packets, framing, admin text.
@@ -98,6 +100,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Layer 6: the load generator behind `gearbox bench`: its own clients and echo workers on NIO channels.
+        .target(
+            name: "GearmanBench",
+            dependencies: [
+                "GearmanProtocol",
+                "GearmanServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
         // Layer 6: the command.
         .executableTarget(
             name: "gearbox",
@@ -108,6 +122,7 @@ let package = Package(
                 "Imaging",
                 "ImageFarm",
                 "UploadFront",
+                "GearmanBench",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -160,6 +175,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "GearmanBenchTests",
+            dependencies: [
+                "GearmanBench",
+                "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         // Helpers for tests that start real processes: free ports, child processes, raw connections.

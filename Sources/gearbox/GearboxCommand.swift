@@ -7,6 +7,7 @@ struct GearboxCommand: AsyncParsableCommand {
         abstract: "A Gearman job server, client, worker farm and image toolkit.",
         subcommands: [
             ServerCommand.self,
+            BenchCommand.self,
             ThumbnailCommand.self,
             SubmitCommand.self,
             WorkerCommand.self,

@@ -2,15 +2,23 @@ import GearmanProtocol
 import Logging
 import NIOCore
 
-/// One client, worker or admin connection: feeds frames to the engine and writes what it answers.
+/// One client, worker or admin connection: splits its bytes into frames, feeds them to the engine and writes
+/// what it answers.
 ///
-/// Everything written while a read batch is processed, to this connection or to others on the same event
-/// loop, is flushed once in `channelReadComplete`. All state is touched on the channel's event loop only.
+/// Frames are decoded here (`GearmanFrameReader`) rather than by a `ByteToMessageHandler` in front: that saves
+/// boxing every frame into an `NIOAny` and casting it back, a large share of a packet's cost.
+///
+/// Everything written while the event loop handles its ready connections, to this connection or to others on
+/// the same loop, is flushed once at the end of that turn (see `LoopFlusher`). All state is touched on the
+/// channel's event loop only.
 final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = GearmanFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let core: ServerCore
+    private var reader: GearmanFrameReader
+    /// Set once the input broke the protocol: nothing after it is read.
+    private var inputFailed = false
     let eventLoop: EventLoop
     private var context: ChannelHandlerContext?
     private var id = ConnectionID(0)
@@ -19,22 +27,32 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private var isClosing = false
     private var actions: [ServerAction] = []
     private var deliveries: [ServerCore.Delivery] = []
-    /// Peers on this loop written to during the current read batch.
-    private var peersToFlush: [ServerConnectionHandler] = []
-    private var isQueuedForFlush = false
-    /// Messages for peers on other loops, sent in one hop per loop at the end of the read batch.
-    private var remoteDeliveries: [ObjectIdentifier: [ServerCore.Delivery]] = [:]
+    /// Flushes this loop's connections once per turn; set when the channel becomes active.
+    private(set) var flusher: LoopFlusher?
+    /// Set while this connection waits in its flusher's list.
+    var isQueuedForFlush = false
+    /// Events decoded during the current read batch, applied together in `channelReadComplete`.
+    private var pending: [Event] = []
 
-    init(core: ServerCore, eventLoop: EventLoop) {
+    private enum Event {
+        case request(GearmanRequest)
+        case admin(GearmanAdminCommand)
+        case protocolError(GearmanProtocolError)
+    }
+
+    init(core: ServerCore, eventLoop: EventLoop, maximumPacketSize: Int) {
         self.core = core
+        reader = GearmanFrameReader(decoder: GearmanFrameDecoder(maximumPacketSize: maximumPacketSize))
         self.eventLoop = eventLoop
         actions.reserveCapacity(16)
+        pending.reserveCapacity(16)
         deliveries.reserveCapacity(16)
     }
 
     func channelActive(context: ChannelHandlerContext) {
         self.context = context
         outbound = context.channel.allocator.buffer(capacity: 1024)
+        flusher = core.flusher(for: eventLoop)
         let address = context.channel.remoteAddress
         let host = address?.ipAddress ?? "-"
         id = core.register(self, host: host, isLoopback: Self.isLoopback(address))
@@ -42,6 +60,11 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // `printf status | nc host 4730` ends its only line with the end of the stream.
+        if !inputFailed {
+            reader.readLast { append($0) }
+        }
+        processPending()
         actions.removeAll(keepingCapacity: true)
         deliveries.removeAll(keepingCapacity: true)
         core.unregister(id, actions: &actions, deliveries: &deliveries)
@@ -52,34 +75,44 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !isClosing else { return }
-        let frame = unwrapInboundIn(data)
-        let id = self.id
+        guard !isClosing, !inputFailed else { return }
+        do {
+            try reader.read(unwrapInboundIn(data), allocator: context.channel.allocator) { append($0) }
+        } catch let error as GearmanProtocolError {
+            core.logger.info(
+                "closing connection after a protocol error",
+                metadata: ["connection": "\(id)", "error": "\(error)"])
+            inputFailed = true
+            pending.append(.protocolError(error))
+            return
+        } catch {
+            preconditionFailure("GearmanFrameDecoder throws only GearmanProtocolError")
+        }
+    }
+
+    private func append(_ frame: GearmanFrame) {
         switch frame {
         case .packet(let packet):
-            let request: GearmanRequest
             do {
-                request = try GearmanRequest(packet: packet)
+                pending.append(.request(try GearmanRequest(packet: packet)))
             } catch let error as GearmanProtocolError {
-                process { engine, actions in engine.protocolError(error, from: id, into: &actions) }
-                return
+                pending.append(.protocolError(error))
             } catch {
                 preconditionFailure("GearmanRequest(packet:) throws only GearmanProtocolError")
             }
-            let now = ServerCore.now()
-            process { engine, actions in engine.handle(request, from: id, now: now, into: &actions) }
         case .adminLine(let line):
-            let command = GearmanAdminCommand(line: line)
-            process { engine, actions in engine.handle(command, from: id, into: &actions) }
+            pending.append(.admin(GearmanAdminCommand(line: line)))
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        processPending()
         flushBatch()
         context.fireChannelReadComplete()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        processPending()
         guard !isClosing else { return }
         if let error = error as? GearmanProtocolError {
             core.logger.info(
@@ -94,28 +127,57 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         }
     }
 
+    /// Applies every event of the read batch under one acquisition of the engine's lock, in order, stopping
+    /// after one that closes the connection.
+    private func processPending() {
+        guard !pending.isEmpty else { return }
+        let id = self.id
+        let now = ServerCore.now()
+        var events: [Event] = []
+        swap(&events, &pending)
+        defer {
+            events.removeAll(keepingCapacity: true)
+            swap(&events, &pending)
+        }
+        process { engine, actions in
+            for event in events {
+                let before = actions.count
+                switch event {
+                case .request(let request):
+                    engine.handle(request, from: id, now: now, into: &actions)
+                case .admin(let command):
+                    engine.handle(command, from: id, into: &actions)
+                case .protocolError(let error):
+                    engine.protocolError(error, from: id, into: &actions)
+                }
+                if actions[before...].contains(where: { if case .close = $0 { true } else { false } }) {
+                    break
+                }
+            }
+        }
+    }
+
     // MARK: Performing actions
 
     private func process(_ event: (JobServerEngine, inout [ServerAction]) -> Void) {
         actions.removeAll(keepingCapacity: true)
         deliveries.removeAll(keepingCapacity: true)
         core.process(from: id, actions: &actions, deliveries: &deliveries, event)
+        guard let flusher else { return }
         for delivery in deliveries {
             let peer = delivery.peer
-            if peer.eventLoop === eventLoop {
+            if peer.flusher === flusher {
                 peer.enqueue(delivery.message)
-                if !peer.isQueuedForFlush {
-                    peer.isQueuedForFlush = true
-                    peersToFlush.append(peer)
-                }
-            } else {
-                remoteDeliveries[ObjectIdentifier(peer.eventLoop), default: []].append(delivery)
+                flusher.markDirty(peer)
+            } else if let peerFlusher = peer.flusher {
+                flusher.send(delivery, via: peerFlusher)
             }
         }
         for action in actions {
             switch action {
             case .send(_, let message):
                 enqueue(message)
+                flusher.markDirty(self)
             case .close:
                 isClosing = true
             case .startJobTimeout(let handle, let attempt, let milliseconds):
@@ -130,42 +192,31 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     }
 
     func enqueue(_ message: ServerMessage) {
-        guard context != nil else { return }
-        message.encode(into: &outbound, handles: core.handleFormat)
+        guard let context else { return }
+        if let trailer = message.encodeHead(into: &outbound, handles: core.handleFormat) {
+            // A large workload goes out by reference, after what was encoded so far, in the same vector write.
+            context.write(wrapOutboundOut(outbound), promise: nil)
+            outbound = context.channel.allocator.buffer(capacity: 1024)
+            context.write(wrapOutboundOut(trailer), promise: nil)
+        }
         hasPendingWrites = true
     }
 
     func flushIfNeeded() {
         guard let context, hasPendingWrites else { return }
         hasPendingWrites = false
-        context.writeAndFlush(wrapOutboundOut(outbound), promise: nil)
-        outbound.clear()
+        if outbound.readableBytes > 0 {
+            context.write(wrapOutboundOut(outbound), promise: nil)
+            outbound.clear()
+        }
+        context.flush()
     }
 
+    /// Ends a read batch. Writes are flushed by this loop's `LoopFlusher` at the end of its turn; a connection
+    /// that is closing writes what it has and closes now.
     private func flushBatch() {
         if isClosing {
             closeAfterWriting()
-        } else {
-            flushIfNeeded()
-        }
-        for peer in peersToFlush {
-            peer.isQueuedForFlush = false
-            peer.flushIfNeeded()
-        }
-        peersToFlush.removeAll(keepingCapacity: true)
-        if !remoteDeliveries.isEmpty {
-            for batch in remoteDeliveries.values {
-                let loop = batch[0].peer.eventLoop
-                loop.execute {
-                    for delivery in batch {
-                        delivery.peer.enqueue(delivery.message)
-                    }
-                    for delivery in batch {
-                        delivery.peer.flushIfNeeded()
-                    }
-                }
-            }
-            remoteDeliveries.removeAll(keepingCapacity: true)
         }
     }
 

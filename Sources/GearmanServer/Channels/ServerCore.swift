@@ -11,6 +11,7 @@ final class ServerCore: @unchecked Sendable {
     private let lock = NIOLock()
     private let engine: JobServerEngine
     private var handlers: [ConnectionID: ServerConnectionHandler] = [:]
+    private var flushers: [LoopFlusher] = []
     private var nextConnectionID: UInt64 = 1
     private var epochTimer: Scheduled<Void>?
     private let timerLoop: EventLoop
@@ -33,6 +34,18 @@ final class ServerCore: @unchecked Sendable {
     struct Delivery {
         let peer: ServerConnectionHandler
         let message: ServerMessage
+    }
+
+    /// The flusher of `eventLoop`, made the first time a connection on it asks.
+    func flusher(for eventLoop: EventLoop) -> LoopFlusher {
+        lock.withLock {
+            if let flusher = flushers.first(where: { $0.eventLoop === eventLoop }) {
+                return flusher
+            }
+            let flusher = LoopFlusher(eventLoop: eventLoop, index: flushers.count)
+            flushers.append(flusher)
+            return flusher
+        }
     }
 
     func register(_ handler: ServerConnectionHandler, host: String, isLoopback: Bool) -> ConnectionID {

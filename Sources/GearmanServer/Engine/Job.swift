@@ -14,42 +14,80 @@ final class Job {
         case gone
     }
 
+    /// What few jobs carry, kept apart so that a queued job of the common kind stays small (a million queued
+    /// jobs are a million of these objects).
+    final class Extras {
+        var reducer: ByteBuffer?
+        var numerator: UInt32 = 0
+        var denominator: UInt32 = 0
+        var retries: UInt32 = 0
+    }
+
+    // Declared largest first, so that the object packs into 120 bytes (a 128-byte allocation).
     let handle: JobHandle
     let function: FunctionQueue
     /// Empty when the job has no unique key.
     let unique: ByteBuffer
-    let uniqueKey: UniqueKey?
     let workload: ByteBuffer
-    /// Present for SUBMIT_REDUCE_JOB; decides between JOB_ASSIGN_ALL and JOB_ASSIGN_UNIQ.
-    let reducer: ByteBuffer?
-    let priority: GearmanPriority
-    var state: State = .queued
-    /// Set when any submitter asked for it in the background: it runs even with no client waiting.
-    var runsDetached: Bool
-    /// Clients waiting for the result, in the order they attached.
-    var waiters: [ConnectionID]
-    /// Failed attempts so far (worker gone, ability dropped, timeout).
-    var retries: UInt32 = 0
-    /// Counts assignments, so that a timeout set for an earlier attempt is recognised and ignored.
-    var attempt: UInt32 = 0
     /// Position in the global FIFO order of its priority.
     var sequence: UInt64 = 0
-    var numerator: UInt32 = 0
-    var denominator: UInt32 = 0
+    /// Clients waiting for the result, in the order they attached.
+    var waiters: [ConnectionID]
+    private var extras: Extras?
+    var state: State = .queued
+    let priority: GearmanPriority
+    /// Set when any submitter asked for it in the background: it runs even with no client waiting.
+    var runsDetached: Bool
+    /// Counts assignments, so that a timeout set for an earlier attempt is recognised and ignored.
+    var attempt: UInt32 = 0
 
     init(
-        handle: JobHandle, function: FunctionQueue, unique: ByteBuffer, uniqueKey: UniqueKey?, workload: ByteBuffer,
+        handle: JobHandle, function: FunctionQueue, unique: ByteBuffer, workload: ByteBuffer,
         reducer: ByteBuffer?, priority: GearmanPriority, runsDetached: Bool, waiters: [ConnectionID]
     ) {
         self.handle = handle
         self.function = function
         self.unique = unique
-        self.uniqueKey = uniqueKey
         self.workload = workload
-        self.reducer = reducer
+        if let reducer {
+            extras = Extras()
+            extras?.reducer = reducer
+        }
         self.priority = priority
         self.runsDetached = runsDetached
         self.waiters = waiters
+    }
+
+    /// Recomputed rather than stored: it repeats the unique (or the workload) and the function.
+    var uniqueKey: UniqueKey? {
+        UniqueKey(function: function, unique: unique, workload: workload)
+    }
+
+    /// Present for SUBMIT_REDUCE_JOB; decides between JOB_ASSIGN_ALL and JOB_ASSIGN_UNIQ.
+    var reducer: ByteBuffer? { extras?.reducer }
+
+    /// The last WORK_STATUS.
+    var numerator: UInt32 {
+        get { extras?.numerator ?? 0 }
+        set { ensureExtras().numerator = newValue }
+    }
+
+    var denominator: UInt32 {
+        get { extras?.denominator ?? 0 }
+        set { ensureExtras().denominator = newValue }
+    }
+
+    /// Failed attempts so far (worker gone, ability dropped, timeout).
+    var retries: UInt32 {
+        get { extras?.retries ?? 0 }
+        set { ensureExtras().retries = newValue }
+    }
+
+    private func ensureExtras() -> Extras {
+        if let extras { return extras }
+        let made = Extras()
+        extras = made
+        return made
     }
 
     var isGone: Bool {

@@ -26,7 +26,21 @@ public struct JobHandleFormat: Sendable, Hashable {
 
     public func write(_ handle: JobHandle, into buffer: inout ByteBuffer) {
         buffer.writeImmutableBuffer(lead)
-        buffer.writeString(String(handle.number))
+        // The digits straight into the buffer: a String per handle would be an allocation per packet.
+        var number = handle.number
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes, room for UInt64's 20 digits
+        let count = withUnsafeMutableBytes(of: &digits) { bytes -> Int in
+            var end = bytes.count
+            repeat {
+                end -= 1
+                bytes[end] = UInt8(ascii: "0") + UInt8(number % 10)
+                number /= 10
+            } while number > 0
+            return bytes.count - end
+        }
+        withUnsafeBytes(of: &digits) { bytes in
+            _ = buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[(bytes.count - count)...]))
+        }
     }
 
     public func string(for handle: JobHandle) -> String {
@@ -42,17 +56,31 @@ public struct JobHandleFormat: Sendable, Hashable {
     /// The handle's number, or nil when the bytes are not a handle this server gave out.
     public func parse(_ bytes: ByteBuffer) -> JobHandle? {
         let leadLength = lead.readableBytes
-        guard bytes.readableBytes > leadLength,
-            bytes.readableBytesView.starts(with: lead.readableBytesView),
-            let digits = bytes.getSlice(at: bytes.readerIndex + leadLength, length: bytes.readableBytes - leadLength),
-            let number = UInt64(decimal: digits)
-        else {
-            return nil
+        guard bytes.readableBytes > leadLength else { return nil }
+        return bytes.withUnsafeReadableBytes { handle -> JobHandle? in
+            let matches = lead.withUnsafeReadableBytes { lead in
+                memcmp(handle.baseAddress!, lead.baseAddress!, leadLength) == 0
+            }
+            guard matches else { return nil }
+            var number: UInt64 = 0
+            for byte in handle[leadLength...] {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                let (shifted, overflow1) = number.multipliedReportingOverflow(by: 10)
+                let (next, overflow2) = shifted.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
+                guard !overflow1, !overflow2 else { return nil }
+                number = next
+            }
+            return JobHandle(number)
         }
-        return JobHandle(number)
     }
 
     public func parse(_ string: String) -> JobHandle? {
         parse(ByteBuffer(string: string))
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -227,7 +227,7 @@ public final class JobServerEngine {
         let handle = JobHandle(nextHandle)
         nextHandle += 1
         let job = Job(
-            handle: handle, function: function, unique: submission.unique, uniqueKey: uniqueKey,
+            handle: handle, function: function, unique: submission.unique,
             workload: submission.workload, reducer: submission.reducer, priority: submission.priority,
             runsDetached: submission.isBackground, waiters: submission.isBackground ? [] : [client.id])
         jobs[handle] = job

@@ -67,9 +67,8 @@ public final class GearmanJobServer: Service, Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(GearmanFrameDecoder(maximumPacketSize: maximumPacketSize)))
-                    try channel.pipeline.syncOperations.addHandler(
-                        ServerConnectionHandler(core: core, eventLoop: channel.eventLoop))
+                        ServerConnectionHandler(
+                            core: core, eventLoop: channel.eventLoop, maximumPacketSize: maximumPacketSize))
                 }
             }
         let channel: Channel

@@ -1,0 +1,135 @@
+import Atomics
+import GearmanProtocol
+import GearmanServer
+import NIOCore
+
+/// An echo worker: answers each job with its own workload. It keeps up to `grabs` GRAB_JOB_UNIQs outstanding so
+/// that it holds several jobs at once under load: each job it gets is answered with two new grabs (up to the
+/// limit), each NO_JOB with none. When every grab has come back NO_JOB it sends PRE_SLEEP, and a NOOP wakes it
+/// with one grab, so that an idle worker costs one round trip per job rather than `grabs`.
+final class BenchWorkerHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let function: ByteBuffer
+    private let grabs: Int
+    /// Jobs finished by every worker, for draining and the progress line.
+    private let completed: ManagedAtomic<Int>
+    private var context: ChannelHandlerContext?
+    private var reader = PacketReader()
+    private var outbound = ByteBuffer()
+    private var outstandingGrabs = 0
+    private var isSleeping = false
+    private var unpublished = 0
+    /// Set when a result was written by reference since the last flush.
+    private var hasDirectWrites = false
+    private(set) var errors = 0
+
+    init(function: String, grabs: Int, completed: ManagedAtomic<Int>) {
+        self.function = ByteBuffer(string: function)
+        self.grabs = grabs
+        self.completed = completed
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.context = context
+        outbound = context.channel.allocator.buffer(capacity: 4096)
+        outbound.writeGearmanPacket(.request, .canDo) { $0.writeImmutableBuffer(function) }
+        grab(grabs)
+        flush()
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        do {
+            try reader.read(unwrapInboundIn(data), allocator: context.channel.allocator) { packet in receive(packet) }
+        } catch {
+            errors += 1
+            context.close(promise: nil)
+        }
+    }
+
+    private func receive(_ packet: GearmanPacket) {
+        guard packet.magic == .response else {
+            errors += 1
+            return
+        }
+        switch packet.type {
+        case .jobAssignUnique, .jobAssign, .jobAssignAll:
+            outstandingGrabs -= 1
+            var body = packet.body
+            let arguments = packet.type == .jobAssign ? 2 : packet.type == .jobAssignUnique ? 3 : 4
+            guard let handle = BenchClientHandler.firstArgument(of: &body) else {
+                errors += 1
+                return
+            }
+            for _ in 1..<arguments {
+                _ = BenchClientHandler.firstArgument(of: &body)
+            }
+            if body.readableBytes >= BenchClientHandler.copyLimit, let context {
+                let start = outbound.writerIndex
+                outbound.writeGearmanPacket(.request, .workComplete) { $0.writeGearmanArgument(handle) }
+                let headLength = outbound.getInteger(at: start + 8, as: UInt32.self)!
+                outbound.setInteger(headLength + UInt32(body.readableBytes), at: start + 8)
+                context.write(wrapOutboundOut(outbound), promise: nil)
+                outbound = context.channel.allocator.buffer(capacity: 4096)
+                context.write(wrapOutboundOut(body), promise: nil)
+                hasDirectWrites = true
+            } else {
+                PacketWriter.write(.request, .workComplete, handle, last: body, into: &outbound)
+            }
+            unpublished += 1
+            // Slow start: while jobs keep coming, hold more of them, up to `grabs`.
+            grab(min(2, grabs - outstandingGrabs))
+        case .noJob:
+            outstandingGrabs -= 1
+            if outstandingGrabs == 0 {
+                outbound.writeGearmanPacket(.request, .preSleep)
+                isSleeping = true
+            }
+        case .noop:
+            if isSleeping {
+                isSleeping = false
+                grab(1)
+            }
+        default:
+            errors += 1
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flush()
+        if unpublished > 0 {
+            completed.wrappingIncrement(by: unpublished, ordering: .relaxed)
+            unpublished = 0
+        }
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.context = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        errors += 1
+        context.close(promise: nil)
+    }
+
+    private func grab(_ count: Int) {
+        for _ in 0..<max(0, count) {
+            outbound.writeGearmanPacket(.request, .grabJobUnique)
+        }
+        outstandingGrabs += max(0, count)
+    }
+
+    private func flush() {
+        guard let context, outbound.readableBytes > 0 || hasDirectWrites else { return }
+        if outbound.readableBytes > 0 {
+            context.write(wrapOutboundOut(outbound), promise: nil)
+            outbound.clear()
+        }
+        hasDirectWrites = false
+        context.flush()
+    }
+}

@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# Measures gearmand 1.1 and `gearbox server` in the same run, as separate processes on free ports, with the
+# same `gearbox bench` parameters, and prints a table of medians with the Gearbox/gearmand ratios.
+#
+#   bench/server.sh                   # 3 rounds per case
+#   ROUNDS=5 DURATION=5 bench/server.sh
+#   DEEP=200000 bench/server.sh       # a smaller deep-queue case
+#
+# Cases:
+#   1. foreground echo, 64-byte payloads (jobs/s, p99, server CPU per job, RSS); then latency at half
+#      Gearbox's rate;
+#   2. background submits into an idle queue, then drained by echo workers;
+#   3. a queue already holding DEEP (1,000,000) background jobs: submit rate and memory per queued job
+#      (one round: gearmand takes minutes to fill it);
+#   4. 64 KiB payloads, foreground;
+#   5. `gearbox server --threads 1, 2, 4`: foreground echo.
+# Both servers get 2 threads (gearmand -t 2, gearbox --threads 2). Rounds alternate between the servers;
+# each round starts a fresh server.
+set -euo pipefail
+
+ROUNDS="${ROUNDS:-3}"
+DURATION="${DURATION:-3}"
+DEEP="${DEEP:-1000000}"
+BACKGROUND_JOBS="${BACKGROUND_JOBS:-200000}"
+THREADS="${THREADS:-2}"
+LOAD="${LOAD:---clients 4 --in-flight 64 --workers 4 --grabs 16}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+say() { printf '%s\n' "$*" >&2; }
+
+command -v gearmand >/dev/null || [[ -x /usr/sbin/gearmand ]] || {
+    say "bench: gearmand is missing: apt-get install gearman-job-server"; exit 1; }
+GEARMAND="$(command -v gearmand || echo /usr/sbin/gearmand)"
+command -v python3 >/dev/null || { say "bench: python3 is missing"; exit 1; }
+
+say "bench: building gearbox (release)"
+swift build -c release --product gearbox >/dev/null 2>&1 || swift build -c release --product gearbox
+GEARBOX="$(swift build -c release --show-bin-path)/gearbox"
+
+WORK="$(mktemp -d)"
+SERVER_PID=""
+cleanup() {
+    [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_server NAME [THREADS]: sets PORT and SERVER_PID.
+start_server() {
+    PORT="$(free_port)"
+    case "$1" in
+        gearmand) "$GEARMAND" --port "$PORT" --listen 127.0.0.1 --log-file none -t "${2:-$THREADS}" >/dev/null 2>&1 & ;;
+        gearbox) "$GEARBOX" server --port "$PORT" --threads "${2:-$THREADS}" >/dev/null 2>&1 & ;;
+    esac
+    SERVER_PID=$!
+    for _ in $(seq 100); do
+        (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    say "bench: $1 did not start"; exit 1
+}
+
+stop_server() {
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+}
+
+# measure CASE SERVER [THREADS] -- bench arguments: one round, its JSON appended to $WORK/CASE.SERVER.
+measure() {
+    local case="$1" server="$2" threads="$THREADS"
+    shift 2
+    if [[ "$1" != "--" ]]; then threads="$1"; shift; fi
+    shift
+    start_server "$server" "$threads"
+    if ! "$GEARBOX" bench --server "127.0.0.1:$PORT" --server-pid "$SERVER_PID" --quiet --json "$@" \
+        >>"$WORK/$case.$server" 2>>"$WORK/errors"; then
+        say "bench: $case against $server reported errors:"; tail -3 "$WORK/errors" >&2
+    fi
+    stop_server
+    say "bench: $case $server: $(tail -1 "$WORK/$case.$server" | python3 -c \
+        'import json,sys; d=json.load(sys.stdin); print(round(d["measured"]["jobsPerSecond"]), "jobs/s")' 2>/dev/null || echo failed)"
+}
+
+say "bench: case 1, foreground echo, 64-byte payloads"
+for _ in $(seq "$ROUNDS"); do
+    for server in gearmand gearbox; do
+        measure fg64 "$server" -- $LOAD --duration "$DURATION" --payload 64
+    done
+done
+HALF="$(python3 - "$WORK/fg64.gearbox" <<'PY'
+import json, statistics, sys
+rates = [json.loads(line)["measured"]["jobsPerSecond"] for line in open(sys.argv[1])]
+print(int(statistics.median(rates) / 2))
+PY
+)"
+say "bench: case 1b, foreground echo paced at $HALF jobs/s (half of Gearbox's rate)"
+for _ in $(seq "$ROUNDS"); do
+    measure fghalf gearbox -- $LOAD --duration "$DURATION" --payload 64 --rate "$HALF"
+done
+
+say "bench: case 2, background submits into an idle queue, then drained"
+for _ in $(seq "$ROUNDS"); do
+    for server in gearmand gearbox; do
+        measure bg "$server" -- $LOAD --background --jobs "$BACKGROUND_JOBS" --payload 64
+    done
+done
+
+say "bench: case 3, submits into a queue holding $DEEP jobs (one round)"
+for server in gearmand gearbox; do
+    measure deep "$server" -- $LOAD --background --workers 0 --prefill "$DEEP" --jobs "$BACKGROUND_JOBS" \
+        --payload 64
+done
+
+say "bench: case 4, foreground echo, 64 KiB payloads"
+for _ in $(seq "$ROUNDS"); do
+    for server in gearmand gearbox; do
+        measure fg64k "$server" -- $LOAD --duration "$DURATION" --payload 64k
+    done
+done
+
+say "bench: case 5, gearbox server --threads 1, 2, 4"
+for _ in $(seq "$ROUNDS"); do
+    for threads in 1 2 4; do
+        measure "threads$threads" gearbox "$threads" -- $LOAD --duration "$DURATION" --payload 64
+    done
+done
+
+python3 - "$WORK" "$ROUNDS" "$DURATION" "$DEEP" "$BACKGROUND_JOBS" "$LOAD" "$(nproc)" <<'PY'
+import json, os, statistics, sys
+
+work, rounds, duration, deep, bg_jobs, load, cores = sys.argv[1:8]
+
+def runs(case, server):
+    path = os.path.join(work, f"{case}.{server}")
+    if not os.path.exists(path):
+        return []
+    return [json.loads(line) for line in open(path) if line.strip()]
+
+def median(case, server, pick):
+    values = [v for v in (pick(r) for r in runs(case, server)) if v is not None]
+    return statistics.median(values) if values else None
+
+def errors(case, server):
+    return sum(r["errors"] for r in runs(case, server))
+
+rate = lambda r: r["measured"]["jobsPerSecond"]
+p99 = lambda r: r["latency"]["p99"]
+cpu = lambda r: (r.get("serverUsage") or {}).get("cpuMicrosecondsPerJob")
+rss = lambda r: ((r.get("serverUsage") or {}).get("rssBytes") or 0) / 1048576 or None
+drain = lambda r: (r.get("drain") or {}).get("jobsPerSecond")
+per_job = lambda r: (r.get("serverUsage") or {}).get("bytesPerQueuedJobBeyondPayload")
+prefill = lambda r: (r.get("prefill") or {}).get("jobsPerSecond")
+
+def fmt(value, unit):
+    if value is None:
+        return "-"
+    if unit == "jobs/s":
+        return f"{value:,.0f}"
+    if unit in ("µs", "µs/job"):
+        return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
+    return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
+
+rows = []
+def row(label, unit, case, pick, better_low=False):
+    a, b = median(case, "gearmand", pick), median(case, "gearbox", pick)
+    ratio = "-"
+    if a and b:
+        ratio = f"{(a / b if better_low else b / a):.2f}x"
+    rows.append((label, unit, fmt(a, unit), fmt(b, unit), ratio))
+
+row("1. foreground 64 B", "jobs/s", "fg64", rate)
+row("   p99 latency", "µs", "fg64", p99, True)
+row("   server CPU per job", "µs/job", "fg64", cpu, True)
+row("   server RSS", "MiB", "fg64", rss, True)
+row("2. background submit 64 B", "jobs/s", "bg", rate)
+row("   drain by 4 workers", "jobs/s", "bg", drain)
+row("   server CPU per submit", "µs/job", "bg", cpu, True)
+row("   server RSS", "MiB", "bg", rss, True)
+row("3. submit into the idle queue", "jobs/s", "deep", lambda r: (r.get("emptyQueue") or {}).get("jobsPerSecond"))
+row(f"   prefill to {int(deep):,} queued", "jobs/s", "deep", prefill)
+row(f"   submit with {int(deep):,} queued", "jobs/s", "deep", rate)
+row("   memory per queued job beyond payload", "bytes", "deep", per_job, True)
+row("   server RSS", "MiB", "deep", rss, True)
+row("4. foreground 64 KiB", "jobs/s", "fg64k", rate)
+row("   p99 latency", "µs", "fg64k", p99, True)
+row("   server CPU per job", "µs/job", "fg64k", cpu, True)
+row("   server RSS", "MiB", "fg64k", rss, True)
+
+print(f"gearmand 1.1 (-t 2) and gearbox server (--threads 2), {cores} cores, medians of {rounds} rounds "
+      f"(case 3: one round); load: {load}, {duration} s per foreground round, {int(bg_jobs):,} background jobs")
+print()
+header = ("case", "unit", "gearmand", "gearbox", "gearbox/gearmand")
+widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(5)]
+line = lambda r: "| " + " | ".join(str(c).ljust(widths[i]) if i < 2 else str(c).rjust(widths[i]) for i, c in enumerate(r)) + " |"
+print(line(header))
+print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+for r in rows:
+    print(line(r))
+print()
+
+for server in ("gearmand", "gearbox"):
+    for r in runs("deep", server):
+        empty = (r.get("emptyQueue") or {}).get("jobsPerSecond")
+        if empty:
+            print(f"{server} submit rate with {int(deep):,} queued: {rate(r):,.0f} jobs/s, "
+                  f"{rate(r) / empty:.0%} of its idle-queue rate in the same process ({empty:,.0f} jobs/s)")
+half = runs("fghalf", "gearbox")
+if half:
+    paced = half[0].get("rate") or 0
+    print(f"gearbox foreground paced at {paced:,.0f} jobs/s (half its rate): "
+          f"p50 {median('fghalf', 'gearbox', lambda r: r['latency']['p50']):,.0f} µs, "
+          f"p99 {median('fghalf', 'gearbox', p99):,.0f} µs, "
+          f"reached {median('fghalf', 'gearbox', rate):,.0f} jobs/s")
+threads = [(n, median(f"threads{n}", "gearbox", rate)) for n in (1, 2, 4)]
+if all(v for _, v in threads):
+    print("gearbox server --threads N, foreground 64 B: "
+          + ", ".join(f"N={n}: {v:,.0f} jobs/s" for n, v in threads))
+total_errors = sum(errors(c, s) for c in ("fg64", "fghalf", "bg", "deep", "fg64k", "threads1", "threads2", "threads4")
+                   for s in ("gearmand", "gearbox"))
+print(f"errors in all runs: {total_errors}")
+PY
