@@ -180,6 +180,7 @@ let package = Package(
         .testTarget(
             name: "GearmanBenchTests",
             dependencies: [
+                "GearmanProtocol",
                 "GearmanBench",
                 "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),

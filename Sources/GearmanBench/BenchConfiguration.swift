@@ -1,3 +1,5 @@
+import GearmanProtocol
+
 /// What one `gearbox bench` run does. `validate()` says what is wrong before anything connects.
 public struct BenchConfiguration: Sendable {
     /// How long the measured phase lasts: a time or a number of jobs.
@@ -7,7 +9,7 @@ public struct BenchConfiguration: Sendable {
     }
 
     /// The server to measure; nil starts the embedded Gearbox server in this process.
-    public var server: ServerAddress?
+    public var server: GearmanServerAddress?
     /// Event loops of the embedded server.
     public var serverThreads: Int
     /// Pid of the server process, for its CPU time and memory (read from /proc).
@@ -34,7 +36,7 @@ public struct BenchConfiguration: Sendable {
     public var rate: Double?
 
     public init(
-        server: ServerAddress? = nil,
+        server: GearmanServerAddress? = nil,
         serverThreads: Int = 2,
         serverPID: Int32? = nil,
         clients: Int = 4,

@@ -49,7 +49,7 @@ public struct BenchRunner: Sendable {
         guard problems.isEmpty else { throw Failure.invalid(problems) }
 
         var embedded: (server: GearmanJobServer, task: Task<Void, Error>)?
-        let address: ServerAddress
+        let address: GearmanServerAddress
         if let server = config.server {
             address = server
         } else {
@@ -59,7 +59,7 @@ public struct BenchRunner: Sendable {
                 configuration: GearmanServerConfiguration(port: 0, threads: config.serverThreads), logger: logger)
             let task = Task { try await server.run() }
             embedded = (server, task)
-            address = ServerAddress(host: "127.0.0.1", port: server.localAddress.port ?? 0)
+            address = GearmanServerAddress(host: "127.0.0.1", port: server.localAddress.port ?? 0)
         }
         let serverPID: Int32? = config.serverPID ?? (embedded != nil ? getpid() : nil)
 
@@ -89,7 +89,7 @@ public struct BenchRunner: Sendable {
 /// The connections of one run and the phases run over them.
 private final class Session: @unchecked Sendable {
     let config: BenchConfiguration
-    let address: ServerAddress
+    let address: GearmanServerAddress
     let group: EventLoopGroup
     let progress: (@Sendable (BenchRunner.Progress) -> Void)?
     let clientCompletions = ManagedAtomic<Int>(0)
@@ -98,7 +98,7 @@ private final class Session: @unchecked Sendable {
     var workers: [(channel: Channel, handler: BenchWorkerHandler)] = []
 
     init(
-        config: BenchConfiguration, address: ServerAddress, group: EventLoopGroup,
+        config: BenchConfiguration, address: GearmanServerAddress, group: EventLoopGroup,
         progress: (@Sendable (BenchRunner.Progress) -> Void)?
     ) {
         self.config = config

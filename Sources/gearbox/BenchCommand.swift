@@ -1,3 +1,4 @@
+import GearmanProtocol
 import ArgumentParser
 import GearmanBench
 
@@ -85,9 +86,9 @@ struct BenchCommand: AsyncParsableCommand {
         guard let payloadSize = PayloadSize(parsing: payload) else {
             throw ValidationError("--payload must be a size like 64, 64k or a range like 64-1024")
         }
-        var address: ServerAddress?
+        var address: GearmanServerAddress?
         if let server {
-            guard let parsed = ServerAddress(parsing: server) else {
+            guard let parsed = GearmanServerAddress(server) else {
                 throw ValidationError("--server must be host:port")
             }
             address = parsed

@@ -1,3 +1,4 @@
+import GearmanProtocol
 import GearmanBench
 import Testing
 
@@ -34,16 +35,16 @@ import Testing
 
 @Suite struct ServerAddressTests {
     @Test func parsesHostsAndPorts() {
-        #expect(ServerAddress(parsing: "127.0.0.1:4731") == ServerAddress(host: "127.0.0.1", port: 4731))
-        #expect(ServerAddress(parsing: "localhost") == ServerAddress(host: "localhost", port: 4730))
-        #expect(ServerAddress(parsing: "[::1]:4000") == ServerAddress(host: "::1", port: 4000))
-        #expect(ServerAddress(parsing: "[::1]") == ServerAddress(host: "::1", port: 4730))
-        #expect(ServerAddress(host: "::1", port: 5).description == "[::1]:5")
+        #expect(GearmanServerAddress("127.0.0.1:4731") == GearmanServerAddress(host: "127.0.0.1", port: 4731))
+        #expect(GearmanServerAddress("localhost") == GearmanServerAddress(host: "localhost", port: 4730))
+        #expect(GearmanServerAddress("[::1]:4000") == GearmanServerAddress(host: "::1", port: 4000))
+        #expect(GearmanServerAddress("[::1]") == GearmanServerAddress(host: "::1", port: 4730))
+        #expect(GearmanServerAddress(host: "::1", port: 5).description == "[::1]:5")
     }
 
     @Test func refusesBadAddresses() {
-        for text in ["", ":4730", "host:", "host:0", "host:70000", "host:port", "::1", "[::1", "[::1]x"] {
-            #expect(ServerAddress(parsing: text) == nil, "\(text.debugDescription)")
+        for text in ["", ":4730", "host:", "host:0", "host:70000", "host:port", "[::1", "[::1]x"] {
+            #expect(GearmanServerAddress(text) == nil, "\(text.debugDescription)")
         }
     }
 }
@@ -67,7 +68,7 @@ import Testing
 
     @Test func foregroundJobsNeedWorkersSomewhere() {
         #expect(!BenchConfiguration(workers: 0).problems().isEmpty)
-        #expect(BenchConfiguration(server: ServerAddress(host: "h"), workers: 0).problems().isEmpty)
+        #expect(BenchConfiguration(server: GearmanServerAddress(host: "h"), workers: 0).problems().isEmpty)
         #expect(BenchConfiguration(workers: 0, background: true).problems().isEmpty)
     }
 
