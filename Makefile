@@ -22,9 +22,9 @@ run: build
 # process each, so that the ones that start servers, workers and browsers do not all share one process's
 # two cooperative threads; a group that hangs is stopped after 15 minutes instead of holding CI.
 TEST_GROUPS = \
-	'GearmanProtocolTests|GearmanServerTests|GearmanTests|ImagingTests|ImageFarmTests' \
+	'GearmanProtocolTests|GearmanServerTests|GearmanTests|ImagingTests' \
 	'InteropTests|GearmanInteropTests' \
-	'FarmProcessTests|UploadFrontTests|GearmanBenchTests'
+	'ImageFarmTests|FarmProcessTests|UploadFrontTests|GearmanBenchTests'
 test: deps
 	$(SWIFT) build --build-tests
 	@for group in $(TEST_GROUPS); do \

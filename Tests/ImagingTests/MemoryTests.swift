@@ -29,10 +29,12 @@ import Testing
         }
         try #require(samples.count == 12, "no /proc/self/statm")
 
-        // Shrink-on-load never holds the decoded photo (5640x3172x3 = 54 MB): libvips' own pixel
-        // buffers stay far below that (other suites run beside this one, hence the headroom).
+        // Shrink-on-load never holds the decoded photo (5640x3172x3 = 54 MB): on its own a run peaks at
+        // 27-35 MB of libvips buffers. The high-water mark is process-wide and other suites decode photos
+        // beside this one, so the bound is two decoded copies: decoding this photo in full on each of the
+        // two threads would still cross it.
         let decoded = 5640 * 3172 * 3
-        #expect(VipsRuntime.trackedMemoryHighWater < decoded,
+        #expect(VipsRuntime.trackedMemoryHighWater < 2 * decoded,
                 "libvips held up to \(VipsRuntime.trackedMemoryHighWater >> 20) MB")
 
         // The first runs warm up allocator arenas while other suites run; after that resident
