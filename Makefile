@@ -20,7 +20,8 @@ run: build
 
 # Builds every product first: the interop tests run the gearbox binary. The suites run in three groups, one
 # process each, so that the ones that start servers, workers and browsers do not all share one process's
-# two cooperative threads; a group that hangs is stopped after 15 minutes instead of holding CI.
+# two cooperative threads. A group that has not finished after 10 minutes (a rare hang in the interop
+# suites, still under investigation) is stopped and run once more, loudly; a failing test fails at once.
 TEST_GROUPS = \
 	'GearmanProtocolTests|GearmanServerTests|GearmanTests|ImagingTests' \
 	'InteropTests|GearmanInteropTests' \
@@ -29,7 +30,13 @@ test: deps
 	$(SWIFT) build --build-tests
 	@for group in $(TEST_GROUPS); do \
 		echo "== swift test --filter '$$group'"; \
-		timeout -k 10 900 $(SWIFT) test --skip-build --filter "$$group" || exit $$?; \
+		timeout -k 10 600 $(SWIFT) test --skip-build --filter "$$group"; status=$$?; \
+		if [ $$status -eq 124 ] || [ $$status -eq 137 ]; then \
+			echo "warning: '$$group' did not finish within 10 minutes; running it once more"; \
+			pkill -KILL -f gearboxPackageTests.xctest || true; \
+			timeout -k 10 600 $(SWIFT) test --skip-build --filter "$$group"; status=$$?; \
+		fi; \
+		[ $$status -eq 0 ] || exit $$status; \
 	done
 
 clean:
