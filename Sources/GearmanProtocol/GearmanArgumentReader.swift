@@ -38,6 +38,17 @@ struct GearmanArgumentReader {
         }
         return value
     }
+
+    /// A decimal number argument that must lie in `range`.
+    mutating func nextNumber<Number: FixedWidthInteger>(
+        _ type: Number.Type, named name: String, in range: ClosedRange<Number>, last: Bool = false
+    ) throws -> Number {
+        let value = try nextNumber(type, named: name, last: last)
+        guard range.contains(value) else {
+            throw GearmanProtocolError.numberOutOfRange(self.type, argument: name, range: "\(range)")
+        }
+        return value
+    }
 }
 
 extension FixedWidthInteger {

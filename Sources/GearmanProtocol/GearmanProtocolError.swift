@@ -37,6 +37,10 @@ public struct GearmanProtocolError: Error, Sendable, Hashable, CustomStringConve
         Self(code: "INVALID_PACKET", message: "\(type.name) has an invalid \(argument)")
     }
 
+    public static func numberOutOfRange(_ type: GearmanPacketType, argument: String, range: String) -> Self {
+        Self(code: "INVALID_PACKET", message: "\(type.name) has a \(argument) outside \(range)")
+    }
+
     public static func adminLineTooLong(limit: Int) -> Self {
         Self(code: "ARGUMENT_TOO_LARGE", message: "Admin command line longer than \(limit) bytes")
     }

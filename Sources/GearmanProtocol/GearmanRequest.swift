@@ -127,7 +127,7 @@ extension GearmanRequest {
             var args = reader(4)
             let function = try args.next()
             let unique = try args.next()
-            let epoch = try args.nextNumber(Int64.self, named: "epoch")
+            let epoch = try args.nextNumber(Int64.self, named: "epoch", in: GearmanSubmitJob.validEpochs)
             self = .submitJob(
                 GearmanSubmitJob(function: function, unique: unique, workload: args.rest(), epoch: epoch))
         case .submitReduceJob, .submitReduceJobBackground:

@@ -7,8 +7,12 @@ public struct GearmanSubmitJob: Sendable, Hashable {
     public var workload: ByteBuffer
     public var priority: GearmanPriority
     public var isBackground: Bool
-    /// Unix time at which the job should run (SUBMIT_JOB_EPOCH, always background and normal priority).
+    /// Unix time at which the job should run (SUBMIT_JOB_EPOCH, always background and normal priority),
+    /// within `validEpochs` when it came from the wire.
     public var epoch: Int64?
+
+    /// The epochs a SUBMIT_JOB_EPOCH may carry: from 1970 to the last second of the year 9999.
+    public static let validEpochs: ClosedRange<Int64> = 0...253_402_300_799
     /// The reducer of a SUBMIT_REDUCE_JOB.
     public var reducer: ByteBuffer?
     /// The argument libgearman calls the aggregator; gearmand ignores it.

@@ -47,6 +47,25 @@ import Testing
         }
     }
 
+    @Test func epochsOutsideTheCalendarAreInvalidPackets() throws {
+        let range = "\(GearmanSubmitJob.validEpochs)"
+        for epoch in ["-1", "253402300800", "111111111111111", "-9223372036854775808"] {
+            #expect(throws: GearmanProtocolError.numberOutOfRange(.submitJobEpoch, argument: "epoch", range: range)) {
+                try GearmanRequest(packet: packet(.submitJobEpoch, "f\0u\0\(epoch)\0data"))
+            }
+        }
+        #expect(throws: GearmanProtocolError.invalidNumber(.submitJobEpoch, argument: "epoch")) {
+            try GearmanRequest(packet: packet(.submitJobEpoch, "f\0u\09223372036854775808\0data"))
+        }
+        for epoch: Int64 in [0, 111_111_111_111, 253_402_300_799] {
+            guard case .submitJob(let job) = try GearmanRequest(packet: packet(.submitJobEpoch, "f\0u\0\(epoch)\0data")) else {
+                Issue.record("not a submit")
+                continue
+            }
+            #expect(job.epoch == epoch)
+        }
+    }
+
     @Test func lastArgumentKeepsItsNulBytes() throws {
         let request = try GearmanRequest(packet: packet(.submitJob, "f\0u\0a\0b\0"))
         guard case .submitJob(let job) = request else {

@@ -41,6 +41,28 @@ import Testing
         }
     }
 
+    /// Found by the TCP fuzzer: SUBMIT_JOB_EPOCH with the epoch 111111111111 overflowed the timer's
+    /// nanoseconds and stopped the server. Epochs past the year 9999 are refused; those before it are timed.
+    @Test func farFutureEpochsNeitherStopTheServerNorDisturbOthers() async throws {
+        try await withGearboxServer { server in
+            let bystander = try RawConnection(port: server.port)
+            for epoch in ["111111111111111", "-1", "9223372036854775807"] {
+                let body = Array("later\0\0\(epoch)\0x".utf8)
+                try expectErrorThenClose(header(type: 36, length: UInt32(body.count)) + body, code: "INVALID_PACKET", port: server.port)
+            }
+            let client = try RawConnection(port: server.port)
+            for epoch: Int64 in [111_111_111_111, GearmanSubmitJob.validEpochs.upperBound] {
+                try client.send(
+                    .submitJob(GearmanSubmitJob(function: ByteBuffer(string: "later"), workload: ByteBuffer(string: "x"), epoch: epoch)))
+                guard case .jobCreated = try client.receive().first else { throw TestFailure("no JOB_CREATED for \(epoch)") }
+            }
+            try bystander.send(.echo(ByteBuffer(string: "still here")))
+            #expect(try bystander.receive() == [.echo(ByteBuffer(string: "still here"))])
+            try bystander.send(line: "status")
+            #expect(try bystander.receiveAdminReply().contains("later\t2\t0\t0\n"))
+        }
+    }
+
     @Test func aPacketJustUnderTheLimitIsServed() async throws {
         try await withGearboxServer(maximumPacketSize: 1024 * 1024) { server in
             let connection = try RawConnection(port: server.port)

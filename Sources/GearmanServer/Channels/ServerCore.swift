@@ -14,13 +14,13 @@ final class ServerCore: @unchecked Sendable {
     private var flushers: [LoopFlusher] = []
     private var nextConnectionID: UInt64 = 1
     private var epochTimer: Scheduled<Void>?
-    private let timerLoop: EventLoop
+    private let timerLoop: any EventLoop
     private let shutdownRequested: @Sendable (Bool) -> Void
     let handleFormat: JobHandleFormat
     let logger: Logger
 
     init(
-        engine: JobServerEngine, timerLoop: EventLoop, logger: Logger,
+        engine: JobServerEngine, timerLoop: any EventLoop, logger: Logger,
         shutdownRequested: @escaping @Sendable (Bool) -> Void
     ) {
         self.engine = engine
@@ -37,7 +37,7 @@ final class ServerCore: @unchecked Sendable {
     }
 
     /// The flusher of `eventLoop`, made the first time a connection on it asks.
-    func flusher(for eventLoop: EventLoop) -> LoopFlusher {
+    func flusher(for eventLoop: any EventLoop) -> LoopFlusher {
         lock.withLock {
             if let flusher = flushers.first(where: { $0.eventLoop === eventLoop }) {
                 return flusher
@@ -134,11 +134,20 @@ final class ServerCore: @unchecked Sendable {
     func scheduleEpochWakeup(at epoch: Int64) {
         timerLoop.execute { [self] in
             epochTimer?.cancel()
-            let delay = max(0, epoch * 1_000_000_000 - Self.nowNanoseconds())
-            epochTimer = timerLoop.scheduleTask(in: .nanoseconds(delay)) { [self] in
+            epochTimer = timerLoop.scheduleTask(in: Self.delay(until: epoch)) { [self] in
                 releaseDueJobs()
             }
         }
+    }
+
+    /// How long until `epoch`, at most a day: a wake-up that comes early finds nothing due and asks again.
+    static func delay(until epoch: Int64, now: Int64 = nowNanoseconds()) -> TimeAmount {
+        let day: Int64 = 86_400
+        let (seconds, overflow) = epoch.subtractingReportingOverflow(now / 1_000_000_000)
+        if overflow { return epoch < 0 ? .zero : .seconds(day) }
+        guard seconds > 0 else { return .zero }
+        guard seconds < day else { return .seconds(day) }
+        return .nanoseconds(seconds * 1_000_000_000 - now % 1_000_000_000)
     }
 
     private func releaseDueJobs() {
