@@ -112,6 +112,26 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
+        // Fuzz targets: the protocol layer and the engine driven by arbitrary bytes (`make fuzz`).
+        .target(
+            name: "GearmanFuzzing",
+            dependencies: [
+                "GearmanProtocol",
+                "GearmanServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(name: "fuzz-protocol", dependencies: ["GearmanFuzzing"], path: "Fuzz/ProtocolFuzzer"),
+        .executableTarget(name: "fuzz-engine", dependencies: ["GearmanFuzzing"], path: "Fuzz/EngineFuzzer"),
+        // Mutated conversations against a running job server over TCP (`make fuzz`).
+        .executableTarget(
+            name: "fuzz-tcp",
+            dependencies: [
+                "GearmanFuzzing",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Fuzz/TCPFuzzer"
+        ),
         // Layer 6: the command.
         .executableTarget(
             name: "gearbox",
@@ -186,12 +206,18 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // The fuzz targets' regression inputs and a fixed sample of mutations, as plain tests.
+        .testTarget(
+            name: "GearmanFuzzingTests",
+            dependencies: ["GearmanFuzzing", "TestSupport"]
+        ),
         // Helpers for tests that start real processes: free ports, child processes, raw connections.
         .target(
             name: "TestSupport",
             dependencies: [
                 "GearmanProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Tests/TestSupport"
         ),
@@ -237,3 +263,8 @@ let package = Package(
         ),
     ]
 )
+
+// Every Swift target: Swift 6 language mode (complete concurrency checking) and existential types spelt `any`.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("ExistentialAny")]
+}

@@ -1,6 +1,7 @@
 import GearmanProtocol
 import GearmanServer
 import NIOCore
+import Testing
 
 /// Drives a `JobServerEngine` as connections would, and decodes what it answers.
 final class EngineHarness {
@@ -73,8 +74,15 @@ final class EngineHarness {
         return otherActions
     }
 
-    private func absorb(_ actions: [ServerAction]) {
+    /// Every event ends here: the engine's bookkeeping must agree with itself after each one, and nothing may
+    /// be sent to a connection it has forgotten.
+    private func absorb(_ actions: [ServerAction], sourceLocation: SourceLocation = #_sourceLocation) {
+        let problems = engine.invariantViolations()
+        #expect(problems.isEmpty, "\(problems)", sourceLocation: sourceLocation)
         for action in actions {
+            if case .send(let id, _) = action {
+                #expect(engine.knows(id), "a message for connection \(id), which is closed", sourceLocation: sourceLocation)
+            }
             switch action {
             case .send(let id, .admin(let reply)):
                 adminInbox[id, default: []].append(reply.text)

@@ -85,6 +85,20 @@ final class FunctionQueue {
         return nil
     }
 
+    /// Lets go of every queued job: a queued job refers back to its function, so the two would keep each
+    /// other alive after the engine is gone.
+    func removeAllJobs() {
+        high.removeAll()
+        normal.removeAll()
+        low.removeAll()
+        queuedCounts = [0, 0, 0]
+    }
+
+    /// Every job the deques hold, gone ones included, with the priority of the deque: for consistency checks.
+    var heldJobs: [(priority: GearmanPriority, job: Job)] {
+        high.map { (.high, $0) } + normal.map { (.normal, $0) } + low.map { (.low, $0) }
+    }
+
     /// All live queued jobs, for the admin protocol.
     var queuedJobs: [Job] {
         (high + normal + low).filter { !$0.isGone }

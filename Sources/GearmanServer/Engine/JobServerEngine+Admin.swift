@@ -90,6 +90,8 @@ extension JobServerEngine {
             return GearmanAdminReply(text: "ERR there are still connected workers or executing clients\r\n")
         }
         functions.removeValue(forKey: function.name)
+        // Cancelled jobs may still sit in its queues, and they refer back to it.
+        function.removeAllJobs()
         return .ok
     }
 }

@@ -50,6 +50,12 @@ public final class JobServerEngine {
         self.configuration = configuration
     }
 
+    deinit {
+        for function in functions.values {
+            function.removeAllJobs()
+        }
+    }
+
     public var handleFormat: JobHandleFormat { configuration.handleFormat }
 
     // MARK: Connections
@@ -62,6 +68,14 @@ public final class JobServerEngine {
     /// unless another client waits on them or someone submitted them in the background.
     public func connectionClosed(_ id: ConnectionID, into actions: inout [ServerAction]) {
         guard let connection = connections.removeValue(forKey: id) else { return }
+        // First as a client, so that a job this connection also ran does not report its failure to it.
+        for handle in connection.awaitedJobs {
+            guard let job = jobs[handle] else { continue }
+            job.waiters.removeAll { $0 == id }
+            if job.waiters.isEmpty, !job.runsDetached, !job.isRunning {
+                discard(job)
+            }
+        }
         for job in connection.runningJobs.values {
             job.function.runningCount -= 1
             retryOrFail(job, into: &actions)
@@ -69,13 +83,6 @@ public final class JobServerEngine {
         connection.runningJobs.removeAll()
         for ability in connection.abilities {
             ability.function.workerCount -= 1
-        }
-        for handle in connection.awaitedJobs {
-            guard let job = jobs[handle] else { continue }
-            job.waiters.removeAll { $0 == id }
-            if job.waiters.isEmpty, !job.runsDetached, !job.isRunning {
-                discard(job)
-            }
         }
     }
 

@@ -1,0 +1,32 @@
+import GearmanFuzzing
+
+/// The fuzz target: libFuzzer calls it with each input.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzEngine(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    EngineFuzzer.run(Array(UnsafeBufferPointer(start: data, count: size)))
+    return 0
+}
+
+#if FUZZING
+// `make fuzz` builds with -sanitize=fuzzer and -D FUZZING. The package manager links an executable's
+// entry point under its module's name; this one hands the command line to libFuzzer's driver.
+@_silgen_name("LLVMFuzzerRunDriver")
+func runFuzzerDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ target: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+) -> CInt
+
+@_cdecl("fuzz_engine_main")
+public func fuzzerMain(
+    _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> CInt {
+    var count = argc
+    var arguments = argv
+    return runFuzzerDriver(&count, &arguments, fuzzEngine)
+}
+#endif
+
+// Built plainly, the program replays the files or folders named on its command line through the same
+// target. In the fuzzing build (a library, -parse-as-library) this global is never read, so never runs.
+let replayed = FuzzReplay.run(EngineFuzzer.run)

@@ -1,0 +1,73 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The job server under test, started on a free loopback port and stopped by its process id.
+final class ServerProcess {
+    let port: Int
+    let name: String
+    private let process = Process()
+    private let errorFile: URL
+
+    /// Runs `gearbox server`, or gearmand when `gearbox` is nil.
+    init(gearbox: String?) throws {
+        port = try RawSocket.freePort()
+        errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-tcp-\(getpid())-\(port).stderr")
+        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        if let gearbox {
+            name = "gearbox server"
+            process.executableURL = URL(fileURLWithPath: gearbox)
+            process.arguments = ["server", "--port", "\(port)", "--listen", "127.0.0.1", "--threads", "2"]
+        } else {
+            name = "gearmand"
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/gearmand")
+            process.arguments = [
+                "--port", "\(port)", "--listen", "127.0.0.1", "--threads", "2", "--log-file", "none",
+                "--pid-file", FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-tcp-\(port).pid").path,
+            ]
+        }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: errorFile)
+        try process.run()
+        let deadline = Date().addingTimeInterval(20)
+        while !RawSocket.echoes(port: port) {
+            guard process.isRunning, Date() < deadline else {
+                stop()
+                throw RawSocket.Failure("\(name) did not start on port \(port): \(errorTail)")
+            }
+            usleep(50_000)
+        }
+    }
+
+    var isRunning: Bool { process.isRunning }
+    var exitStatus: Int32 { process.isRunning ? 0 : process.terminationStatus }
+
+    /// VmRSS from /proc, in bytes.
+    var residentBytes: Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { return 0 }
+        return kilobytes * 1024
+    }
+
+    var errorTail: String {
+        let text = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
+        return String(text.suffix(4000))
+    }
+
+    /// SIGTERM, then SIGKILL if it is still there after five seconds.
+    func stop() {
+        defer { try? FileManager.default.removeItem(at: errorFile) }
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+}

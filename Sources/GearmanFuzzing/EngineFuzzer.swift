@@ -1,0 +1,218 @@
+import GearmanProtocol
+import GearmanServer
+import NIOCore
+
+/// Drives a `JobServerEngine` the way the channel layer does, from several simulated connections at once:
+/// raw bytes through each connection's own frame decoder, well-formed requests and admin lines built from
+/// the input (so that deep states are reached), closed connections, fired timers and a moving clock. After
+/// every event the engine's bookkeeping must agree with itself (`invariantViolations()`), and every message
+/// it sends must encode.
+public final class EngineFuzzer {
+    private static let functionNames = ["f", "g", "h"]
+    private static let uniques = ["", "-", "u1", "u2"]
+    private static let maximumConnections = 6
+
+    private let engine = JobServerEngine(configuration: .init(jobRetries: 3))
+    private var open: [ConnectionID: GearmanFrameDecoder] = [:]
+    private var order: [ConnectionID] = []
+    private var nextConnection: UInt64 = 1
+    private var timeouts: [(JobHandle, UInt32)] = []
+    private var now: Int64 = 1_800_000_000
+    private var input: FuzzInput
+    private var scratch = ByteBuffer()
+
+    private init(_ data: [UInt8]) {
+        input = FuzzInput(data)
+    }
+
+    public static func run(_ data: [UInt8]) {
+        let fuzzer = EngineFuzzer(data)
+        var steps = 0
+        while !fuzzer.input.isExhausted, steps < 2_000 {
+            fuzzer.step()
+            fuzzer.check()
+            steps += 1
+        }
+        for id in fuzzer.order {
+            fuzzer.closeConnection(id)
+            fuzzer.check()
+        }
+        precondition(fuzzer.engine.connectionCount == 0, "connections left after every one closed")
+    }
+
+    private func step() {
+        switch input.choose(10) {
+        case 0:
+            openConnection()
+        case 1:
+            if let id = pickConnection() { closeConnection(id) }
+        case 2:
+            if let id = pickConnection() { feed(Array(input.chunk(upTo: 96)), to: id) }
+        case 3, 4, 5:
+            if let id = pickConnection() { apply { engine, actions in engine.handle(makeRequest(), from: id, now: now, into: &actions) } }
+        case 6:
+            if let id = pickConnection() {
+                let command = GearmanAdminCommand(line: makeAdminLine())
+                apply { engine, actions in engine.handle(command, from: id, into: &actions) }
+            }
+        case 7:
+            if !timeouts.isEmpty {
+                let (handle, attempt) = timeouts.remove(at: input.choose(timeouts.count))
+                apply { engine, actions in engine.jobTimedOut(handle, attempt: attempt, into: &actions) }
+            }
+        default:
+            now += Int64(input.byte())
+            apply { engine, actions in engine.releaseDueJobs(now: now, into: &actions) }
+        }
+    }
+
+    private func check() {
+        let problems = engine.invariantViolations()
+        precondition(problems.isEmpty, "engine inconsistent: \(problems.joined(separator: "; "))")
+    }
+
+    // MARK: Connections
+
+    private func openConnection() {
+        guard open.count < Self.maximumConnections else { return }
+        let id = ConnectionID(nextConnection)
+        nextConnection += 1
+        open[id] = GearmanFrameDecoder(maximumPacketSize: 4096, maximumAdminLineLength: 256)
+        order.append(id)
+        engine.connectionOpened(id, host: "127.0.0.1", isLoopback: input.byte() & 1 == 0)
+    }
+
+    private func pickConnection() -> ConnectionID? {
+        if order.isEmpty { openConnection() }
+        return order.isEmpty ? nil : order[input.choose(order.count)]
+    }
+
+    private func closeConnection(_ id: ConnectionID) {
+        guard open.removeValue(forKey: id) != nil else { return }
+        order.removeAll { $0 == id }
+        apply { engine, actions in engine.connectionClosed(id, into: &actions) }
+    }
+
+    private func feed(_ bytes: [UInt8], to id: ConnectionID) {
+        guard var decoder = open[id] else { return }
+        var buffer = ByteBuffer(bytes: bytes)
+        var frames: [GearmanFrame] = []
+        var failure: GearmanProtocolError?
+        do {
+            while let frame = try decoder.decode(buffer: &buffer) { frames.append(frame) }
+        } catch let error as GearmanProtocolError {
+            failure = error
+        } catch {
+            fatalError("the frame decoder threw \(error)")
+        }
+        open[id] = decoder
+        for frame in frames where open[id] != nil {
+            switch frame {
+            case .adminLine(let line):
+                apply { engine, actions in engine.handle(GearmanAdminCommand(line: line), from: id, into: &actions) }
+            case .packet(let packet):
+                do {
+                    let request = try GearmanRequest(packet: packet)
+                    apply { engine, actions in engine.handle(request, from: id, now: now, into: &actions) }
+                } catch let error as GearmanProtocolError {
+                    apply { engine, actions in engine.protocolError(error, from: id, into: &actions) }
+                } catch {
+                    fatalError("request decoding threw \(error)")
+                }
+            }
+        }
+        if let failure, open[id] != nil {
+            apply { engine, actions in engine.protocolError(failure, from: id, into: &actions) }
+        }
+    }
+
+    /// Applies one event and performs its actions as the channel layer would.
+    private func apply(_ event: (JobServerEngine, inout [ServerAction]) -> Void) {
+        var actions: [ServerAction] = []
+        event(engine, &actions)
+        var closing: [ConnectionID] = []
+        for action in actions {
+            switch action {
+            case .send(let target, let message):
+                precondition(engine.knows(target), "message for unknown connection \(target)")
+                scratch.clear()
+                message.encode(into: &scratch, handles: engine.handleFormat)
+            case .close(let id):
+                closing.append(id)
+            case .startJobTimeout(let handle, let attempt, _):
+                timeouts.append((handle, attempt))
+            case .scheduleEpochWakeup, .shutdown:
+                break
+            }
+        }
+        for id in closing {
+            closeConnection(id)
+        }
+    }
+
+    // MARK: Well-formed input
+
+    private func bytes(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
+
+    private func function() -> ByteBuffer { bytes(Self.functionNames[input.choose(Self.functionNames.count)]) }
+
+    private func handle() -> ByteBuffer {
+        let number = UInt64(input.choose(24))
+        return bytes(engine.handleFormat.string(for: JobHandle(number)))
+    }
+
+    private func workload() -> ByteBuffer { ByteBuffer(bytes: input.chunk(upTo: 8)) }
+
+    private func makeRequest() -> GearmanRequest {
+        let priorities: [GearmanPriority] = [.high, .normal, .low]
+        switch input.choose(19) {
+        case 0, 1, 2:
+            return .submitJob(
+                GearmanSubmitJob(
+                    function: function(), unique: bytes(Self.uniques[input.choose(Self.uniques.count)]),
+                    workload: workload(), priority: priorities[input.choose(3)], isBackground: input.byte() & 1 == 0))
+        case 3:
+            let epoch = now + Int64(input.byte()) - 64
+            return .submitJob(GearmanSubmitJob(function: function(), unique: bytes(""), workload: workload(), epoch: epoch))
+        case 4:
+            return .submitJob(
+                GearmanSubmitJob(
+                    function: function(), unique: bytes(Self.uniques[input.choose(Self.uniques.count)]),
+                    workload: workload(), isBackground: input.byte() & 1 == 0, reducer: bytes("r")))
+        case 5, 6:
+            return .grabJob([GearmanGrabMode.plain, .unique, .all][input.choose(3)])
+        case 7:
+            return .preSleep
+        case 8, 9:
+            return .canDo(function: function())
+        case 10:
+            return .canDoTimeout(function: function(), timeout: UInt32(input.byte()))
+        case 11:
+            return input.byte() & 1 == 0 ? .cantDo(function: function()) : .resetAbilities
+        case 12, 13:
+            return .workComplete(handle: handle(), data: workload())
+        case 14:
+            return input.byte() & 1 == 0 ? .workFail(handle: handle()) : .workException(handle: handle(), data: workload())
+        case 15:
+            return .workStatus(handle: handle(), numerator: workload(), denominator: workload())
+        case 16:
+            return input.byte() & 1 == 0 ? .workData(handle: handle(), data: workload()) : .workWarning(handle: handle(), data: workload())
+        case 17:
+            return input.byte() & 1 == 0 ? .getStatus(handle: handle()) : .getStatusUnique(unique: bytes(Self.uniques[input.choose(4)]))
+        default:
+            return [.option(bytes("exceptions")), .option(workload()), .echo(workload()), .setClientID(workload()), .allYours][input.choose(5)]
+        }
+    }
+
+    private func makeAdminLine() -> String {
+        let function = Self.functionNames[input.choose(Self.functionNames.count)]
+        let handle = engine.handleFormat.string(for: JobHandle(UInt64(input.choose(24))))
+        let number = String(Int(input.byte()) - 16)
+        return [
+            "status", "workers", "prioritystatus", "show jobs", "show unique jobs", "cancel job \(handle)",
+            "maxqueue \(function) \(number)", "maxqueue \(function) \(number) \(number) \(number)",
+            "create function \(function)", "drop function \(function)", "getpid", "version", "verbose",
+            "shutdown graceful",
+        ][input.choose(14)]
+    }
+}

@@ -1,0 +1,84 @@
+import GearmanProtocol
+
+extension JobServerEngine {
+    /// How many connections the engine knows.
+    public var connectionCount: Int { connections.count }
+
+    /// Whether the engine knows the connection: it was opened and has not closed.
+    public func knows(_ id: ConnectionID) -> Bool { connections[id] != nil }
+
+    /// Checks the engine's bookkeeping against itself and returns every disagreement found; empty when the
+    /// state is consistent. Costs O(jobs + connections): for tests and fuzzers, never on the hot path.
+    public func invariantViolations() -> [String] {
+        var problems: [String] = []
+        var queuedPlaces: [JobHandle: Int] = [:]
+        for (name, function) in functions {
+            let label = String(buffer: name)
+            var live = [0, 0, 0]
+            for (priority, job) in function.heldJobs where !job.isGone {
+                guard case .queued = job.state else {
+                    problems.append("\(label): job \(job.handle) sits in a queue while \(job.state)")
+                    continue
+                }
+                if job.priority != priority || job.function !== function {
+                    problems.append("\(label): job \(job.handle) is in the wrong queue")
+                }
+                live[priority.rawValue] += 1
+                queuedPlaces[job.handle, default: 0] += 1
+            }
+            if live != function.queuedCounts {
+                problems.append("\(label): queued counts \(function.queuedCounts) but the queues hold \(live)")
+            }
+            let running = jobs.values.filter { $0.function === function && $0.isRunning }.count
+            if running != function.runningCount {
+                problems.append("\(label): running count \(function.runningCount) but \(running) jobs run")
+            }
+            let scheduled = jobs.values.filter { job in
+                if case .scheduled = job.state { return job.function === function }
+                return false
+            }.count
+            if scheduled != function.scheduledCount {
+                problems.append("\(label): scheduled count \(function.scheduledCount) but \(scheduled) jobs wait")
+            }
+            let workers = connections.values.filter { $0.ability(for: function) != nil }.count
+            if workers != function.workerCount {
+                problems.append("\(label): worker count \(function.workerCount) but \(workers) workers")
+            }
+            if functions[function.name] !== function {
+                problems.append("\(label): registered under another name")
+            }
+        }
+        for (handle, job) in jobs {
+            if job.handle != handle { problems.append("job \(job.handle) is filed under \(handle)") }
+            switch job.state {
+            case .queued:
+                if queuedPlaces[handle] != 1 {
+                    problems.append("job \(handle) is queued \(queuedPlaces[handle] ?? 0) times")
+                }
+            case .running(let worker):
+                if connections[worker]?.runningJobs[handle] !== job {
+                    problems.append("job \(handle) runs on \(worker), which does not hold it")
+                }
+            case .scheduled:
+                break
+            case .gone:
+                problems.append("job \(handle) is gone but still known")
+            }
+            for waiter in job.waiters where connections[waiter]?.awaitedJobs.contains(handle) != true {
+                problems.append("job \(handle) has waiter \(waiter), which does not wait on it")
+            }
+        }
+        for (id, connection) in connections {
+            for (handle, job) in connection.runningJobs {
+                guard jobs[handle] === job, case .running(let worker) = job.state, worker == id else {
+                    problems.append("connection \(id) holds job \(handle), which is not running there")
+                    continue
+                }
+            }
+        }
+        for (key, job) in uniques where jobs[job.handle] !== job {
+            problems.append("unique key \(key) names job \(job.handle), which is not known")
+        }
+        return problems
+    }
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Builds the fuzzers and runs them.
+#
+#   scripts/fuzz.sh short        a deterministic pass of each (fixed seeds and counts): part of `make test`
+#   scripts/fuzz.sh SECONDS      each libFuzzer target for SECONDS, then the TCP fuzzer for SECONDS (`make fuzz`)
+#
+# libFuzzer targets (protocol: framing and packet decoding; engine: the job server's state machine) are
+# built with address sanitizer into .build-fuzz. Their corpora grow in Fuzz/corpus/ (not committed); the
+# inputs of crashes already fixed live in Fuzz/Regressions/ and seed every run. A crash leaves its input in
+# Fuzz/crashes/ and fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:-short}
+fuzz_flags=(-c release --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+    -Xswiftc -DFUZZING)
+mkdir -p Fuzz/crashes
+for target in protocol engine; do
+    echo "== building fuzz-$target (libFuzzer, address sanitizer)"
+    swift build "${fuzz_flags[@]}" --product "fuzz-$target" 2>&1 | grep -vE 'warning: (prohibited flag|.swift-distributed-tracing)|ld.gold: warning: Cannot export' || true
+    [ -x ".build-fuzz/release/fuzz-$target" ] || { echo "error: fuzz-$target did not build" >&2; exit 1; }
+done
+swift build --product gearbox
+swift build --product fuzz-tcp
+bin=$(swift build --show-bin-path)
+
+for target in protocol engine; do
+    corpus="Fuzz/corpus/$target"
+    mkdir -p "$corpus"
+    if [ "$mode" = short ]; then
+        # A fresh, empty corpus each time, so that the pass is the same on every machine.
+        corpus=$(mktemp -d)
+        limits=(-seed=1 -runs=30000)
+    else
+        limits=(-seed=0 -max_total_time="$mode")
+    fi
+    echo "== fuzz-$target ${limits[*]}"
+    ".build-fuzz/release/fuzz-$target" "${limits[@]}" -print_final_stats=1 -artifact_prefix=Fuzz/crashes/ \
+        "$corpus" "Fuzz/Regressions/$target" 2>&1 | grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|Done|==|SUMMARY|.*ERROR)' || true
+    if ls Fuzz/crashes/ 2>/dev/null | grep -qE '^(crash|leak|oom|timeout)-'; then
+        echo "error: fuzz-$target found a failure; its input is in Fuzz/crashes/" >&2
+        exit 1
+    fi
+    [ "$mode" = short ] && rm -rf "$corpus"
+done
+
+echo "== fuzz-tcp against gearbox server"
+if [ "$mode" = short ]; then
+    "$bin/fuzz-tcp" --gearbox "$bin/gearbox" --seed 1 --inputs 3000
+else
+    "$bin/fuzz-tcp" --gearbox "$bin/gearbox" --seed "$(date +%s)" --seconds "$mode"
+fi
