@@ -5,7 +5,7 @@ import Testing
 @testable import Gearman
 
 @Suite struct ClientConnectionStateMachineTests {
-    typealias Machine = ClientConnectionStateMachine
+    typealias Machine = ClientConnectionStateMachine<UInt64>
     let server = GearmanServerAddress(host: "127.0.0.1")
 
     func job(_ function: String, unique: String = "", background: Bool = false) -> GearmanSubmitJob {
@@ -126,13 +126,19 @@ import Testing
         _ = machine.send(1, .submit(job("a")))
         _ = machine.send(2, .submit(job("b")))
         _ = machine.receive(.jobCreated(handle: ByteBuffer(string: "H:1")))
-        #expect(Set(machine.channelInactive()) == [1, 2])
+        let (failed, error) = machine.channelInactive()
+        #expect(Set(failed) == [1, 2] && error == .connectionLost(server: server))
         #expect(machine.send(3, .submit(job("c"))) == .fail(3, .connectionLost(server: server)))
     }
 
     @Test func unexpectedPacketsCloseTheConnection() {
         var machine = active()
-        #expect(machine.receive(.jobCreated(handle: ByteBuffer(string: "H:1"))) == .close(.protocolViolation("unexpected JOB_CREATED")))
+        _ = machine.send(4, .echo(ByteBuffer(string: "x")))
+        #expect(
+            machine.receive(.jobCreated(handle: ByteBuffer(string: "H:1")))
+                == .close([4], .protocolViolation("unexpected JOB_CREATED")))
+        #expect(machine.receive(.echo(ByteBuffer(string: "x"))) == .none)
+        #expect(machine.send(5, .echo(ByteBuffer())) == .fail(5, .protocolViolation("unexpected JOB_CREATED")))
         var other = active()
         guard case .close = other.receive(.noJob) else {
             Issue.record("NO_JOB to a client must close")

@@ -51,19 +51,19 @@ import Testing
 
     @Test func sleepsWhenTheQueueIsEmptyAndWakesOnNoop() throws {
         var machine = grabbing(capacity: 2)
-        #expect(try machine.receive(.noJob) == Machine.Action(releaseSlots: 1))
-        #expect(try machine.receive(.noJob) == Machine.Action(releaseSlots: 1, preSleep: true))
+        #expect(machine.receive(.noJob) == Machine.Action(releaseSlots: 1))
+        #expect(machine.receive(.noJob) == Machine.Action(releaseSlots: 1, preSleep: true))
         #expect(machine.isSleeping)
         #expect(machine.slotsAvailable() == .none)
-        #expect(try machine.receive(.noop) == Machine.Action(wantSlots: 2))
-        #expect(try machine.receive(.noop) == .none)
+        #expect(machine.receive(.noop) == Machine.Action(wantSlots: 2))
+        #expect(machine.receive(.noop) == .none)
     }
 
     @Test func keepsGrabbingWhileJobsArrive() throws {
         var machine = grabbing(capacity: 2)
-        #expect(try machine.receive(assign("H:1")) == Machine.Action(start: job("H:1")))
+        #expect(machine.receive(assign("H:1")) == Machine.Action(start: job("H:1")))
         // The batch is answered with two jobs, so the queue may hold more, but both slots are taken.
-        #expect(try machine.receive(assign("H:2")) == Machine.Action(start: job("H:2")))
+        #expect(machine.receive(assign("H:2")) == Machine.Action(start: job("H:2")))
         #expect(machine.running == 2 && machine.grabsInFlight == 0)
         let finished = machine.finished(handle: ByteBuffer(string: "H:1"), .complete(ByteBuffer(string: "r")))
         #expect(
@@ -71,18 +71,18 @@ import Testing
                 == Machine.Action(
                     reply: .workComplete(handle: ByteBuffer(string: "H:1"), data: ByteBuffer(string: "r")), wantSlots: 1))
         #expect(machine.slotsGranted(1) == Machine.Action(grabs: 1))
-        #expect(try machine.receive(.noJob) == Machine.Action(releaseSlots: 1, preSleep: true))
+        #expect(machine.receive(.noJob) == Machine.Action(releaseSlots: 1, preSleep: true))
         // Asleep: a finished job does not grab, the server will NOOP.
         #expect(
             machine.finished(handle: ByteBuffer(string: "H:2"), .exception("bad"))
                 == Machine.Action(reply: .workException(handle: ByteBuffer(string: "H:2"), data: ByteBuffer(string: "bad"))))
-        #expect(try machine.receive(.noop) == Machine.Action(wantSlots: 2))
+        #expect(machine.receive(.noop) == Machine.Action(wantSlots: 2))
     }
 
     @Test func aJobAndNoJobInOneBatchSleeps() throws {
         var machine = grabbing(capacity: 2)
-        _ = try machine.receive(assign("H:1"))
-        #expect(try machine.receive(.noJob) == Machine.Action(releaseSlots: 1, preSleep: true))
+        _ = machine.receive(assign("H:1"))
+        #expect(machine.receive(.noJob) == Machine.Action(releaseSlots: 1, preSleep: true))
         #expect(
             machine.finished(handle: ByteBuffer(string: "H:1"), .fail)
                 == Machine.Action(reply: .workFail(handle: ByteBuffer(string: "H:1"))))
@@ -93,22 +93,22 @@ import Testing
         var machine = Machine(functions: [.init(name: "f", timeoutMilliseconds: 500)], capacity: 2, clientID: nil)
         _ = machine.channelActive()
         _ = machine.slotsGranted(2)
-        _ = try machine.receive(assign("H:1"))
-        #expect(try machine.receive(.noJob) == Machine.Action(releaseSlots: 1))
+        _ = machine.receive(assign("H:1"))
+        #expect(machine.receive(.noJob) == Machine.Action(releaseSlots: 1))
         #expect(!machine.isSleeping)
         let finished = machine.finished(handle: ByteBuffer(string: "H:1"), .complete(ByteBuffer()))
         #expect(finished.wantSlots == 2)
         _ = machine.slotsGranted(2)
-        _ = try machine.receive(.noJob)
-        #expect(try machine.receive(.noJob) == Machine.Action(releaseSlots: 1, preSleep: true))
+        _ = machine.receive(.noJob)
+        #expect(machine.receive(.noJob) == Machine.Action(releaseSlots: 1, preSleep: true))
     }
 
     @Test func drainsFinishesRunningJobsThenCloses() throws {
         var machine = grabbing(capacity: 2)
-        _ = try machine.receive(assign("H:1"))
+        _ = machine.receive(assign("H:1"))
         #expect(machine.drain() == .none)
         // A job from a grab already sent still runs.
-        #expect(try machine.receive(assign("H:2")) == Machine.Action(start: job("H:2")))
+        #expect(machine.receive(assign("H:2")) == Machine.Action(start: job("H:2")))
         #expect(machine.finished(handle: ByteBuffer(string: "H:1"), .complete(ByteBuffer())).close == false)
         let last = machine.finished(handle: ByteBuffer(string: "H:2"), .complete(ByteBuffer()))
         #expect(last.close && last.grabs == 0 && last.wantSlots == 0 && last.reply != nil)
@@ -116,7 +116,7 @@ import Testing
 
     @Test func drainingAnIdleConnectionClosesAtOnce() throws {
         var machine = grabbing(capacity: 1)
-        _ = try machine.receive(.noJob)
+        _ = machine.receive(.noJob)
         #expect(machine.drain() == Machine.Action(close: true))
         #expect(machine.slotsAvailable() == .none)
     }
@@ -140,15 +140,24 @@ import Testing
         #expect(slots.free == 2)
     }
 
-    @Test func protocolViolationsThrow() {
+    @Test func protocolViolationsCloseWithTheReason() {
         var machine = Machine(functions: [.init(name: "f")], capacity: 1, clientID: nil)
-        #expect(throws: GearmanError.self) { try machine.receive(.noJob) }
-        #expect(throws: GearmanError.self) { try machine.receive(.jobCreated(handle: ByteBuffer(string: "H"))) }
+        #expect(
+            machine.receive(.noJob)
+                == Machine.Action(close: true, violation: .protocolViolation("NO_JOB without GRAB_JOB")))
+        var other = Machine(functions: [.init(name: "f")], capacity: 1, clientID: nil)
+        #expect(
+            other.receive(.jobCreated(handle: ByteBuffer(string: "H")))
+                == Machine.Action(close: true, violation: .protocolViolation("JOB_CREATED sent to a worker")))
+        var third = Machine(functions: [.init(name: "f")], capacity: 1, clientID: nil)
+        #expect(
+            third.receive(.error(code: "QUEUE_ERROR", message: "full"))
+                == Machine.Action(close: true, violation: .serverError(code: "QUEUE_ERROR", message: "full")))
     }
 
     @Test func lateResultsAreNotFatal() throws {
         var machine = Machine(functions: [.init(name: "f")], capacity: 1, clientID: nil)
-        #expect(try machine.receive(.error(code: "JOB_NOT_FOUND", message: "Job given in work result not found")) == .none)
+        #expect(machine.receive(.error(code: "JOB_NOT_FOUND", message: "Job given in work result not found")) == .none)
     }
 }
 

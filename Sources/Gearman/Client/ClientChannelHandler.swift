@@ -8,21 +8,20 @@ final class ClientChannelHandler: ChannelDuplexHandler {
     typealias InboundIn = GearmanFrame
     typealias OutboundIn = ClientCommand
     typealias OutboundOut = ByteBuffer
+    typealias Machine = ClientConnectionStateMachine<PendingRequest>
 
-    private var machine: ClientConnectionStateMachine
-    private var requests: [UInt64: PendingRequest] = [:]
-    private var nextID: UInt64 = 0
+    private var machine: Machine
     private var outBuffer: ByteBuffer
     private let server: GearmanServerAddress
     private let logger: Logger
 
     /// How many callers wait on this connection.
-    var waiting: Int { requests.count }
+    var waiting: Int { machine.inFlight }
 
     init(server: GearmanServerAddress, logger: Logger) {
         self.server = server
         self.logger = logger
-        self.machine = ClientConnectionStateMachine(server: server)
+        self.machine = Machine(server: server)
         self.outBuffer = ByteBufferAllocator().buffer(capacity: 1024)
     }
 
@@ -42,14 +41,15 @@ final class ClientChannelHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .packet(let packet):
+            let action: Machine.Action
             do {
-                perform(machine.receive(try GearmanResponse(packet: packet)), context: context)
+                action = machine.receive(try GearmanResponse(packet: packet))
             } catch {
-                perform(machine.receive(.error(code: "INVALID_PACKET", message: "\(error)")), context: context)
+                action = machine.undecodable(error)
             }
+            perform(action, context: context)
         case .adminLine:
-            failAll(.protocolViolation("text line on a binary connection"))
-            context.close(promise: nil)
+            perform(machine.undecodable(GearmanError.protocolViolation("text line on a binary connection")), context: context)
         }
     }
 
@@ -63,20 +63,18 @@ final class ClientChannelHandler: ChannelDuplexHandler {
         case .send(let request, let payload, let timeout):
             promise?.succeed()
             guard !request.isSettled else { return }
-            nextID &+= 1
-            request.id = nextID
-            requests[nextID] = request
             if let timeout {
-                request.timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
-                    [id = nextID] in
-                    self.timeOut(id, context: context)
-                }
+                let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+                let contextBox = NIOLoopBound(context, eventLoop: context.eventLoop)
+                request.setTimer(
+                    context.eventLoop.scheduleTask(in: timeout) {
+                        handler.value.perform(handler.value.machine.cancel(request, with: .timeout), context: contextBox.value)
+                    })
             }
-            perform(machine.send(nextID, payload), context: context)
+            perform(machine.send(request, payload), context: context)
         case .cancel(let request):
             promise?.succeed()
-            guard let known = requests[request.id], known === request else { return }
-            perform(machine.cancel(request.id, with: .timeout), context: context)
+            perform(machine.cancel(request, with: .timeout), context: context)
         }
     }
 
@@ -85,59 +83,48 @@ final class ClientChannelHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        _ = machine.channelInactive()
-        failAll(.connectionLost(server: server))
+        let (callers, error) = machine.channelInactive()
+        fail(callers, error)
         context.fireChannelInactive()
     }
 
+    /// A frame the decoder refused (bad magic, oversized length) ends the connection like an undecodable one.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("connection error", metadata: ["server": "\(server)", "error": "\(error)"])
-        context.close(promise: nil)
+        if error is GearmanProtocolError {
+            perform(machine.undecodable(error), context: context)
+        } else {
+            context.close(promise: nil)
+        }
     }
 
-    private func timeOut(_ id: UInt64, context: ChannelHandlerContext) {
-        guard requests[id] != nil else { return }
-        perform(machine.cancel(id, with: .timeout), context: context)
-    }
-
-    private func perform(_ action: ClientConnectionStateMachine.Action, context: ChannelHandlerContext) {
+    private func perform(_ action: Machine.Action, context: ChannelHandlerContext) {
         switch action {
         case .none:
             break
         case .write(let request):
             request.encode(into: &outBuffer)
-        case .created(let id, let handle):
-            requests[id]?.deliver(.created(GearmanJobHandle(handle: handle, server: server)))
-        case .succeed(let id, let reply):
-            settle(id, .success(reply))
-        case .fail(let id, let error):
-            settle(id, .failure(error))
+        case .created(let caller, let handle):
+            caller.deliver(.created(GearmanJobHandle(handle: handle, server: server)))
+        case .succeed(let caller, let reply):
+            caller.settle(.success(reply))
+        case .fail(let caller, let error):
+            caller.settle(.failure(error))
         case .event(let waiters, let event):
-            waiters.forEach { requests[$0]?.deliver(event) }
+            waiters.forEach { $0.deliver(event) }
         case .finish(let waiters, let result):
-            let reply = result.map { ClientConnectionStateMachine.Reply.result($0) }.mapError { $0 as any Error }
-            waiters.forEach { settle($0, reply) }
-        case .close(let error):
+            let reply = result.map { ClientReply.result($0) }.mapError { $0 as any Error }
+            waiters.forEach { $0.settle(reply) }
+        case .close(let callers, let error):
             logger.warning("closing connection", metadata: ["server": "\(server)", "error": "\(error)"])
-            _ = machine.channelInactive()
-            failAll(error)
+            fail(callers, error)
             context.close(promise: nil)
         }
     }
 
-    private func settle(_ id: UInt64, _ result: Result<ClientConnectionStateMachine.Reply, any Error>) {
-        guard let request = requests.removeValue(forKey: id) else { return }
-        request.timer?.cancel()
-        request.timer = nil
-        request.settle(result)
-    }
-
-    private func failAll(_ error: GearmanError) {
-        let pending = requests
-        requests.removeAll()
-        for request in pending.values {
-            request.timer?.cancel()
-            request.settle(.failure(error))
+    private func fail(_ callers: [PendingRequest], _ error: GearmanError) {
+        for caller in callers {
+            caller.settle(.failure(error))
         }
     }
 

@@ -1,7 +1,7 @@
 import NIOCore
 
 /// What the public client asks of a connection's channel handler, sent down the pipeline as a write.
-enum ClientCommand: @unchecked Sendable {
-    case send(PendingRequest, ClientConnectionStateMachine.Request, timeout: TimeAmount?)
+enum ClientCommand: Sendable {
+    case send(PendingRequest, ClientRequest, timeout: TimeAmount?)
     case cancel(PendingRequest)
 }

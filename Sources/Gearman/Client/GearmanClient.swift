@@ -164,14 +164,14 @@ public final class GearmanClient: Sendable {
     }
 
     private func perform(
-        _ payload: ClientConnectionStateMachine.Request, routingKey: String?, timeout: Duration?
-    ) async throws -> ClientConnectionStateMachine.Reply {
+        _ payload: ClientRequest, routingKey: String?, timeout: Duration?
+    ) async throws -> ClientReply {
         try await perform(payload, on: try await pickConnection(routingKey: routingKey), timeout: timeout)
     }
 
     private func perform(
-        _ payload: ClientConnectionStateMachine.Request, on connection: ServerConnection, timeout: Duration?
-    ) async throws -> ClientConnectionStateMachine.Reply {
+        _ payload: ClientRequest, on connection: ServerConnection, timeout: Duration?
+    ) async throws -> ClientReply {
         let channel = try await connection.channel()
         let request = PendingRequest(server: connection.address)
         return try await withTaskCancellationHandler {
@@ -187,7 +187,7 @@ public final class GearmanClient: Sendable {
     }
 
     private func send(
-        _ request: PendingRequest, _ payload: ClientConnectionStateMachine.Request, timeout: Duration?,
+        _ request: PendingRequest, _ payload: ClientRequest, timeout: Duration?,
         on channel: any Channel
     ) {
         let command = ClientCommand.send(request, payload, timeout: timeout.map(TimeAmount.init))

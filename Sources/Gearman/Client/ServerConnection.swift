@@ -6,21 +6,24 @@ import NIOPosix
 
 /// The client's one connection to one server: connected on first use, shared by every caller, reconnected
 /// after it closes. A server that refused a connection is marked down for a growing while.
-final class ServerConnection: @unchecked Sendable {
-    private enum State {
+final class ServerConnection: Sendable {
+    private enum Phase {
         case idle
         case connecting(EventLoopFuture<any Channel>)
         case connected(any Channel)
-        case down(until: NIODeadline, failures: Int)
+        case down(until: NIODeadline)
         case shutDown
+    }
+
+    private struct State {
+        var phase = Phase.idle
+        var failures = 0
     }
 
     let address: GearmanServerAddress
     private let group: any EventLoopGroup
     private let logger: Logger
-    private let lock = NIOLock()
-    private var state = State.idle
-    private var failures = 0
+    private let state = NIOLockedValueBox(State())
 
     init(address: GearmanServerAddress, group: any EventLoopGroup, logger: Logger) {
         self.address = address
@@ -30,20 +33,21 @@ final class ServerConnection: @unchecked Sendable {
 
     /// Whether the server failed recently and its backoff has not expired.
     func isDown(at now: NIODeadline) -> Bool {
-        lock.withLock {
-            if case .down(let until, _) = state { return until > now }
+        state.withLockedValue {
+            if case .down(let until) = $0.phase { return until > now }
             return false
         }
     }
 
+    /// The connected channel, connecting first when there is none. Gives up after the connect timeout.
     func channel() async throws -> any Channel {
         enum Next {
             case ready(any Channel)
             case wait(EventLoopFuture<any Channel>)
             case connect(EventLoopPromise<any Channel>)
         }
-        let next: Next = try lock.withLock {
-            switch state {
+        let next: Next = try state.withLockedValue { state in
+            switch state.phase {
             case .connected(let channel) where channel.isActive:
                 return .ready(channel)
             case .connecting(let future):
@@ -52,7 +56,7 @@ final class ServerConnection: @unchecked Sendable {
                 throw GearmanError.shutDown
             case .idle, .connected, .down:
                 let promise = group.next().makePromise(of: (any Channel).self)
-                state = .connecting(promise.futureResult)
+                state.phase = .connecting(promise.futureResult)
                 return .connect(promise)
             }
         }
@@ -67,23 +71,22 @@ final class ServerConnection: @unchecked Sendable {
         }
     }
 
+    /// Closes the connection and refuses new callers; callers still waiting get `connectionLost`.
     func shutdown() async {
-        let channel: (any Channel)? = lock.withLock {
-            defer { state = .shutDown }
-            if case .connected(let channel) = state { return channel }
-            return nil
-        }
-        try? await channel?.close()
+        try? await takeChannelForShutdown()?.close()
     }
 
     /// Closes the connection without waiting, as the client goes away.
     func close() {
-        let channel: (any Channel)? = lock.withLock {
-            defer { state = .shutDown }
-            if case .connected(let channel) = state { return channel }
+        takeChannelForShutdown()?.close(promise: nil)
+    }
+
+    private func takeChannelForShutdown() -> (any Channel)? {
+        state.withLockedValue { state in
+            defer { state.phase = .shutDown }
+            if case .connected(let channel) = state.phase { return channel }
             return nil
         }
-        channel?.close(promise: nil)
     }
 
     private func connect(completing promise: EventLoopPromise<any Channel>) {
@@ -91,6 +94,7 @@ final class ServerConnection: @unchecked Sendable {
         let logger = self.logger
         ClientBootstrap(group: promise.futureResult.eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.socketOption(.so_keepalive), value: 1)
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -101,39 +105,53 @@ final class ServerConnection: @unchecked Sendable {
             }
             .connect(host: address.host, port: address.port)
             .whenComplete { result in
-                let outcome: Result<any Channel, any Error> = self.lock.withLock {
-                    switch (self.state, result) {
-                    case (.shutDown, .success(let channel)):
-                        channel.close(promise: nil)
-                        return .failure(GearmanError.shutDown)
-                    case (.shutDown, .failure):
-                        return .failure(GearmanError.shutDown)
-                    case (_, .success(let channel)):
-                        self.failures = 0
-                        self.state = .connected(channel)
-                        return .success(channel)
-                    case (_, .failure(let error)):
-                        self.failures += 1
-                        let delay = Backoff.delay(afterFailures: self.failures)
-                        logger.debug(
-                            "server down",
-                            metadata: ["server": "\(address)", "error": "\(error)", "retry_in": "\(delay)"])
-                        self.state = .down(until: .now() + delay, failures: self.failures)
-                        return .failure(error)
-                    }
-                }
-                // Outside the lock: on a closed channel's own loop the callback runs at once.
-                if case .success(let channel) = outcome {
-                    channel.closeFuture.whenComplete { _ in
-                        self.lock.withLock {
-                            if case .connected(let current) = self.state, current === channel {
-                                self.state = .idle
-                            }
-                        }
-                    }
+                let (outcome, backoff) = self.connected(result)
+                // Outside the lock: closing, and a closed channel's callbacks, may run at once on this thread.
+                switch outcome {
+                case .success(let channel):
+                    channel.closeFuture.whenComplete { _ in self.forget(channel) }
+                case .failure(GearmanError.shutDown):
+                    if case .success(let channel) = result { channel.close(promise: nil) }
+                case .failure(let error):
+                    logger.debug(
+                        "server down",
+                        metadata: [
+                            "gearman_server": "\(address)", "error": "\(error)",
+                            "gearman_retry_in": "\(backoff.map { "\($0)" } ?? "-")",
+                        ])
                 }
                 promise.completeWith(outcome)
             }
+    }
+
+    /// Records the outcome of a connect; a failure also returns how long the server is now skipped.
+    private func connected(
+        _ result: Result<any Channel, any Error>
+    ) -> (Result<any Channel, any Error>, backoff: TimeAmount?) {
+        state.withLockedValue { state in
+            if case .shutDown = state.phase {
+                return (.failure(GearmanError.shutDown), nil)
+            }
+            switch result {
+            case .success(let channel):
+                state.failures = 0
+                state.phase = .connected(channel)
+                return (.success(channel), nil)
+            case .failure(let error):
+                state.failures += 1
+                let delay = Backoff.delay(afterFailures: state.failures)
+                state.phase = .down(until: .now() + delay)
+                return (.failure(error), delay)
+            }
+        }
+    }
+
+    private func forget(_ channel: any Channel) {
+        state.withLockedValue { state in
+            if case .connected(let current) = state.phase, current === channel {
+                state.phase = .idle
+            }
+        }
     }
 }
 

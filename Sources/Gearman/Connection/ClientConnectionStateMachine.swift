@@ -6,23 +6,14 @@ import NIOCore
 /// actions come out. Gearman has no request IDs, but a server answers a connection's requests in the order
 /// they were sent, so the replies (JOB_CREATED, STATUS_RES, OPTION_RES, ECHO_RES, ERROR) are matched against a
 /// FIFO of what was sent; later packets (WORK_*) name their job handle.
-struct ClientConnectionStateMachine {
-    typealias RequestID = UInt64
+///
+/// The machine owns the callers waiting on the connection (`Caller`: the handler's pending requests, plain
+/// numbers in tests) and every action names the callers to resume or fail, so no second map can disagree.
+struct ClientConnectionStateMachine<Caller: Hashable & Sendable> {
+    typealias RequestID = Caller
 
-    enum Request: Sendable {
-        case submit(GearmanSubmitJob)
-        case status(handle: String)
-        case statusUnique(unique: String)
-        case echo(ByteBuffer)
-    }
-
-    /// What a finished request yields.
-    enum Reply: Sendable, Hashable {
-        case result(ByteBuffer)
-        case created(handle: String)
-        case status(GearmanJobStatus)
-        case echo(ByteBuffer)
-    }
+    typealias Request = ClientRequest
+    typealias Reply = ClientReply
 
     /// The requests waiting for one job handle: several when a unique key merged submissions.
     struct Waiters: Sendable, Hashable {
@@ -46,8 +37,8 @@ struct ClientConnectionStateMachine {
         case fail(RequestID, GearmanError)
         case event(Waiters, GearmanJobEvent)
         case finish(Waiters, Result<ByteBuffer, GearmanError>)
-        /// The server broke the protocol: fail everything and close.
-        case close(GearmanError)
+        /// The server broke the protocol: fail every caller still waiting, then close.
+        case close([RequestID], GearmanError)
     }
 
     private enum Expected {
@@ -121,6 +112,7 @@ struct ClientConnectionStateMachine {
     }
 
     mutating func receive(_ response: GearmanResponse) -> Action {
+        if case .closed = state { return .none }
         switch response {
         case .jobCreated(let rawHandle):
             guard case .submit(let id, let background)? = expected.popFirst() else {
@@ -188,9 +180,24 @@ struct ClientConnectionStateMachine {
         }
     }
 
-    /// The connection is gone: every request still waiting fails.
-    mutating func channelInactive() -> [RequestID] {
-        if case .closed = state {} else { state = .closed(.connectionLost(server: server)) }
+    /// The connection is gone: returns every caller still waiting, and the error to fail them with.
+    mutating func channelInactive() -> ([RequestID], GearmanError) {
+        let error: GearmanError
+        if case .closed(let reason) = state {
+            error = reason
+        } else {
+            error = .connectionLost(server: server)
+            state = .closed(error)
+        }
+        return (forgetAll(), error)
+    }
+
+    /// A frame from the server could not be decoded: nothing after it can be trusted to pair with a request.
+    mutating func undecodable(_ error: any Error) -> Action {
+        close(.protocolViolation("the server sent a packet that cannot be decoded: \(error)"))
+    }
+
+    private mutating func forgetAll() -> [RequestID] {
         let ids = Array(requests.keys)
         requests.removeAll()
         waiters.removeAll()
@@ -234,8 +241,9 @@ struct ClientConnectionStateMachine {
     }
 
     private mutating func close(_ error: GearmanError) -> Action {
+        if case .closed = state { return .none }
         state = .closed(error)
-        return .close(error)
+        return .close(forgetAll(), error)
     }
 }
 

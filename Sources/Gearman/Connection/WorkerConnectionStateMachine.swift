@@ -43,6 +43,8 @@ struct WorkerConnectionStateMachine {
         var preSleep = false
         var start: AssignedJob?
         var close = false
+        /// Why the connection closes, when the server broke the protocol.
+        var violation: GearmanError?
 
         static let none = Action()
     }
@@ -90,7 +92,28 @@ struct WorkerConnectionStateMachine {
         return topUp()
     }
 
-    mutating func receive(_ response: GearmanResponse) throws -> Action {
+    /// A packet from the server. One that breaks the protocol closes the connection (`violation`).
+    mutating func receive(_ response: GearmanResponse) -> Action {
+        do {
+            return try handle(response)
+        } catch let error as GearmanError {
+            return violation(error)
+        } catch {
+            return violation(.protocolViolation("\(error)"))
+        }
+    }
+
+    /// A frame from the server could not be decoded.
+    mutating func undecodable(_ error: any Error) -> Action {
+        violation(.protocolViolation("the server sent a packet that cannot be decoded: \(error)"))
+    }
+
+    private mutating func violation(_ error: GearmanError) -> Action {
+        isActive = false
+        return Action(close: true, violation: error)
+    }
+
+    private mutating func handle(_ response: GearmanResponse) throws -> Action {
         switch response {
         case .noop:
             guard isSleeping else { return .none }

@@ -11,7 +11,7 @@ import ServiceLifecycle
 /// once, taken from whichever servers have work; each connection sleeps (PRE_SLEEP) when there is no work and wakes on NOOP, and reconnects
 /// with backoff when the server goes away. A graceful shutdown stops taking jobs, lets running jobs finish
 /// and report, then closes the connections.
-public final class GearmanWorker: Service, @unchecked Sendable {
+public final class GearmanWorker: Service, Sendable {
     public typealias Function = @Sendable (GearmanJob) async throws -> ByteBuffer
 
     private struct Registration {
@@ -25,11 +25,14 @@ public final class GearmanWorker: Service, @unchecked Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
 
+    private struct State {
+        var functions: [String: Registration] = [:]
+        var liveChannels: [ObjectIdentifier: any Channel] = [:]
+        var isStopping = false
+    }
+
     private let slots: JobSlots
-    private let lock = NIOLock()
-    private var functions: [String: Registration] = [:]
-    private var liveChannels: [ObjectIdentifier: any Channel] = [:]
-    private var isStopping = false
+    private let state = NIOLockedValueBox(State())
 
     /// - Parameters:
     ///   - concurrency: how many jobs run at once, from all servers together.
@@ -55,7 +58,7 @@ public final class GearmanWorker: Service, @unchecked Sendable {
     /// CAN_DO_TIMEOUT and the server gives the job to another worker when it runs longer.
     /// Throw `GearmanWorkFailure` for WORK_FAIL; any other error is sent as WORK_EXCEPTION with its text.
     public func register(_ name: String, timeout: Duration? = nil, _ function: @escaping Function) {
-        lock.withLock { functions[name] = Registration(timeout: timeout, function: function) }
+        state.withLockedValue { $0.functions[name] = Registration(timeout: timeout, function: function) }
     }
 
     public func run() async throws {
@@ -70,18 +73,20 @@ public final class GearmanWorker: Service, @unchecked Sendable {
         }
     }
 
-    /// Stops taking jobs; `run()` returns once running jobs have finished and reported.
+    /// Stops taking jobs at once (no GRAB_JOB is sent after this returns); `run()` returns once running jobs
+    /// have finished and reported.
     public func shutdownGracefully() {
-        let channels = lock.withLock {
-            isStopping = true
-            return Array(liveChannels.values)
+        slots.close()
+        let channels = state.withLockedValue { state in
+            state.isStopping = true
+            return Array(state.liveChannels.values)
         }
         for channel in channels {
             channel.writeAndFlush(WorkerCommand.drain, promise: nil)
         }
     }
 
-    private var stopping: Bool { lock.withLock { isStopping } }
+    private var stopping: Bool { state.withLockedValue { $0.isStopping } }
 
     private func serve(_ server: GearmanServerAddress) async {
         var failures = 0
@@ -102,8 +107,8 @@ public final class GearmanWorker: Service, @unchecked Sendable {
 
     private func serveConnection(_ server: GearmanServerAddress) async throws {
         let (jobs, continuation) = WorkerChannelHandler.Jobs.makeStream()
-        let machine: WorkerConnectionStateMachine = lock.withLock {
-            let announced = functions.map { name, registration in
+        let machine: WorkerConnectionStateMachine = state.withLockedValue { state in
+            let announced = state.functions.map { name, registration in
                 WorkerConnectionStateMachine.Function(
                     name: name, timeoutMilliseconds: registration.timeout.map(Self.milliseconds))
             }
@@ -125,9 +130,9 @@ public final class GearmanWorker: Service, @unchecked Sendable {
             .connect(host: server.host, port: server.port)
             .get()
         let key = ObjectIdentifier(channel)
-        let drainNow = lock.withLock {
-            liveChannels[key] = channel
-            return isStopping
+        let drainNow = state.withLockedValue { state in
+            state.liveChannels[key] = channel
+            return state.isStopping
         }
         if drainNow {
             channel.writeAndFlush(WorkerCommand.drain, promise: nil)
@@ -141,7 +146,7 @@ public final class GearmanWorker: Service, @unchecked Sendable {
         } onCancel: {
             channel.close(promise: nil)
         }
-        lock.withLock { liveChannels[key] = nil }
+        state.withLockedValue { _ = $0.liveChannels.removeValue(forKey: key) }
         try? await channel.closeFuture.get()
     }
 
@@ -149,7 +154,7 @@ public final class GearmanWorker: Service, @unchecked Sendable {
         _ assigned: WorkerConnectionStateMachine.AssignedJob, from server: GearmanServerAddress, on channel: any Channel
     ) async {
         let job = GearmanJob(assigned, server: server, channel: channel)
-        let function = lock.withLock { functions[job.function]?.function }
+        let function = state.withLockedValue { $0.functions[job.function]?.function }
         let outcome: WorkerConnectionStateMachine.Outcome
         if let function {
             do {

@@ -6,6 +6,7 @@ final class JobSlots: Sendable {
     private struct State {
         var free: Int
         var waiters: [@Sendable () -> Void] = []
+        var isClosed = false
     }
 
     private let state: NIOLockedValueBox<State>
@@ -17,14 +18,25 @@ final class JobSlots: Sendable {
     var free: Int { state.withLockedValue { $0.free } }
 
     /// Takes up to `count` slots. When none is free, `onRelease` runs once some are given back.
+    /// Once closed, grants none.
     func acquire(upTo count: Int, onRelease: @escaping @Sendable () -> Void) -> Int {
         state.withLockedValue { state in
+            guard !state.isClosed else { return 0 }
             let granted = min(count, state.free)
             state.free -= granted
             if granted == 0 {
                 state.waiters.append(onRelease)
             }
             return granted
+        }
+    }
+
+    /// Grants no more slots, from the moment it returns: a stopping worker sends no GRAB_JOB after this,
+    /// whichever connection's loop would have sent it.
+    func close() {
+        state.withLockedValue { state in
+            state.isClosed = true
+            state.waiters.removeAll()
         }
     }
 

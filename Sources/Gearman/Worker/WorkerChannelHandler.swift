@@ -49,15 +49,18 @@ final class WorkerChannelHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        do {
-            guard case .packet(let packet) = unwrapInboundIn(data) else {
-                throw GearmanError.protocolViolation("text line on a binary connection")
+        let action: WorkerConnectionStateMachine.Action
+        switch unwrapInboundIn(data) {
+        case .packet(let packet):
+            do {
+                action = machine.receive(try GearmanResponse(packet: packet))
+            } catch {
+                action = machine.undecodable(error)
             }
-            perform(try machine.receive(try GearmanResponse(packet: packet)), context: context)
-        } catch {
-            logger.warning("closing worker connection", metadata: ["error": "\(error)"])
-            context.close(promise: nil)
+        case .adminLine:
+            action = machine.undecodable(GearmanError.protocolViolation("text line on a binary connection"))
         }
+        perform(action, context: context)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -100,12 +103,22 @@ final class WorkerChannelHandler: ChannelDuplexHandler {
         jobs.finish()
     }
 
+    /// A frame the decoder refused (bad magic, oversized length) ends the connection like an undecodable one.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("worker connection error", metadata: ["error": "\(error)"])
-        context.close(promise: nil)
+        if error is GearmanProtocolError {
+            perform(machine.undecodable(error), context: context)
+        } else {
+            context.close(promise: nil)
+        }
     }
 
     private func perform(_ action: WorkerConnectionStateMachine.Action, context: ChannelHandlerContext) {
+        if let violation = action.violation {
+            logger.warning("closing worker connection", metadata: ["error": "\(violation)"])
+            context.close(promise: nil)
+            return
+        }
         action.reply?.encode(into: &outBuffer)
         slots.release(action.releaseSlots)
         if action.wantSlots > 0 {
