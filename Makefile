@@ -2,7 +2,7 @@
 SWIFT ?= swift
 CONFIG ?= release
 
-.PHONY: run test deps build fixtures clean
+.PHONY: run test fuzz soak deps build fixtures clean
 
 deps:
 	@scripts/install-deps.sh
@@ -18,26 +18,28 @@ run: build
 	$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/gearbox batch fixtures/cache/photos -o out/thumbnails $(RUN_SIZES) --progress $${PROGRESS:-auto}
 	@echo "Thumbnails are in out/thumbnails/ (the folders of fixtures/cache/photos, name_WIDTHxHEIGHT.jpg)."
 
-# Builds every product first: the interop tests run the gearbox binary. The suites run in three groups, one
-# process each, so that the ones that start servers, workers and browsers do not all share one process's
-# two cooperative threads. A group that has not finished after 10 minutes (a rare hang in the interop
-# suites, still under investigation) is stopped and run once more, loudly; a failing test fails at once.
+# Builds every product first: the interop tests run the gearbox binary. The suites run in groups, one
+# process each (so that the ones that start servers, workers and browsers do not all share one process's
+# cooperative threads), each under a deadline that stops it and names the tests that never ended. Nothing
+# is retried. Then a short, deterministic pass of every fuzzer.
 TEST_GROUPS = \
-	'GearmanProtocolTests|GearmanServerTests|GearmanTests|ImagingTests' \
+	'GearmanProtocolTests|GearmanServerTests|GearmanTests|GearmanFuzzingTests|ImagingTests' \
 	'InteropTests|GearmanInteropTests' \
 	'ImageFarmTests|FarmProcessTests|UploadFrontTests|GearmanBenchTests'
 test: deps
 	$(SWIFT) build --build-tests
-	@for group in $(TEST_GROUPS); do \
-		echo "== swift test --filter '$$group'"; \
-		timeout -k 10 600 $(SWIFT) test --skip-build --filter "$$group"; status=$$?; \
-		if [ $$status -eq 124 ] || [ $$status -eq 137 ]; then \
-			echo "warning: '$$group' did not finish within 10 minutes; running it once more"; \
-			pkill -KILL -f gearboxPackageTests.xctest || true; \
-			timeout -k 10 600 $(SWIFT) test --skip-build --filter "$$group"; status=$$?; \
-		fi; \
-		[ $$status -eq 0 ] || exit $$status; \
-	done
+	scripts/run-tests.sh $(TEST_GROUPS)
+	scripts/fuzz.sh short
+
+# Every fuzzer for FUZZ_SECONDS each (default 10 minutes): libFuzzer on the protocol layer and on the engine,
+# then mutated conversations against `gearbox server` over TCP.
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# The interop suites 20 times in a row, then 10 minutes of load with workers killed and restarted.
+soak: deps
+	scripts/soak.sh
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

@@ -39,7 +39,7 @@ import Testing
         let worker = start(makeWorker([server.address]))
         defer { worker.cancel() }
         let client = GearmanClient(servers: [server.address])
-        try await withTimeout(Self.limit) {
+        try await withDeadline(Self.limit) {
             let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 7) } + [0, 0, 255]
             let result = try await client.submit("reverse", workload: bytes)
             #expect(Array(result.readableBytesView) == bytes.reversed())
@@ -55,7 +55,7 @@ import Testing
         let worker = start(makeWorker([server.address], concurrency: 16))
         defer { worker.cancel() }
         let client = GearmanClient(servers: [server.address])
-        try await withTimeout(Self.limit) {
+        try await withDeadline(Self.limit) {
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 for index in 0..<1000 {
                     group.addTask {
@@ -76,7 +76,7 @@ import Testing
     func backgroundJobAndStatus(kind: ServerKind) async throws {
         let server = try await TestServer.start(kind)
         let client = GearmanClient(servers: [server.address])
-        try await withTimeout(Self.limit) {
+        try await withDeadline(Self.limit) {
             let handle = try await client.submitBackground("echo", workload: Array("bg".utf8), unique: "bg-1")
             #expect(handle.server == server.address)
             #expect(handle.handle.hasPrefix("H:"))
@@ -101,7 +101,7 @@ import Testing
         let server = try await TestServer.start(kind)
         let client = GearmanClient(servers: [server.address])
         let order = Recorder()
-        try await withTimeout(Self.limit) {
+        try await withDeadline(Self.limit) {
             for (name, priority) in [("low", GearmanPriority.low), ("normal", .normal), ("high", .high)] {
                 _ = try await client.submitBackground("ordered", workload: Array(name.utf8), priority: priority)
             }
@@ -126,7 +126,7 @@ import Testing
         let worker = start(makeWorker([server.address]))
         defer { worker.cancel() }
         let client = GearmanClient(servers: [server.address])
-        try await withTimeout(Self.limit) {
+        try await withDeadline(Self.limit) {
             var events: [GearmanJobEvent] = []
             for try await event in try await client.stream("progress", workload: ByteBuffer(string: "x")) {
                 events.append(event)
@@ -152,7 +152,7 @@ import Testing
         let worker = start(makeWorker([server.address]))
         defer { worker.cancel() }
         let client = GearmanClient(servers: [server.address])
-        try await withTimeout(Self.limit) {
+        try await withDeadline(Self.limit) {
             do {
                 _ = try await client.submit("boom", workload: ByteBuffer())
                 Issue.record("boom must throw")
@@ -174,7 +174,7 @@ import Testing
     func cancellationAndTimeoutStopWaiting(kind: ServerKind) async throws {
         let server = try await TestServer.start(kind)
         let client = GearmanClient(servers: [server.address])
-        try await withTimeout(Self.limit) {
+        try await withDeadline(Self.limit) {
             let waiting = Task { try await client.submit("nobody-does-this", workload: ByteBuffer()) }
             try await server.waitForStatus("nobody-does-this") { $0[0] == 1 }
             waiting.cancel()
@@ -195,7 +195,7 @@ import Testing
         let server = try await TestServer.start(kind)
         let first = try ChildProcess(try gearboxBinary(), ["worker", "-f", "sleep", "--server", server.address.description])
         let client = GearmanClient(servers: [server.address])
-        try await withTimeout(Self.limit) {
+        try await withDeadline(Self.limit) {
             // Long enough that a loaded machine's status polls still see it running on the first worker.
             let job = Task { try await client.submit("sleep", workload: Array("8".utf8)) }
             try await server.waitForStatus("sleep") { $0[1] == 1 }
@@ -213,7 +213,7 @@ import Testing
         let worker = start(makeWorker([server.address]))
         defer { worker.cancel() }
         let client = GearmanClient(servers: [server.address])
-        try await withTimeout(Self.limit) {
+        try await withDeadline(Self.limit) {
             let job = Task { try await client.submit("sleep", workload: Array("60".utf8)) }
             try await server.waitForStatus("sleep") { $0[1] == 1 }
             server.process.stop()
@@ -231,7 +231,7 @@ import Testing
         let worker = start(makeWorker([down, server.address]))
         defer { worker.cancel() }
         let client = GearmanClient(servers: [down, server.address])
-        try await withTimeout(Self.limit) {
+        try await withDeadline(Self.limit) {
             for index in 0..<20 {
                 let unique = index.isMultiple(of: 2) ? "key-\(index)" : nil
                 let result = try await client.submit("echo", workload: Array("\(index)".utf8), unique: unique)
@@ -246,7 +246,7 @@ import Testing
         let one = try await TestServer.start(kind)
         let two = try await TestServer.start(kind)
         let client = GearmanClient(servers: [one.address, two.address])
-        try await withTimeout(Self.limit) {
+        try await withDeadline(Self.limit) {
             var servers: Set<GearmanServerAddress> = []
             for key in ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"] {
                 let first = try await client.submitBackground("nobody-does-this", workload: ByteBuffer(), unique: key)
@@ -279,13 +279,16 @@ import Testing
         let runningFirst = start(first)
         defer { runningFirst.cancel() }
         let client = GearmanClient(servers: [server.address])
-        try await withTimeout(Self.limit) {
+        try await withDeadline(Self.limit) {
             let job = Task { try await client.submit("slowpoke", workload: ByteBuffer()) }
-            // Wait until the server took the job back (gearmand 1.1.20 then wakes no sleeping worker) or
-            // already gave it out again.
+            // Wait until the first attempt has started and the server took the job back (gearmand 1.1.20 then
+            // wakes no sleeping worker) or already gave it out again. Before the first attempt the job is also
+            // queued and not running: a second worker started then could take the first attempt and hold it.
             var requeued = false
             while !requeued {
                 try await Task.sleep(for: .milliseconds(50))
+                let started = await attempts.values.count
+                guard started >= 1 else { continue }
                 let status = try await server.admin("status")
                 requeued = await attempts.values.count >= 2 || status.contains("slowpoke\t1\t0\t")
             }
@@ -318,7 +321,7 @@ import Testing
         let running = start(worker)
         defer { running.cancel() }
         let clients = [GearmanClient(servers: [one.address]), GearmanClient(servers: [two.address])]
-        try await withTimeout(Self.limit) {
+        try await withDeadline(Self.limit) {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<24 {
                     group.addTask {
@@ -347,7 +350,7 @@ import Testing
         let running = start(worker)
         defer { running.cancel() }
         let client = GearmanClient(servers: [server.address])
-        try await withTimeout(Self.limit) {
+        try await withDeadline(Self.limit) {
             let job = Task { try await client.submit("held", workload: Array("kept".utf8)) }
             await gate.waitForArrival()
             worker.shutdownGracefully()
@@ -370,33 +373,44 @@ import Testing
     }
 }
 
-/// Lets a test hold a worker function until it says so.
+/// Lets a test hold a worker function until it says so. A waiting task that is cancelled stops waiting, so a
+/// test that fails never leaves a job held for ever.
 actor Gate {
-    private var arrived = false
-    private var isOpen = false
-    private var arrivalWaiters: [CheckedContinuation<Void, Never>] = []
-    private var openingWaiters: [CheckedContinuation<Void, Never>] = []
-
-    func arrive() {
-        arrived = true
-        arrivalWaiters.forEach { $0.resume() }
-        arrivalWaiters.removeAll()
+    private enum Moment: Hashable {
+        case arrival
+        case opening
     }
 
-    func waitForArrival() async {
-        if arrived { return }
-        await withCheckedContinuation { arrivalWaiters.append($0) }
+    private var passed: Set<Moment> = []
+    private var waiters: [Moment: [UUID: CheckedContinuation<Void, Never>]] = [:]
+
+    func arrive() { pass(.arrival) }
+    func waitForArrival() async { await wait(for: .arrival) }
+    func open() { pass(.opening) }
+    func waitForOpening() async { await wait(for: .opening) }
+
+    private func pass(_ moment: Moment) {
+        passed.insert(moment)
+        waiters.removeValue(forKey: moment)?.values.forEach { $0.resume() }
     }
 
-    func open() {
-        isOpen = true
-        openingWaiters.forEach { $0.resume() }
-        openingWaiters.removeAll()
+    private func wait(for moment: Moment) async {
+        let id = UUID()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if passed.contains(moment) || Task.isCancelled {
+                    continuation.resume()
+                } else {
+                    waiters[moment, default: [:]][id] = continuation
+                }
+            }
+        } onCancel: {
+            Task { await self.release(id, waitingFor: moment) }
+        }
     }
 
-    func waitForOpening() async {
-        if isOpen { return }
-        await withCheckedContinuation { openingWaiters.append($0) }
+    private func release(_ id: UUID, waitingFor moment: Moment) {
+        waiters[moment]?.removeValue(forKey: id)?.resume()
     }
 }
 

@@ -39,7 +39,7 @@ import Testing
     func gearmanClientAgainstGearboxWorker(kind: ServerKind) async throws {
         let server = try await TestServer.start(kind)
         let worker = try await gearboxWorker(server, "reverse,echo")
-        try await withTimeout(Self.limit) {
+        try await withDeadline(Self.limit) {
             let result = try await runToEnd("gearman", ["-h", "127.0.0.1", "-p", "\(server.port)", "-f", "reverse", "hello"])
             #expect(result.status == 0)
             #expect(String(decoding: result.stdout, as: UTF8.self).hasPrefix("olleh"))
@@ -54,7 +54,7 @@ import Testing
         let server = try await TestServer.start(kind)
         let upper = try await gearmanWorker(server, "upper", ["tr", "a-z", "A-Z"])
         let cat = try await gearmanWorker(server, "cat", ["cat"])
-        try await withTimeout(Self.limit) {
+        try await withDeadline(Self.limit) {
             let text = try await submit(server, ["-f", "upper", "hello gearman"])
             #expect(text.status == 0)
             #expect(String(decoding: text.stdout, as: UTF8.self) == "HELLO GEARMAN")
@@ -71,7 +71,7 @@ import Testing
     func gearboxSubmitAgainstGearboxWorker(kind: ServerKind) async throws {
         let server = try await TestServer.start(kind)
         let worker = try await gearboxWorker(server, "reverse,echo,sleep,exception,fail")
-        try await withTimeout(Self.limit) {
+        try await withDeadline(Self.limit) {
             let binary = Data((0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 13) })
             let echoed = try await submit(server, ["-f", "echo"], input: binary)
             #expect(echoed.status == 0)
@@ -112,7 +112,7 @@ import Testing
     func gearboxAdminReadsTheServer(kind: ServerKind) async throws {
         let server = try await TestServer.start(kind)
         let worker = try await gearboxWorker(server, "echo")
-        try await withTimeout(Self.limit) {
+        try await withDeadline(Self.limit) {
             let raw = try await runToEnd(try gearboxBinary(), ["admin", "status", "--raw", "--server", server.address.description])
             #expect(raw.status == 0)
             let direct = try await server.admin("status")
@@ -139,7 +139,7 @@ import Testing
         let server = try await TestServer.start(kind)
         let worker = try await gearboxWorker(server, "sleep")
         let client = GearmanClient(servers: [server.address])
-        try await withTimeout(Self.limit) {
+        try await withDeadline(Self.limit) {
             let job = Task { try await client.submit("sleep", workload: Array("3".utf8)) }
             try await server.waitForStatus("sleep") { $0[1] == 1 }
             worker.signal(SIGTERM)

@@ -20,25 +20,6 @@ func runToEnd(
     return (result.status, result.stdout, Data(result.stderr.utf8))
 }
 
-/// Fails instead of hanging: throws when `body` takes longer than `limit`.
-func withTimeout<T: Sendable>(
-    _ limit: Duration, onTimeout: @Sendable @escaping () -> Void = {}, _ body: @Sendable @escaping () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else {
-            onTimeout()
-            throw TestFailure("timed out after \(limit)")
-        }
-        return value
-    }
-}
-
 /// A job server started for one test.
 final class TestServer: Sendable {
     let kind: ServerKind
@@ -53,10 +34,11 @@ final class TestServer: Sendable {
         self.process = process
     }
 
-    static func start(_ kind: ServerKind) async throws -> TestServer {
+    /// Starts a server on a free port, or on `port` (a restart) when given.
+    static func start(_ kind: ServerKind, port fixedPort: Int? = nil) async throws -> TestServer {
         var lastError: (any Error)?
         for _ in 0..<5 {
-            let port = try freePort()
+            let port = try fixedPort ?? freePort()
             let process: ChildProcess
             switch kind {
             case .gearmand:
@@ -111,3 +93,4 @@ final class TestServer: Sendable {
 func start(_ worker: GearmanWorker) -> Task<Void, any Error> {
     Task { try await worker.run() }
 }
+
