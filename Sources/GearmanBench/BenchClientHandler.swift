@@ -157,7 +157,7 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
         context.fireChannelInactive()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
         tally.errors += 1
         context.close(promise: nil)
     }

@@ -48,7 +48,7 @@ public struct BenchRunner: Sendable {
         let problems = config.problems()
         guard problems.isEmpty else { throw Failure.invalid(problems) }
 
-        var embedded: (server: GearmanJobServer, task: Task<Void, Error>)?
+        var embedded: (server: GearmanJobServer, task: Task<Void, any Error>)?
         let address: GearmanServerAddress
         if let server = config.server {
             address = server
@@ -90,15 +90,15 @@ public struct BenchRunner: Sendable {
 private final class Session: @unchecked Sendable {
     let config: BenchConfiguration
     let address: GearmanServerAddress
-    let group: EventLoopGroup
+    let group: any EventLoopGroup
     let progress: (@Sendable (BenchRunner.Progress) -> Void)?
     let clientCompletions = ManagedAtomic<Int>(0)
     let workerCompletions = ManagedAtomic<Int>(0)
-    var clients: [(channel: Channel, handler: BenchClientHandler)] = []
-    var workers: [(channel: Channel, handler: BenchWorkerHandler)] = []
+    var clients: [(channel: any Channel, handler: BenchClientHandler)] = []
+    var workers: [(channel: any Channel, handler: BenchWorkerHandler)] = []
 
     init(
-        config: BenchConfiguration, address: GearmanServerAddress, group: EventLoopGroup,
+        config: BenchConfiguration, address: GearmanServerAddress, group: any EventLoopGroup,
         progress: (@Sendable (BenchRunner.Progress) -> Void)?
     ) {
         self.config = config
@@ -247,7 +247,7 @@ private final class Session: @unchecked Sendable {
         }
     }
 
-    private func connect(_ handler: some ChannelHandler & Sendable) async throws -> Channel {
+    private func connect(_ handler: some ChannelHandler & Sendable) async throws -> any Channel {
         let bootstrap = ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.maxMessagesPerRead, value: 16)

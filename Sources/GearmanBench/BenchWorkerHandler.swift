@@ -111,7 +111,7 @@ final class BenchWorkerHandler: ChannelInboundHandler, @unchecked Sendable {
         context.fireChannelInactive()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
         errors += 1
         context.close(promise: nil)
     }

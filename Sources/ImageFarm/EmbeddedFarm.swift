@@ -12,11 +12,11 @@ public final class EmbeddedFarm: Sendable {
     public let server: GearmanJobServer
     public let worker: GearmanWorker
     public let processor: ImageProcessor
-    private let tasks: [Task<Void, Error>]
+    private let tasks: [Task<Void, any Error>]
 
     private init(
         address: GearmanServerAddress, server: GearmanJobServer, worker: GearmanWorker, processor: ImageProcessor,
-        tasks: [Task<Void, Error>]
+        tasks: [Task<Void, any Error>]
     ) {
         self.address = address
         self.server = server

@@ -7,7 +7,7 @@ import TestSupport
 struct GearboxServerFixture {
     let server: GearmanJobServer
     let port: Int
-    private let runner: Task<Void, Error>
+    private let runner: Task<Void, any Error>
 
     static func start(
         jobRetries: Int = 0, maximumPacketSize: Int = 64 * 1024 * 1024, threads: Int = 2

@@ -7,7 +7,7 @@ import NIOCore
 /// the end of the loop's turn flushes each of them once. Messages for connections on other loops are
 /// gathered the same way and sent in one hop per loop per turn. Touched on its event loop only.
 final class LoopFlusher: @unchecked Sendable {
-    let eventLoop: EventLoop
+    let eventLoop: any EventLoop
     /// Position in `ServerCore`'s list of flushers, which indexes `remote`.
     let index: Int
     private var pending: [ServerConnectionHandler] = []
@@ -16,7 +16,7 @@ final class LoopFlusher: @unchecked Sendable {
     private var remoteLoops: [LoopFlusher] = []
     private var isScheduled = false
 
-    init(eventLoop: EventLoop, index: Int) {
+    init(eventLoop: any EventLoop, index: Int) {
         self.eventLoop = eventLoop
         self.index = index
         pending.reserveCapacity(64)

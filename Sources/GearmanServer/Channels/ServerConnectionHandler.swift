@@ -19,7 +19,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private var reader: GearmanFrameReader
     /// Set once the input broke the protocol: nothing after it is read.
     private var inputFailed = false
-    let eventLoop: EventLoop
+    let eventLoop: any EventLoop
     private var context: ChannelHandlerContext?
     private var id = ConnectionID(0)
     private var outbound = ByteBuffer()
@@ -40,7 +40,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         case protocolError(GearmanProtocolError)
     }
 
-    init(core: ServerCore, eventLoop: EventLoop, maximumPacketSize: Int) {
+    init(core: ServerCore, eventLoop: any EventLoop, maximumPacketSize: Int) {
         self.core = core
         reader = GearmanFrameReader(decoder: GearmanFrameDecoder(maximumPacketSize: maximumPacketSize))
         self.eventLoop = eventLoop
@@ -111,7 +111,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         context.fireChannelReadComplete()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
         processPending()
         guard !isClosing else { return }
         if let error = error as? GearmanProtocolError {

@@ -14,9 +14,9 @@ public final class GearmanJobServer: Service, Sendable {
     public let configuration: GearmanServerConfiguration
     /// Where the server listens, with the port it really got.
     public let localAddress: SocketAddress
-    private let serverChannel: Channel
+    private let serverChannel: any Channel
     private let core: ServerCore
-    private let group: EventLoopGroup
+    private let group: any EventLoopGroup
     private let ownsGroup: Bool
     private let logger: Logger
     private let stopRequest: NIOLockedValueBox<StopRequest>
@@ -27,7 +27,7 @@ public final class GearmanJobServer: Service, Sendable {
     }
 
     private init(
-        configuration: GearmanServerConfiguration, serverChannel: Channel, core: ServerCore, group: EventLoopGroup,
+        configuration: GearmanServerConfiguration, serverChannel: any Channel, core: ServerCore, group: any EventLoopGroup,
         ownsGroup: Bool, logger: Logger, stopRequest: NIOLockedValueBox<StopRequest>
     ) {
         self.configuration = configuration
@@ -44,7 +44,7 @@ public final class GearmanJobServer: Service, Sendable {
     /// shuts it down when `run` returns.
     public static func bind(
         configuration: GearmanServerConfiguration = GearmanServerConfiguration(),
-        eventLoopGroup: EventLoopGroup? = nil,
+        eventLoopGroup: (any EventLoopGroup)? = nil,
         logger: Logger = Logger(label: "gearbox.server")
     ) async throws -> GearmanJobServer {
         let group = eventLoopGroup ?? MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
@@ -71,7 +71,7 @@ public final class GearmanJobServer: Service, Sendable {
                             core: core, eventLoop: channel.eventLoop, maximumPacketSize: maximumPacketSize))
                 }
             }
-        let channel: Channel
+        let channel: any Channel
         do {
             channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
         } catch {

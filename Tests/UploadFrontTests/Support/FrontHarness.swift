@@ -80,7 +80,7 @@ enum FrontHarness {
 final class TestFarm: Sendable {
     let farm: EmbeddedFarm
     let worker: GearmanWorker
-    private let task: Task<Void, Error>
+    private let task: Task<Void, any Error>
 
     init(
         function: String, delay: Duration, concurrency: Int = 12, echo: Bool = false, failing: String? = nil
