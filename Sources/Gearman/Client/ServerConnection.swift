@@ -94,7 +94,7 @@ final class ServerConnection: Sendable {
         let logger = self.logger
         ClientBootstrap(group: promise.futureResult.eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .deadPeerDetection(.default)
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

@@ -119,6 +119,7 @@ public final class GearmanWorker: Service, Sendable {
         let slots = self.slots
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .deadPeerDetection(.default)
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

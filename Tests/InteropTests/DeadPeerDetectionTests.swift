@@ -1,0 +1,31 @@
+import GearmanProtocol
+import NIOCore
+import NIOPosix
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The socket options that make a vanished peer noticed in seconds rather than hours, read back from a
+/// real connected socket.
+@Suite struct DeadPeerDetectionTests {
+    @Test func theDefaultsReachTheSocket() async throws {
+        try await withGearboxServer { server in
+            let detection = DeadPeerDetection.default
+            let bootstrap = detection.socketOptions.reduce(ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)) {
+                $0.channelOption($1.0, value: $1.1)
+            }
+            let channel = try await bootstrap.connect(host: "127.0.0.1", port: server.port).get()
+            defer { channel.close(promise: nil) }
+            func read(_ level: NIOBSDSocket.OptionLevel, _ name: Int32) async throws -> SocketOptionValue {
+                try await channel.getOption(ChannelOptions.Types.SocketOption(level: level, name: .init(rawValue: name))).get()
+            }
+            #expect(try await read(.socket, SO_KEEPALIVE) == 1)
+            #expect(try await read(.tcp, TCP_KEEPIDLE) == 10)
+            #expect(try await read(.tcp, TCP_KEEPINTVL) == 5)
+            #expect(try await read(.tcp, TCP_KEEPCNT) == 3)
+            #expect(try await read(.tcp, TCP_USER_TIMEOUT) == 30_000)
+        }
+    }
+}
