@@ -3,6 +3,8 @@
 set -euo pipefail
 
 packages=(pkg-config libvips-dev libvips-tools gearman-job-server gearman-tools curl)
+# The multi-host tests put servers and workers on hosts of their own, in network namespaces.
+packages+=(iproute2)
 # The upload front's browser test drives headless Chromium through chromedriver.
 packages+=(chromium chromium-driver)
 
