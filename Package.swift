@@ -143,6 +143,7 @@ let package = Package(
                 "ImageFarm",
                 "UploadFront",
                 "GearmanBench",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -8,6 +8,7 @@ import NIOCore
 /// Gearman has no request ids: JOB_CREATED answers the submits of one connection in order, so a FIFO of
 /// submit times pairs them; a foreground job is then found by its handle when WORK_COMPLETE arrives.
 /// Submits are encoded into one buffer during a read batch and flushed once at its end.
+/// Unchecked: touched on its channel's event loop only; the runner reads its figures after the run ends.
 final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer

@@ -87,6 +87,7 @@ public struct BenchRunner: Sendable {
 }
 
 /// The connections of one run and the phases run over them.
+/// Unchecked: its connection lists are filled before the run starts and only read after.
 private final class Session: @unchecked Sendable {
     let config: BenchConfiguration
     let address: GearmanServerAddress

@@ -4,6 +4,7 @@ import Gearman
 import ImageFarm
 import Imaging
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 
 #if canImport(Glibc)
@@ -184,23 +185,18 @@ struct BatchCommand: AsyncParsableCommand {
         [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            let seen = SignalCount()
+            let seen = NIOLockedValueBox(0)
             source.setEventHandler {
-                if seen.increment() > 1 { _exit(130) }
+                let count = seen.withLockedValue { count in
+                    count += 1
+                    return count
+                }
+                if count > 1 { _exit(130) }
                 StandardIO.error("\ngearbox batch: stopping (press Ctrl-C again to quit at once)")
                 task.cancel()
             }
             source.resume()
             return source
         }
-    }
-}
-
-/// How many times a signal arrived; touched only on its dispatch source's queue, one event at a time.
-private final class SignalCount: @unchecked Sendable {
-    private var count = 0
-    func increment() -> Int {
-        count += 1
-        return count
     }
 }

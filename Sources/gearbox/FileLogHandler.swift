@@ -1,32 +1,44 @@
 import Foundation
 import Logging
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Appends one line per log message to a file, in the format swift-log's `StreamLogHandler` uses.
 struct FileLogHandler: LogHandler {
-    final class File: @unchecked Sendable {
-        private let handle: FileHandle
-        private let lock = NSLock()
+    /// A log file opened for appending: each line is one write(2) to an O_APPEND descriptor, which the
+    /// kernel keeps whole and in order between threads, so no lock is needed.
+    final class File: Sendable {
+        private let descriptor: Int32
 
-        init(handle: FileHandle) {
-            self.handle = handle
+        init(descriptor: Int32) {
+            self.descriptor = descriptor
+        }
+
+        deinit {
+            close(descriptor)
         }
 
         func append(_ line: String) {
-            lock.lock()
-            defer { lock.unlock() }
-            handle.write(Data(line.utf8))
+            var line = line
+            line.withUTF8 { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                    guard written > 0 else { return }
+                    offset += written
+                }
+            }
         }
     }
 
     static func open(path: String) throws -> File {
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
-            }
+        let descriptor = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
         }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        handle.seekToEndOfFile()
-        return File(handle: handle)
+        return File(descriptor: descriptor)
     }
 
     let label: String

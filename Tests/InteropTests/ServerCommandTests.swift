@@ -29,6 +29,20 @@ import Testing
         #expect(try await server.wait(timeout: .seconds(15)) == 0)
     }
 
+    @Test func aLogFileIsAppendedTo() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gearbox-log-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data("an earlier line\n".utf8).write(to: URL(fileURLWithPath: path))
+        let port = try freePort()
+        let server = try ChildProcess(try gearboxBinary(), ["server", "--port", "\(port)", "--verbose", "INFO", "--log-file", path])
+        try await waitUntilListening(port: port)
+        server.signal(SIGTERM)
+        #expect(try await server.wait(timeout: .seconds(15)) == 0)
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.first == "an earlier line")
+        #expect(lines.contains { $0.contains("listening") } && lines.last?.contains("stopped") == true)
+    }
+
     @Test func badFlagsAreExplained() async throws {
         let result = try await ChildProcess.run(try gearboxBinary(), ["server", "--port", "99999"])
         #expect(result.status != 0)

@@ -6,6 +6,7 @@ import NIOCore
 /// costs one write system call per worker. Connections written to are marked here instead, and one task at
 /// the end of the loop's turn flushes each of them once. Messages for connections on other loops are
 /// gathered the same way and sent in one hop per loop per turn. Touched on its event loop only.
+/// Unchecked for the same reason as `ServerConnectionHandler`: shared across loops, used on its own.
 final class LoopFlusher: @unchecked Sendable {
     let eventLoop: any EventLoop
     /// Position in `ServerCore`'s list of flushers, which indexes `remote`.

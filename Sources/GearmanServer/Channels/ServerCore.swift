@@ -7,6 +7,8 @@ import NIOCore
 ///
 /// Events are applied under a lock and the resulting actions computed there; the bytes are written after the
 /// lock is released, each on the event loop of the connection it is for.
+/// Unchecked: the engine is a non-Sendable class, so `NIOLockedValueBox` cannot hold it and `Mutex` needs
+/// macOS 15; every field but the timer is read and written under `lock`, the timer on `timerLoop` only.
 final class ServerCore: @unchecked Sendable {
     private let lock = NIOLock()
     private let engine: JobServerEngine
