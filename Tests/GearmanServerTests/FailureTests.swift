@@ -87,6 +87,17 @@ import Testing
         #expect(harness.take(client) == [.workComplete(handle: handle, data: ByteBuffer(string: "ok"))])
     }
 
+    @Test func aCanDoTimeoutOfZeroMeansNoTimeout() throws {
+        let harness = EngineHarness()
+        let client = harness.connect()
+        let worker = harness.connect()
+        harness.send(.canDoTimeout(function: ByteBuffer(string: "f"), timeout: 0), from: worker)
+        _ = try #require(harness.submit("f", from: client))
+        _ = try #require(harness.grab(worker))
+        let timers = harness.takeOtherActions().filter { if case .startJobTimeout = $0 { true } else { false } }
+        #expect(timers.isEmpty)
+    }
+
     @Test func aVanishedClientsQueuedJobsAreDropped() throws {
         let harness = EngineHarness()
         let leaving = harness.connect()

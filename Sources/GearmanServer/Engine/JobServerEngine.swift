@@ -136,7 +136,8 @@ public final class JobServerEngine {
         case .canDo(let name):
             canDo(name, timeout: nil, for: connection)
         case .canDoTimeout(let name, let timeout):
-            canDo(name, timeout: timeout, for: connection)
+            // 0 would time every job out at once and bounce it between workers for ever: it means none.
+            canDo(name, timeout: timeout == 0 ? nil : timeout, for: connection)
         case .cantDo(let name):
             guard let function = functions[name], let index = connection.ability(for: function) else { return }
             connection.abilities.remove(at: index)
