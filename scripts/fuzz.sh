@@ -17,8 +17,11 @@ fuzz_flags=(-c release --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,addr
 mkdir -p Fuzz/crashes
 for target in protocol engine; do
     echo "== building fuzz-$target (libFuzzer, address sanitizer)"
-    swift build "${fuzz_flags[@]}" --product "fuzz-$target" 2>&1 | grep -vE 'warning: (prohibited flag|.swift-distributed-tracing)|ld.gold: warning: Cannot export' || true
-    [ -x ".build-fuzz/release/fuzz-$target" ] || { echo "error: fuzz-$target did not build" >&2; exit 1; }
+    if ! swift build "${fuzz_flags[@]}" --product "fuzz-$target" > "${TMPDIR:-/tmp}/gearbox-fuzz-build.log" 2>&1; then
+        grep -E 'error' "${TMPDIR:-/tmp}/gearbox-fuzz-build.log" | head -40
+        echo "error: fuzz-$target did not build" >&2
+        exit 1
+    fi
 done
 swift build --product gearbox
 swift build --product fuzz-tcp
@@ -34,13 +37,19 @@ for target in protocol engine; do
     else
         limits=(-seed=0 -max_total_time="$mode")
     fi
+    mkdir -p "Fuzz/Regressions/$target"
     echo "== fuzz-$target ${limits[*]}"
+    log=$(mktemp)
+    status=0
     ".build-fuzz/release/fuzz-$target" "${limits[@]}" -print_final_stats=1 -artifact_prefix=Fuzz/crashes/ \
-        "$corpus" "Fuzz/Regressions/$target" 2>&1 | grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|Done|==|SUMMARY|.*ERROR)' || true
-    if ls Fuzz/crashes/ 2>/dev/null | grep -qE '^(crash|leak|oom|timeout)-'; then
-        echo "error: fuzz-$target found a failure; its input is in Fuzz/crashes/" >&2
+        "$corpus" "Fuzz/Regressions/$target" > "$log" 2>&1 || status=$?
+    grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|Done|SUMMARY)' "$log" || true
+    if [ "$status" -ne 0 ]; then
+        tail -n 60 "$log"
+        echo "error: fuzz-$target failed (status $status); a failing input is in Fuzz/crashes/" >&2
         exit 1
     fi
+    rm -f "$log"
     [ "$mode" = short ] && rm -rf "$corpus"
 done
 
