@@ -64,10 +64,11 @@ struct ServerCommand: AsyncParsableCommand {
             maximumPacketSize: maxPacketSize,
             verbosity: verbose.rawValue
         )
-        let server = try await GearmanJobServer.bind(configuration: configuration, logger: logger)
-        // The admin `shutdown` command ends the server's run: that is a normal stop, not a failure.
+        // Binds inside the group, once SIGTERM and SIGINT are handled. The admin `shutdown` command ends the
+        // server's run: that is a normal stop, not a failure.
         let service = ServiceGroupConfiguration.ServiceConfiguration(
-            service: server, successTerminationBehavior: .gracefullyShutdownGroup)
+            service: GearmanJobServerService(configuration: configuration, logger: logger),
+            successTerminationBehavior: .gracefullyShutdownGroup)
         let group = ServiceGroup(
             configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

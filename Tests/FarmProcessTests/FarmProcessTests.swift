@@ -25,10 +25,11 @@ import Testing
                 child = nil
                 port = server.port
             case .gearbox:
-                port = try freePort()
-                child = try ChildProcess(try gearboxBinary(), ["server", "--port", "\(port)", "--listen", "127.0.0.1"])
+                let binary = try gearboxBinary()
+                let (process, port) = try await startJobServer(binary) { ["server", "--port", "\($0)", "--listen", "127.0.0.1"] }
+                self.port = port
+                child = process
                 gearmand = nil
-                try await waitUntilListening(port: port)
             }
         }
 

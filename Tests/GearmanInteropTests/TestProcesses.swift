@@ -36,34 +36,23 @@ final class TestServer: Sendable {
 
     /// Starts a server on a free port, or on `port` (a restart) when given.
     static func start(_ kind: ServerKind, port fixedPort: Int? = nil) async throws -> TestServer {
-        var lastError: (any Error)?
-        for _ in 0..<5 {
-            let port = try fixedPort ?? freePort()
-            let process: ChildProcess
+        let executable = kind == .gearmand ? "gearmand" : try gearboxBinary()
+        let arguments = { (port: Int) -> [String] in
             switch kind {
             case .gearmand:
-                process = try ChildProcess(
-                    "gearmand",
-                    ["--port", "\(port)", "--listen", "127.0.0.1", "--log-file", "none", "--threads", "1",
-                     "--pid-file", NSTemporaryDirectory() + "gearmand-test-\(port).pid"])
+                ["--port", "\(port)", "--listen", "127.0.0.1", "--log-file", "none", "--threads", "1",
+                 "--pid-file", NSTemporaryDirectory() + "gearmand-test-\(port).pid"]
             case .gearbox:
-                process = try ChildProcess(try gearboxBinary(), ["server", "--port", "\(port)", "--threads", "1"])
-            }
-            do {
-                try await waitUntilListening(port: port, while: process)
-                // Another program may have taken the port first (gearmand then keeps retrying to bind):
-                // make sure the server that answers is ours.
-                let address = GearmanServerAddress(host: "127.0.0.1", port: port)
-                let pid = try await GearmanAdminClient(server: address).send("getpid")
-                guard pid.trimmingCharacters(in: .whitespacesAndNewlines) == "OK \(process.pid)" else {
-                    throw TestFailure("port \(port) is served by another process (\(pid))")
-                }
-                return TestServer(kind: kind, port: port, process: process)
-            } catch {
-                lastError = error
+                ["server", "--port", "\(port)", "--threads", "1"]
             }
         }
-        throw lastError!
+        guard let fixedPort else {
+            let (process, port) = try await startJobServer(executable, arguments)
+            return TestServer(kind: kind, port: port, process: process)
+        }
+        let process = try ChildProcess(executable, arguments(fixedPort))
+        try await waitUntilListening(port: fixedPort, while: process)
+        return TestServer(kind: kind, port: fixedPort, process: process)
     }
 
     func admin(_ command: String) async throws -> String {

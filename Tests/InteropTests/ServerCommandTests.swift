@@ -5,9 +5,7 @@ import Testing
 /// The `gearbox server` binary as a user runs it.
 @Suite(.serialized) struct ServerCommandTests {
     @Test func servesGearmanToolsAndStopsCleanlyOnSIGTERM() async throws {
-        let port = try freePort()
-        let server = try ChildProcess(try gearboxBinary(), ["server", "--port", "\(port)", "--verbose", "INFO"])
-        try await waitUntilListening(port: port)
+        let (server, port) = try await startJobServer(try gearboxBinary()) { ["server", "--port", "\($0)", "--verbose", "INFO"] }
         let worker = try ChildProcess("gearman", ["-p", "\(port)", "-w", "-f", "reverse", "--", "rev"])
         defer { worker.stop() }
         try await waitForWorkers(port: port, function: "reverse", count: 1)
@@ -20,9 +18,7 @@ import Testing
     }
 
     @Test func shutdownCommandFromLoopbackStopsTheServer() async throws {
-        let port = try freePort()
-        let server = try ChildProcess(try gearboxBinary(), ["server", "--port", "\(port)"])
-        try await waitUntilListening(port: port)
+        let (server, port) = try await startJobServer(try gearboxBinary()) { ["server", "--port", "\($0)"] }
         let admin = try RawConnection(port: port)
         try admin.send(line: "shutdown")
         #expect(try admin.receiveAdminReply() == "OK\r\n")
@@ -33,9 +29,9 @@ import Testing
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("gearbox-log-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try Data("an earlier line\n".utf8).write(to: URL(fileURLWithPath: path))
-        let port = try freePort()
-        let server = try ChildProcess(try gearboxBinary(), ["server", "--port", "\(port)", "--verbose", "INFO", "--log-file", path])
-        try await waitUntilListening(port: port)
+        let (server, _) = try await startJobServer(try gearboxBinary()) {
+            ["server", "--port", "\($0)", "--verbose", "INFO", "--log-file", path]
+        }
         server.signal(SIGTERM)
         #expect(try await server.wait(timeout: .seconds(15)) == 0)
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")

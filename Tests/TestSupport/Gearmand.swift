@@ -6,12 +6,10 @@ public final class Gearmand: Sendable {
     private let child: ChildProcess
 
     public init(threads: Int = 1, extraArguments: [String] = []) async throws {
-        port = try freePort()
-        child = try ChildProcess(
-            "gearmand",
-            ["--port", String(port), "--listen", "127.0.0.1", "--log-file", "none", "--threads", String(threads)]
-                + extraArguments)
-        try await waitUntilListening(port: port)
+        (child, port) = try await startJobServer("gearmand") { port in
+            ["--port", String(port), "--listen", "127.0.0.1", "--log-file", "none", "--threads", String(threads),
+             "--pid-file", NSTemporaryDirectory() + "gearmand-test-\(port).pid"] + extraArguments
+        }
     }
 
     public func stop() {

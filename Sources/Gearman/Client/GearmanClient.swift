@@ -105,10 +105,9 @@ public final class GearmanClient: Sendable {
         timeout: Duration? = nil
     ) async throws -> GearmanJobHandle {
         let job = Self.job(function, workload, unique, priority, background: true)
-        let connection = try await pickConnection(routingKey: unique)
-        let reply = try await perform(.submit(job), on: connection, timeout: timeout)
+        let (reply, server) = try await performAnywhere(.submit(job), routingKey: unique, timeout: timeout)
         guard case .created(let handle) = reply else { throw GearmanError.protocolViolation("unexpected \(reply)") }
-        return GearmanJobHandle(handle: handle, server: connection.address)
+        return GearmanJobHandle(handle: handle, server: server)
     }
 
     public func submitBackground(
@@ -166,7 +165,31 @@ public final class GearmanClient: Sendable {
     private func perform(
         _ payload: ClientRequest, routingKey: String?, timeout: Duration?
     ) async throws -> ClientReply {
-        try await perform(payload, on: try await pickConnection(routingKey: routingKey), timeout: timeout)
+        try await performAnywhere(payload, routingKey: routingKey, timeout: timeout).reply
+    }
+
+    /// Sends the request to the server `routingKey` picks. When that connection is lost before the server
+    /// acknowledged the request (no JOB_CREATED, no reply), nothing was accepted there that could still
+    /// complete, so it is sent to the next server; once acknowledged, a lost connection is the caller's error.
+    private func performAnywhere(
+        _ payload: ClientRequest, routingKey: String?, timeout: Duration?
+    ) async throws -> (reply: ClientReply, server: GearmanServerAddress) {
+        var lost: Set<GearmanServerAddress> = []
+        while true {
+            let connection = try await pickConnection(routingKey: routingKey, avoiding: lost)
+            do {
+                return (try await perform(payload, on: connection, timeout: timeout), connection.address)
+            } catch let unacknowledged as Unacknowledged where lost.count + 1 < connections.count {
+                lost.insert(unacknowledged.server)
+            } catch let unacknowledged as Unacknowledged {
+                throw GearmanError.connectionLost(server: unacknowledged.server)
+            }
+        }
+    }
+
+    /// The connection to `server` was lost before the server acknowledged the request.
+    private struct Unacknowledged: Error {
+        let server: GearmanServerAddress
     }
 
     private func perform(
@@ -174,15 +197,19 @@ public final class GearmanClient: Sendable {
     ) async throws -> ClientReply {
         let channel = try await connection.channel()
         let request = PendingRequest(server: connection.address)
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                guard request.install(continuation) else { return }
-                send(request, payload, timeout: timeout, on: channel)
+        do {
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    guard request.install(continuation) else { return }
+                    send(request, payload, timeout: timeout, on: channel)
+                }
+            } onCancel: {
+                if request.cancel() {
+                    channel.writeAndFlush(ClientCommand.cancel(request), promise: nil)
+                }
             }
-        } onCancel: {
-            if request.cancel() {
-                channel.writeAndFlush(ClientCommand.cancel(request), promise: nil)
-            }
+        } catch GearmanError.connectionLost(let server) where !request.isAcknowledged {
+            throw Unacknowledged(server: server)
         }
     }
 
@@ -198,8 +225,10 @@ public final class GearmanClient: Sendable {
     }
 
     /// The server for a job: by unique key when there is one, else round-robin; down servers are skipped,
-    /// and tried again only when every server is down.
-    private func pickConnection(routingKey: String?) async throws -> ServerConnection {
+    /// and tried again only when every server is down; servers in `lost` are not tried at all.
+    private func pickConnection(
+        routingKey: String?, avoiding lost: Set<GearmanServerAddress> = []
+    ) async throws -> ServerConnection {
         let count = connections.count
         let start: Int
         if let routingKey, !routingKey.isEmpty {
@@ -217,6 +246,7 @@ public final class GearmanClient: Sendable {
         var lastError: (any Error)?
         for offset in 0..<count {
             let connection = connections[(start + offset) % count]
+            if lost.contains(connection.address) { continue }
             if connection.isDown(at: now) {
                 skipped.append(connection)
                 continue

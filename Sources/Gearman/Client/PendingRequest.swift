@@ -17,6 +17,7 @@ final class PendingRequest: Sendable, Hashable {
     private struct State {
         var sink: Sink
         var timer: Scheduled<Void>?
+        var isAcknowledged = false
     }
 
     let server: GearmanServerAddress
@@ -36,6 +37,11 @@ final class PendingRequest: Sendable, Hashable {
 
     func hash(into hasher: inout Hasher) {
         hasher.combine(ObjectIdentifier(self))
+    }
+
+    /// Whether the server answered anything for it (JOB_CREATED, or the reply itself).
+    var isAcknowledged: Bool {
+        state.withLockedValue { $0.isAcknowledged }
     }
 
     var isSettled: Bool {
@@ -78,7 +84,7 @@ final class PendingRequest: Sendable, Hashable {
     func settle(_ result: Result<ClientReply, any Error>) -> Bool {
         let previous: State? = state.withLockedValue { state in
             if case .settled = state.sink { return nil }
-            defer { state = State(sink: .settled) }
+            defer { state = State(sink: .settled, isAcknowledged: state.isAcknowledged) }
             return state
         }
         guard let previous else { return false }
@@ -105,6 +111,7 @@ final class PendingRequest: Sendable, Hashable {
     /// Passes a job event to a stream; single-reply callers ignore events.
     func deliver(_ event: GearmanJobEvent) {
         let continuation: EventContinuation? = state.withLockedValue {
+            $0.isAcknowledged = true
             if case .stream(let continuation) = $0.sink { return continuation }
             return nil
         }

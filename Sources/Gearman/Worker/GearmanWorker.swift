@@ -143,6 +143,10 @@ public final class GearmanWorker: Service, Sendable {
                 for await job in jobs {
                     group.addTask { await self.execute(job, from: server, on: channel) }
                 }
+                // The connection is gone. Results of jobs still running could no longer be delivered, and the
+                // server gives those jobs to another worker: cancel them, so that their slots come back and
+                // the connection is made again without waiting for them.
+                group.cancelAll()
             }
         } onCancel: {
             channel.close(promise: nil)
