@@ -18,21 +18,31 @@ public final class ChildProcess: @unchecked Sendable {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         outputFile = folder.appendingPathComponent("stdout")
         errorFile = folder.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
-        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         if let environment {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         }
         process.standardInput = input
-        process.standardOutput = try FileHandle(forWritingTo: outputFile)
-        process.standardError = try FileHandle(forWritingTo: errorFile)
+        let output = try FileHandle(forWritingTo: outputFile)
+        let error = try FileHandle(forWritingTo: errorFile)
+        process.standardOutput = output
+        process.standardError = error
+        defer {
+            // The child has its own copies; the parent's would stay open for as long as the Process object
+            // lives (a fault-injection run that starts hundreds of workers ran out of descriptors).
+            try? output.close()
+            try? error.close()
+            try? input.fileHandleForReading.close()
+        }
         try process.run()
     }
 
     deinit {
         stop()
+        closeInput()
         try? FileManager.default.removeItem(at: outputFile.deletingLastPathComponent())
     }
 
