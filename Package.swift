@@ -128,6 +128,7 @@ let package = Package(
             name: "fuzz-tcp",
             dependencies: [
                 "GearmanFuzzing",
+                "GearmanBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Fuzz/TCPFuzzer"
@@ -193,6 +194,7 @@ let package = Package(
             dependencies: [
                 "TestSupport",
                 "Gearman",
+                "GearmanBench",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import Foundation
+import GearmanBench
 
 #if canImport(Glibc)
 import Glibc
@@ -15,7 +16,7 @@ final class ServerProcess {
     init(gearbox: String?) throws {
         port = try RawSocket.freePort()
         errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-tcp-\(getpid())-\(port).stderr")
-        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         if let gearbox {
             name = "gearbox server"
             process.executableURL = URL(fileURLWithPath: gearbox)
@@ -44,13 +45,9 @@ final class ServerProcess {
     var isRunning: Bool { process.isRunning }
     var exitStatus: Int32 { process.isRunning ? 0 : process.terminationStatus }
 
-    /// VmRSS from /proc, in bytes.
+    /// VmRSS from /proc, in bytes; 0 once the process is gone.
     var residentBytes: Int {
-        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-            let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
-        else { return 0 }
-        return kilobytes * 1024
+        ProcessSample.residentBytes(pid: process.processIdentifier) ?? 0
     }
 
     var errorTail: String {

@@ -23,6 +23,11 @@ public struct ProcessSample: Sendable, Hashable {
         return ProcessSample(cpuTicks: ticks, rssBytes: rss)
     }
 
+    /// VmRSS of a process, in bytes; nil when /proc has no such process.
+    public static func residentBytes(pid: Int32) -> Int? {
+        readFile("/proc/\(pid)/status").flatMap(rssBytes(status:))
+    }
+
     /// utime + stime from a /proc/<pid>/stat line. The command name may hold spaces and parentheses, so the
     /// fields are counted from its last `)`.
     public static func cpuTicks(stat: String) -> UInt64? {

@@ -47,7 +47,6 @@ public struct DeadPeerDetection: Sendable, Hashable {
     }
 
     private static func milliseconds(_ duration: Duration) -> Int32 {
-        let (seconds, attoseconds) = duration.components
-        return Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+        Int32(clamping: duration.wholeMilliseconds)
     }
 }

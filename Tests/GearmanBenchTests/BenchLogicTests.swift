@@ -157,6 +157,8 @@ import Testing
         #if os(Linux)
         let sample = try #require(ProcessSample.read(pid: getpid()))
         #expect(sample.rssBytes > 0)
+        #expect((ProcessSample.residentBytes(pid: getpid()) ?? 0) > 0)
+        #expect(ProcessSample.residentBytes(pid: -1) == nil)
         #endif
     }
 }

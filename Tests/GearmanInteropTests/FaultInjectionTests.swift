@@ -1,5 +1,6 @@
 import Foundation
 import Gearman
+import GearmanBench
 import NIOConcurrencyHelpers
 import NIOCore
 import TestSupport
@@ -34,7 +35,7 @@ import Testing
                 workers.replaceOne(using: &random) { try startWorker(server) }
                 if ContinuousClock.now - reported >= .seconds(30) {
                     reported = ContinuousClock.now
-                    print("fault injection: after \((reported - started).components.seconds) s, server resident memory \(server.process.residentKilobytes) KiB, \(workers.kills) workers killed")
+                    print("fault injection: after \((reported - started).components.seconds) s, server resident memory \((ProcessSample.residentBytes(pid: server.process.pid) ?? 0) / 1024) KiB, \(workers.kills) workers killed")
                 }
             }
         }

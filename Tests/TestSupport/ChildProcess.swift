@@ -58,14 +58,6 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     public var pid: Int32 { process.processIdentifier }
-
-    /// VmRSS from /proc, in KiB; 0 once the process is gone.
-    public var residentKilobytes: Int {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
-        else { return 0 }
-        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
-    }
     public var isRunning: Bool { process.isRunning }
 
     public func write(_ data: Data) throws {

@@ -190,7 +190,6 @@ public final class GearmanWorker: Service, Sendable {
     }
 
     private static func milliseconds(_ duration: Duration) -> UInt32 {
-        let (seconds, attoseconds) = duration.components
-        return UInt32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+        UInt32(clamping: duration.wholeMilliseconds)
     }
 }
