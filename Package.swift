@@ -28,11 +28,18 @@ let package = Package(
             name: "GearmanProtocol",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]
         ),
-        // Layers 2-4 for the job server: queue engine, NIO handlers, the Service.
+        // The system's SQLite, for the job server's durable store.
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        // Layers 2-4 for the job server: queue engine, durable store, NIO handlers, the Service.
         .target(
             name: "GearmanServer",
             dependencies: [
                 "GearmanProtocol",
+                "CSQLite",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -7,12 +7,23 @@ import NIOCore
 /// the input (so that deep states are reached), closed connections, fired timers and a moving clock. After
 /// every event the engine's bookkeeping must agree with itself (`invariantViolations()`), and every message
 /// it sends must encode.
+///
+/// Inputs whose first byte has its top bit set drive an engine with a store attached: its writes commit or
+/// fail as the input says, deletes must name rows it wrote, and at the end the rows left must be exactly the
+/// jobs left, and must restore into a fresh engine.
 public final class EngineFuzzer {
     private static let functionNames = ["f", "g", "h"]
     private static let uniques = ["", "-", "u1", "u2"]
     private static let maximumConnections = 6
 
-    private let engine = JobServerEngine(configuration: .init(jobRetries: 3))
+    private let engine: JobServerEngine
+    private let isDurable: Bool
+    /// Rows asked for and not yet committed or failed.
+    private var storeRequests: [StoredJob] = []
+    /// Rows committed and not deleted.
+    private var rows: [UInt64: StoredJob] = [:]
+    /// Rows deleted while their write was still pending: the store writes, then deletes them.
+    private var deletedBeforeCommit: Set<UInt64> = []
     private var open: [ConnectionID: GearmanFrameDecoder] = [:]
     private var order: [ConnectionID] = []
     private var nextConnection: UInt64 = 1
@@ -23,6 +34,8 @@ public final class EngineFuzzer {
 
     private init(_ data: [UInt8]) {
         input = FuzzInput(data)
+        isDurable = (data.first ?? 0) & 0x80 != 0
+        engine = JobServerEngine(configuration: .init(jobRetries: 3, storesBackgroundJobs: isDurable))
     }
 
     public static func run(_ data: [UInt8]) {
@@ -38,6 +51,42 @@ public final class EngineFuzzer {
             fuzzer.check()
         }
         precondition(fuzzer.engine.connectionCount == 0, "connections left after every one closed")
+        if fuzzer.isDurable {
+            fuzzer.finishStoring(failing: false)
+            fuzzer.check()
+            fuzzer.checkRestart()
+        }
+    }
+
+    /// With no connection left, the only jobs are background ones, and each has its row; a fresh engine
+    /// restored from the rows holds them all.
+    private func checkRestart() {
+        precondition(
+            engine.jobCount == rows.count, "\(engine.jobCount) jobs left but \(rows.count) rows stored")
+        let restarted = JobServerEngine(configuration: .init(jobRetries: 3, storesBackgroundJobs: true))
+        var actions: [ServerAction] = []
+        for id in rows.keys.sorted() {
+            restarted.restore(rows[id]!, now: now, into: &actions)
+        }
+        precondition(restarted.jobCount == rows.count, "a restored row was lost")
+        let problems = restarted.invariantViolations()
+        precondition(problems.isEmpty, "restored engine inconsistent: \(problems.joined(separator: "; "))")
+    }
+
+    private func finishStoring(failing: Bool) {
+        guard !storeRequests.isEmpty else { return }
+        let requests = storeRequests
+        storeRequests.removeAll()
+        let handles = requests.map { JobHandle($0.id) }
+        if failing {
+            for job in requests { deletedBeforeCommit.remove(job.id) }
+            apply { engine, actions in engine.jobsNotStored(handles, reason: "disk full", now: now, into: &actions) }
+        } else {
+            for job in requests where deletedBeforeCommit.remove(job.id) == nil {
+                rows[job.id] = job
+            }
+            apply { engine, actions in engine.jobsStored(handles, now: now, into: &actions) }
+        }
     }
 
     private func step() {
@@ -63,6 +112,9 @@ public final class EngineFuzzer {
         default:
             now += Int64(input.byte())
             apply { engine, actions in engine.releaseDueJobs(now: now, into: &actions) }
+            if isDurable {
+                finishStoring(failing: input.choose(4) == 0)
+            }
         }
     }
 
@@ -143,6 +195,16 @@ public final class EngineFuzzer {
                 timeouts.append((handle, attempt))
             case .scheduleEpochWakeup, .shutdown:
                 break
+            case .store(let job):
+                precondition(isDurable, "a store action from an engine without a store")
+                storeRequests.append(job)
+            case .forget(let handle):
+                if rows.removeValue(forKey: handle.number) == nil {
+                    precondition(
+                        storeRequests.contains { $0.id == handle.number },
+                        "deleting row \(handle.number), which was never written")
+                    deletedBeforeCommit.insert(handle.number)
+                }
             }
         }
         for id in closing {

@@ -8,6 +8,8 @@ public enum GearmanAdminCommand: Sendable, Hashable {
     case priorityStatus
     case showJobs
     case showUniqueJobs
+    /// Gearbox's own: where background jobs are stored and whether the store keeps up.
+    case showStore
     case cancelJob(handle: String)
     /// Queue limits for HIGH, NORMAL and LOW; 0 means unlimited.
     case maxQueue(function: String, limits: [GearmanPriority: Int])
@@ -51,6 +53,8 @@ public enum GearmanAdminCommand: Sendable, Hashable {
                 self = .showUniqueJobs
             } else if words.count == 2, word(1, is: "jobs") {
                 self = .showJobs
+            } else if words.count == 2, word(1, is: "store") {
+                self = .showStore
             } else {
                 self = .invalid(.error("UNKNOWN_SHOW_ARGUMENTS"))
             }

@@ -30,6 +30,15 @@ public struct GearmanAdminReply: Sendable, Hashable {
         error("INVALID_ARGUMENTS", "An+incomplete+set+of+arguments+was+sent+to+this+command+\(command)")
     }
 
+    /// The reply to `show store`: one `name<TAB>value` line each for the store, the operations accepted and
+    /// not yet written, the transactions committed, and the last failure (`-` when writes succeed).
+    public static func storeStatus(location: String, unwritten: Int, transactions: Int, failure: String?) -> Self {
+        let failure = failure.map { $0.replacingTabsAndNewlines() } ?? "-"
+        return table([
+            "store\t\(location)", "unwritten\t\(unwritten)", "transactions\t\(transactions)", "failure\t\(failure)",
+        ])
+    }
+
     /// Lines of tab-separated fields, closed by a line holding a single dot.
     public static func table(_ rows: [String]) -> Self {
         var text = ""
@@ -42,5 +51,11 @@ public struct GearmanAdminReply: Sendable, Hashable {
 
     public func encode(into buffer: inout ByteBuffer) {
         buffer.writeString(text)
+    }
+}
+
+extension String {
+    fileprivate func replacingTabsAndNewlines() -> String {
+        String(map { $0 == "\t" || $0.isNewline ? " " : $0 })
     }
 }

@@ -13,6 +13,11 @@ struct ServerCommand: AsyncParsableCommand {
             use it. Flags mean what gearmand's flags of the same name mean. It listens on 127.0.0.1 unless \
             told otherwise: `--listen 0.0.0.0` (or `::`) serves every interface. SIGTERM or SIGINT stop it \
             after running jobs finish.
+
+            Background jobs live in memory unless `--store` names a durable store: `--store sqlite:PATH` (or \
+            a bare PATH) keeps each one in a SQLite file from before its JOB_CREATED until a worker ends it, \
+            and a restart, even after a crash, queues them again. gearmand's `-q libsqlite3 --libsqlite3-db \
+            PATH` means the same.
             """
     )
 
@@ -43,6 +48,20 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Write the log to this file instead of standard error.")
     var logFile: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Where background jobs are kept: memory (the default), or sqlite:PATH (a bare PATH too).",
+            valueName: "store"))
+    var store: StoreLocation?
+
+    @Option(
+        name: [.customShort("q"), .customLong("queue-type")],
+        help: ArgumentHelp("gearmand's spelling: builtin (memory) or libsqlite3 (with --libsqlite3-db).", valueName: "type"))
+    var queueType: String?
+
+    @Option(name: .customLong("libsqlite3-db"), help: ArgumentHelp("gearmand's spelling of --store sqlite:PATH.", valueName: "path"))
+    var libsqlite3Database: String?
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -51,6 +70,32 @@ struct ServerCommand: AsyncParsableCommand {
         guard jobHandlePrefix.utf8.count <= JobHandleFormat.maximumPrefixLength else {
             throw ValidationError("--job-handle-prefix may be at most \(JobHandleFormat.maximumPrefixLength) bytes")
         }
+        _ = try storeLocation()
+    }
+
+    /// `--store`, or gearmand's `-q`/`--libsqlite3-db`, which mean the same.
+    func storeLocation() throws -> StoreLocation {
+        let gearmandSpelling: StoreLocation?
+        switch queueType?.lowercased() {
+        case nil:
+            guard libsqlite3Database == nil else {
+                throw ValidationError("--libsqlite3-db needs -q libsqlite3 (or use --store sqlite:PATH)")
+            }
+            gearmandSpelling = nil
+        case "builtin":
+            gearmandSpelling = .memory
+        case "libsqlite3":
+            guard let path = libsqlite3Database, !path.isEmpty else {
+                throw ValidationError("-q libsqlite3 needs --libsqlite3-db PATH")
+            }
+            gearmandSpelling = .sqlite(path: path)
+        case let other?:
+            throw ValidationError("-q \(other) is not supported: use builtin or libsqlite3")
+        }
+        if let store, let gearmandSpelling, store != gearmandSpelling {
+            throw ValidationError("--store \(store) and -q \(queueType ?? "") name different stores")
+        }
+        return store ?? gearmandSpelling ?? .memory
     }
 
     func run() async throws {
@@ -62,7 +107,8 @@ struct ServerCommand: AsyncParsableCommand {
             jobRetries: jobRetries,
             jobHandlePrefix: jobHandlePrefix,
             maximumPacketSize: maxPacketSize,
-            verbosity: verbose.rawValue
+            verbosity: verbose.rawValue,
+            store: try storeLocation()
         )
         // Binds inside the group, once SIGTERM and SIGINT are handled. The admin `shutdown` command ends the
         // server's run: that is a normal stop, not a failure.
@@ -98,5 +144,11 @@ enum VerbosityLevel: String, ExpressibleByArgument, CaseIterable {
         case .info: .info
         case .debug: .debug
         }
+    }
+}
+
+extension StoreLocation: ExpressibleByArgument {
+    public init?(argument: String) {
+        self.init(argument)
     }
 }

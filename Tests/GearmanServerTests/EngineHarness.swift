@@ -15,8 +15,11 @@ final class EngineHarness {
     private var adminInbox: [ConnectionID: [String]] = [:]
     private(set) var closed: Set<ConnectionID> = []
 
-    init(jobRetries: Int = 0) {
-        engine = JobServerEngine(configuration: .init(jobRetries: jobRetries, handlePrefix: "test", processID: 4242))
+    init(jobRetries: Int = 0, storesBackgroundJobs: Bool = false) {
+        engine = JobServerEngine(
+            configuration: .init(
+                jobRetries: jobRetries, handlePrefix: "test", processID: 4242,
+                storesBackgroundJobs: storesBackgroundJobs))
     }
 
     func connect(host: String = "127.0.0.1") -> ConnectionID {
@@ -55,6 +58,54 @@ final class EngineHarness {
     func releaseDueJobs() {
         var actions: [ServerAction] = []
         engine.releaseDueJobs(now: now, into: &actions)
+        absorb(actions)
+    }
+
+    /// The rows the engine asked to write since the last call, in order; other actions stay.
+    func takeStoreRequests() -> [StoredJob] {
+        var stored: [StoredJob] = []
+        otherActions.removeAll { action in
+            guard case .store(let job) = action else { return false }
+            stored.append(job)
+            return true
+        }
+        return stored
+    }
+
+    /// The rows the engine asked to delete since the last call; other actions stay.
+    func takeDeletes() -> [UInt64] {
+        var deleted: [UInt64] = []
+        otherActions.removeAll { action in
+            guard case .forget(let handle) = action else { return false }
+            deleted.append(handle.number)
+            return true
+        }
+        return deleted
+    }
+
+    /// Commits every row asked for so far, as the store writer reports a transaction.
+    @discardableResult
+    func commitStore() -> [StoredJob] {
+        let stored = takeStoreRequests()
+        var actions: [ServerAction] = []
+        engine.jobsStored(stored.map { JobHandle($0.id) }, now: now, into: &actions)
+        absorb(actions)
+        return stored
+    }
+
+    /// Fails every row asked for so far, as a full disk would.
+    func failStore(_ reason: String) {
+        let stored = takeStoreRequests()
+        var actions: [ServerAction] = []
+        engine.jobsNotStored(stored.map { JobHandle($0.id) }, reason: reason, now: now, into: &actions)
+        absorb(actions)
+    }
+
+    func restore(_ jobs: [StoredJob]) {
+        var actions: [ServerAction] = []
+        for job in jobs {
+            engine.restore(job, now: now, into: &actions)
+        }
         absorb(actions)
     }
 

@@ -1,3 +1,4 @@
+import DequeModule
 import GearmanProtocol
 import Logging
 import NIOCore
@@ -35,6 +36,14 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     var isQueuedForFlush = false
     /// Events decoded during the current read batch, applied together in `channelReadComplete`.
     private var pending: [Event] = []
+    /// Messages held back behind a background job's JOB_CREATED until its row is committed, so that the
+    /// client hears its answers in the order it asked.
+    private var held = Deque<HeldMessage>()
+
+    private enum HeldMessage {
+        case awaitingStore(JobHandle)
+        case ready(ServerMessage)
+    }
 
     private enum Event {
         case request(GearmanRequest)
@@ -189,12 +198,45 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
                 }
             case .scheduleEpochWakeup, .shutdown:
                 core.performDetached([action])
+            case .store, .forget:
+                break  // taken by the core, in its lock
             }
         }
     }
 
     func enqueue(_ message: ServerMessage) {
+        guard context != nil else { return }
+        switch message {
+        case .jobCreatedWhenStored(let handle):
+            held.append(.awaitingStore(handle))
+        case .stored(let handle, _):
+            if let index = held.firstIndex(where: { if case .awaitingStore(handle) = $0 { true } else { false } }) {
+                held[index] = .ready(message)
+            }
+            while case .ready(let ready)? = held.first {
+                held.removeFirst()
+                write(ready)
+            }
+        default:
+            if held.isEmpty {
+                write(message)
+            } else {
+                held.append(.ready(message))
+            }
+        }
+    }
+
+    private func write(_ message: ServerMessage) {
         guard let context else { return }
+        if case .storeStatus = message, let writer = core.storeWriter {
+            let state = writer.state
+            GearmanAdminReply.storeStatus(
+                location: "\(writer.location)", unwritten: state.inFlight, transactions: state.transactions,
+                failure: state.lastFailure
+            ).encode(into: &outbound)
+            hasPendingWrites = true
+            return
+        }
         if let trailer = message.encodeHead(into: &outbound, handles: core.handleFormat) {
             // A large workload goes out by reference, after what was encoded so far, in the same vector write.
             context.write(wrapOutboundOut(outbound), promise: nil)

@@ -20,12 +20,15 @@ final class ServerCore: @unchecked Sendable {
     private let shutdownRequested: @Sendable (Bool) -> Void
     let handleFormat: JobHandleFormat
     let logger: Logger
+    /// Writes background jobs to the durable store; nil keeps them in memory only.
+    let storeWriter: StoreWriter?
 
     init(
-        engine: JobServerEngine, timerLoop: any EventLoop, logger: Logger,
+        engine: JobServerEngine, timerLoop: any EventLoop, logger: Logger, storeWriter: StoreWriter? = nil,
         shutdownRequested: @escaping @Sendable (Bool) -> Void
     ) {
         self.engine = engine
+        self.storeWriter = storeWriter
         self.handleFormat = engine.handleFormat
         self.timerLoop = timerLoop
         self.logger = logger
@@ -70,12 +73,18 @@ final class ServerCore: @unchecked Sendable {
     ) {
         lock.withLock {
             event(engine, &actions)
+            // Handed over in the lock, so that the store sees one job's write before its delete.
+            if let storeWriter, actions.contains(where: \.isStoreAction) {
+                storeWriter.enqueue(actions)
+            }
             var kept = 0
             for index in actions.indices {
                 if case .send(let target, let message) = actions[index], target != origin {
                     if let peer = handlers[target] {
                         deliveries.append(Delivery(peer: peer, message: message))
                     }
+                } else if actions[index].isStoreAction {
+                    continue
                 } else {
                     actions.swapAt(kept, index)
                     kept += 1
@@ -102,25 +111,68 @@ final class ServerCore: @unchecked Sendable {
                 shutdownRequested(graceful)
             case .send, .close, .startJobTimeout:
                 assertionFailure("connection action \(action) performed without a connection")
+            case .store, .forget:
+                break  // taken by `process`
             }
         }
     }
 
-    /// Writes each delivery on its connection's loop and flushes it. Used outside read batches.
+    /// Writes each delivery on its connection's loop and flushes it: one hop per loop, one flush per
+    /// connection. Used outside read batches.
     static func deliverNow(_ deliveries: [Delivery]) {
+        var byLoop: [ObjectIdentifier: [Delivery]] = [:]
         for delivery in deliveries {
-            let peer = delivery.peer
-            if peer.eventLoop.inEventLoop {
-                peer.enqueue(delivery.message)
-                peer.flushIfNeeded()
+            byLoop[ObjectIdentifier(delivery.peer.eventLoop), default: []].append(delivery)
+        }
+        for batch in byLoop.values {
+            let loop = batch[0].peer.eventLoop
+            if loop.inEventLoop {
+                deliver(batch)
             } else {
-                let message = delivery.message
-                peer.eventLoop.execute {
-                    peer.enqueue(message)
-                    peer.flushIfNeeded()
-                }
+                loop.execute { deliver(batch) }
             }
         }
+    }
+
+    private static func deliver(_ batch: [Delivery]) {
+        for delivery in batch {
+            delivery.peer.enqueue(delivery.message)
+        }
+        for delivery in batch {
+            delivery.peer.flushIfNeeded()
+        }
+    }
+
+    // MARK: Store
+
+    /// Puts jobs read back from the store into the engine; before the server listens.
+    func restore(_ stored: [StoredJob]) {
+        var actions: [ServerAction] = []
+        let now = Self.now()
+        lock.withLock {
+            for job in stored {
+                engine.restore(job, now: now, into: &actions)
+            }
+        }
+        performDetached(actions)
+    }
+
+    /// A store transaction ended: acknowledge (or refuse) its jobs and queue them.
+    func storeFinished(_ outcome: StoreWriter.Outcome) {
+        var actions: [ServerAction] = []
+        var deliveries: [Delivery] = []
+        let now = Self.now()
+        process(from: nil, actions: &actions, deliveries: &deliveries) { engine, actions in
+            if !outcome.stored.isEmpty {
+                engine.jobsStored(outcome.stored, now: now, into: &actions)
+            }
+            if !outcome.notStored.isEmpty {
+                engine.jobsNotStored(
+                    outcome.notStored, reason: outcome.failure ?? "the store failed", now: now, into: &actions)
+            }
+        }
+        Self.deliverNow(deliveries)
+        performDetached(actions)
     }
 
     func jobTimedOut(_ handle: JobHandle, attempt: UInt32) {
@@ -183,6 +235,15 @@ final class ServerCore: @unchecked Sendable {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+    }
+}
+
+extension ServerAction {
+    var isStoreAction: Bool {
+        switch self {
+        case .store, .forget: true
+        default: false
+        }
     }
 }
 

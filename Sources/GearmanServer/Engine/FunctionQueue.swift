@@ -14,6 +14,8 @@ final class FunctionQueue {
     private(set) var queuedCounts = [0, 0, 0]
     var runningCount = 0
     var scheduledCount = 0
+    /// New background jobs whose rows are being written: not yet acknowledged, so not in `totalCount`.
+    var storingCount = 0
     var workerCount = 0
     /// Per priority; 0 means unlimited.
     var maximumQueueSizes = [0, 0, 0]

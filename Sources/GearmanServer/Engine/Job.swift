@@ -8,6 +8,9 @@ final class Job {
         case queued
         /// SUBMIT_JOB_EPOCH: waiting for its time to come.
         case scheduled(epoch: Int64)
+        /// A new background job whose row is being written; it is queued (or scheduled, with its epoch) once
+        /// the store has committed it.
+        case storing(epoch: Int64?)
         /// Held by a worker.
         case running(worker: ConnectionID)
         /// Finished, cancelled or dropped; it may still sit in a queue until it reaches the front.
@@ -40,6 +43,8 @@ final class Job {
     var runsDetached: Bool
     /// Counts assignments, so that a timeout set for an earlier attempt is recognised and ignored.
     var attempt: UInt32 = 0
+    /// It has a row in the store (or one is being written): the row is deleted when the job ends.
+    var isStored = false
 
     init(
         handle: JobHandle, function: FunctionQueue, unique: ByteBuffer, workload: ByteBuffer,
@@ -98,5 +103,18 @@ final class Job {
     var isRunning: Bool {
         if case .running = state { return true }
         return false
+    }
+
+    /// The job as its row holds it.
+    var stored: StoredJob {
+        var epoch: Int64?
+        switch state {
+        case .scheduled(let due): epoch = due
+        case .storing(let due): epoch = due
+        case .queued, .running, .gone: epoch = nil
+        }
+        return StoredJob(
+            id: handle.number, function: function.name, unique: unique, priority: priority, epoch: epoch,
+            reducer: reducer, workload: workload)
     }
 }

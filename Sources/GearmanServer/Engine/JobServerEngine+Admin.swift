@@ -36,6 +36,9 @@ extension JobServerEngine {
         case .showUniqueJobs:
             reply = .table(
                 uniques.values.sorted { $0.handle < $1.handle }.map { String(buffer: $0.unique) })
+        case .showStore:
+            actions.append(.send(id, .storeStatus))
+            return
         case .cancelJob(let handleText):
             guard let job = handleFormat.parse(handleText).flatMap({ jobs[$0] }) else {
                 reply = .unknownJob
@@ -44,7 +47,7 @@ extension JobServerEngine {
             for waiter in job.waiters {
                 actions.append(.send(waiter, .workFail(job.handle)))
             }
-            discard(job)
+            discard(job, into: &actions)
             reply = .ok
         case .maxQueue(let name, let limits):
             let function = functionQueue(named: ByteBuffer(string: name))
@@ -86,7 +89,7 @@ extension JobServerEngine {
         guard let function = functions.values.first(where: { $0.nameString.lowercased() == name.lowercased() }) else {
             return GearmanAdminReply(text: "ERR function not found\r\n")
         }
-        guard function.workerCount == 0, function.totalCount == 0 else {
+        guard function.workerCount == 0, function.totalCount == 0, function.storingCount == 0 else {
             return GearmanAdminReply(text: "ERR there are still connected workers or executing clients\r\n")
         }
         functions.removeValue(forKey: function.name)

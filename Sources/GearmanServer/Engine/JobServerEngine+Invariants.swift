@@ -4,6 +4,9 @@ extension JobServerEngine {
     /// How many connections the engine knows.
     public var connectionCount: Int { connections.count }
 
+    /// Jobs known, in any state.
+    public var jobCount: Int { jobs.count }
+
     /// Whether the engine knows the connection: it was opened and has not closed.
     public func knows(_ id: ConnectionID) -> Bool { connections[id] != nil }
 
@@ -40,6 +43,13 @@ extension JobServerEngine {
             if scheduled != function.scheduledCount {
                 problems.append("\(label): scheduled count \(function.scheduledCount) but \(scheduled) jobs wait")
             }
+            let storing = jobs.values.filter { job in
+                if case .storing = job.state { return job.function === function }
+                return false
+            }.count
+            if storing != function.storingCount {
+                problems.append("\(label): storing count \(function.storingCount) but \(storing) jobs are stored")
+            }
             let workers = connections.values.filter { $0.ability(for: function) != nil }.count
             if workers != function.workerCount {
                 problems.append("\(label): worker count \(function.workerCount) but \(workers) workers")
@@ -61,6 +71,10 @@ extension JobServerEngine {
                 }
             case .scheduled:
                 break
+            case .storing:
+                if awaitingStore[handle] == nil || !job.isStored {
+                    problems.append("job \(handle) is being stored, but nobody awaits its row")
+                }
             case .gone:
                 problems.append("job \(handle) is gone but still known")
             }
@@ -75,6 +89,15 @@ extension JobServerEngine {
                     continue
                 }
             }
+        }
+        for (handle, submitters) in awaitingStore {
+            if let job = jobs[handle], !job.isStored {
+                problems.append("job \(handle) has submitters awaiting a row it does not have")
+            }
+            if submitters.isEmpty { problems.append("job \(handle) awaits its row for nobody") }
+        }
+        if !configuration.storesBackgroundJobs, jobs.values.contains(where: { $0.isStored }) || !awaitingStore.isEmpty {
+            problems.append("a job is stored by an engine without a store")
         }
         for (key, job) in uniques where jobs[job.handle] !== job {
             problems.append("unique key \(key) names job \(job.handle), which is not known")

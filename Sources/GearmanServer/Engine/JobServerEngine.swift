@@ -18,6 +18,8 @@ public final class JobServerEngine {
         public var processID: Int
         /// What the admin `verbose` command answers.
         public var verbosity: String
+        /// Background jobs are written to a store (`store` actions) and acknowledged once it has them.
+        public var storesBackgroundJobs: Bool
 
         public init(
             jobRetries: Int = 0,
@@ -25,7 +27,8 @@ public final class JobServerEngine {
             maximumUniqueLength: Int = 64,
             version: String = GearboxVersion.protocolVersion,
             processID: Int = 0,
-            verbosity: String = "ERROR"
+            verbosity: String = "ERROR",
+            storesBackgroundJobs: Bool = false
         ) {
             self.jobRetries = jobRetries
             self.handleFormat = JobHandleFormat(prefix: handlePrefix)
@@ -33,6 +36,7 @@ public final class JobServerEngine {
             self.version = version
             self.processID = processID
             self.verbosity = verbosity
+            self.storesBackgroundJobs = storesBackgroundJobs
         }
     }
 
@@ -41,6 +45,9 @@ public final class JobServerEngine {
     var functions: [ByteBuffer: FunctionQueue] = [:]
     var jobs: [JobHandle: Job] = [:]
     var uniques: [UniqueKey: Job] = [:]
+    /// Jobs whose rows are being written, with the clients to acknowledge once they are committed. A job
+    /// cancelled meanwhile keeps its entry: its submitters are still owed an answer.
+    var awaitingStore: [JobHandle: [ConnectionID]] = [:]
     private var scheduledJobs = Heap<ScheduledJob>()
     private var requestedWakeup: Int64?
     private var nextHandle: UInt64 = 1
@@ -73,7 +80,7 @@ public final class JobServerEngine {
             guard let job = jobs[handle] else { continue }
             job.waiters.removeAll { $0 == id }
             if job.waiters.isEmpty, !job.runsDetached, !job.isRunning {
-                discard(job)
+                discard(job, into: &actions)
             }
         }
         for job in connection.runningJobs.values {
@@ -108,7 +115,7 @@ public final class JobServerEngine {
         case .workComplete(let handle, let data):
             guard let job = runningJob(handle, of: connection, into: &actions) else { return }
             forward(.workComplete(handle: handle, data: data), of: job, into: &actions)
-            discard(job)
+            discard(job, into: &actions)
         case .workData(let handle, let data):
             guard let job = runningJob(handle, of: connection, into: &actions) else { return }
             forward(.workData(handle: handle, data: data), of: job, into: &actions)
@@ -123,7 +130,7 @@ public final class JobServerEngine {
         case .workFail(let handle):
             guard let job = runningJob(handle, of: connection, into: &actions) else { return }
             forward(.workFail(handle: handle), of: job, into: &actions)
-            discard(job)
+            discard(job, into: &actions)
         case .workException(let handle, let data):
             guard let job = runningJob(handle, of: connection, into: &actions) else { return }
             for waiter in job.waiters {
@@ -132,7 +139,7 @@ public final class JobServerEngine {
                     wantsExceptions ? .workException(handle: handle, data: data) : .workFail(handle: handle)
                 actions.append(.send(waiter, .response(response)))
             }
-            discard(job)
+            discard(job, into: &actions)
         case .canDo(let name):
             canDo(name, timeout: nil, for: connection)
         case .canDoTimeout(let name, let timeout):
@@ -219,13 +226,16 @@ public final class JobServerEngine {
         let function = functionQueue(named: submission.function)
         let uniqueKey = UniqueKey(function: function, unique: submission.unique, workload: submission.workload)
         if let uniqueKey, let existing = uniques[uniqueKey] {
-            if submission.isBackground {
-                existing.runsDetached = true
-            } else {
+            if !submission.isBackground {
                 existing.waiters.append(client.id)
                 client.awaitedJobs.insert(existing.handle)
+                actions.append(.send(client.id, .jobCreated(existing.handle)))
+            } else if configuration.storesBackgroundJobs {
+                acknowledgeWhenStored(existing, submitter: client.id, into: &actions)
+            } else {
+                existing.runsDetached = true
+                actions.append(.send(client.id, .jobCreated(existing.handle)))
             }
-            actions.append(.send(client.id, .jobCreated(existing.handle)))
             return
         }
         guard !function.isFull(at: submission.priority) else {
@@ -245,17 +255,101 @@ public final class JobServerEngine {
         if !submission.isBackground {
             client.awaitedJobs.insert(handle)
         }
+        if submission.isBackground, configuration.storesBackgroundJobs {
+            job.state = .storing(epoch: submission.epoch)
+            function.storingCount += 1
+            acknowledgeWhenStored(job, submitter: client.id, into: &actions)
+            return
+        }
         actions.append(.send(client.id, .jobCreated(handle)))
-        if let epoch = submission.epoch, epoch > now {
+        start(job, epoch: submission.epoch, now: now, into: &actions)
+    }
+
+    /// Queues a job, or schedules it when its epoch is still to come.
+    private func start(_ job: Job, epoch: Int64?, now: Int64, into actions: inout [ServerAction]) {
+        if let epoch, epoch > now {
             job.state = .scheduled(epoch: epoch)
-            function.scheduledCount += 1
-            scheduledJobs.insert(ScheduledJob(epoch: epoch, handle: handle, job: job))
+            job.function.scheduledCount += 1
+            scheduledJobs.insert(ScheduledJob(epoch: epoch, handle: job.handle, job: job))
             if requestedWakeup.map({ epoch < $0 }) ?? true {
                 requestWakeup(at: epoch, into: &actions)
             }
         } else {
             enqueue(job, into: &actions)
         }
+    }
+
+    /// A background submitter is acknowledged once the job's row is committed: at once if it already is,
+    /// otherwise after the write under way, or after one asked for now (a foreground job that a background
+    /// submission joined).
+    private func acknowledgeWhenStored(_ job: Job, submitter: ConnectionID, into actions: inout [ServerAction]) {
+        job.runsDetached = true
+        if let waiting = awaitingStore[job.handle] {
+            awaitingStore[job.handle] = waiting + [submitter]
+        } else if job.isStored {
+            actions.append(.send(submitter, .jobCreated(job.handle)))
+            return
+        } else {
+            job.isStored = true
+            awaitingStore[job.handle] = [submitter]
+            actions.append(.store(job.stored))
+        }
+        actions.append(.send(submitter, .jobCreatedWhenStored(job.handle)))
+    }
+
+    // MARK: Store
+
+    /// The store committed these jobs' rows: their submitters get JOB_CREATED and the new jobs are queued.
+    public func jobsStored(_ handles: [JobHandle], now: Int64, into actions: inout [ServerAction]) {
+        for handle in handles {
+            for submitter in awaitingStore.removeValue(forKey: handle) ?? [] where connections[submitter] != nil {
+                actions.append(.send(submitter, .stored(handle, failure: nil)))
+            }
+            guard let job = jobs[handle], case .storing(let epoch) = job.state else { continue }
+            job.function.storingCount -= 1
+            start(job, epoch: epoch, now: now, into: &actions)
+        }
+    }
+
+    /// The store could not write these jobs' rows: their background submitters get ERROR QUEUE_ERROR and
+    /// the jobs live on only for the clients that wait on them in the foreground.
+    public func jobsNotStored(
+        _ handles: [JobHandle], reason: String, now: Int64, into actions: inout [ServerAction]
+    ) {
+        for handle in handles {
+            for submitter in awaitingStore.removeValue(forKey: handle) ?? [] where connections[submitter] != nil {
+                actions.append(.send(submitter, .stored(handle, failure: reason)))
+            }
+            guard let job = jobs[handle], job.isStored else { continue }
+            job.isStored = false
+            job.runsDetached = false
+            if job.waiters.isEmpty, !job.isRunning {
+                discard(job, into: &actions)
+            } else if case .storing(let epoch) = job.state {
+                job.function.storingCount -= 1
+                start(job, epoch: epoch, now: now, into: &actions)
+            }
+        }
+    }
+
+    /// Puts a job read back from the store into its queue, or on its timer. Call in the order of `id`, before
+    /// any connection opens; the handles given out afterwards follow the largest `id` seen.
+    public func restore(_ stored: StoredJob, now: Int64, into actions: inout [ServerAction]) {
+        let handle = JobHandle(stored.id)
+        nextHandle = max(nextHandle, stored.id &+ 1)
+        guard jobs[handle] == nil else { return }
+        let function = functionQueue(named: stored.function)
+        let job = Job(
+            handle: handle, function: function, unique: stored.unique, workload: stored.workload,
+            reducer: stored.reducer, priority: stored.priority, runsDetached: true, waiters: [])
+        job.isStored = true
+        jobs[handle] = job
+        // Two rows with one unique key can both come back when a crash fell between one's end and the
+        // other's start: both run, and later submissions join the older.
+        if let key = job.uniqueKey, uniques[key] == nil {
+            uniques[key] = job
+        }
+        start(job, epoch: stored.epoch, now: now, into: &actions)
     }
 
     private func requestWakeup(at epoch: Int64, into actions: inout [ServerAction]) {
@@ -398,9 +492,9 @@ public final class JobServerEngine {
             for waiter in job.waiters {
                 actions.append(.send(waiter, .workFail(job.handle)))
             }
-            discard(job)
+            discard(job, into: &actions)
         } else if job.waiters.isEmpty, !job.runsDetached {
-            discard(job)
+            discard(job, into: &actions)
         } else {
             enqueue(job, atFront: true, into: &actions)
         }
@@ -410,12 +504,14 @@ public final class JobServerEngine {
 
     /// Removes a job for good, whatever its state. Queued jobs stay in their deque as gone until they reach
     /// the front, which keeps removal O(1).
-    func discard(_ job: Job) {
+    func discard(_ job: Job, into actions: inout [ServerAction]) {
         switch job.state {
         case .queued:
             job.function.forgetQueued(job)
         case .scheduled:
             job.function.scheduledCount -= 1
+        case .storing:
+            job.function.storingCount -= 1
         case .running(let workerID):
             connections[workerID]?.runningJobs.removeValue(forKey: job.handle)
             job.function.runningCount -= 1
@@ -423,6 +519,10 @@ public final class JobServerEngine {
             break
         }
         job.state = .gone
+        if job.isStored {
+            job.isStored = false
+            actions.append(.forget(job.handle))
+        }
         jobs.removeValue(forKey: job.handle)
         if let key = job.uniqueKey, uniques[key] === job {
             uniques.removeValue(forKey: key)

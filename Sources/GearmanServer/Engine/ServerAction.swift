@@ -11,6 +11,10 @@ public enum ServerAction: Sendable {
     /// Call `releaseDueJobs(now:)` at this Unix time; replaces any earlier request.
     case scheduleEpochWakeup(at: Int64)
     case shutdown(graceful: Bool)
+    /// Write this background job's row; answer with `jobsStored` or `jobsNotStored`.
+    case store(StoredJob)
+    /// Delete the row of a job that ended. Needs no answer.
+    case forget(JobHandle)
 }
 
 /// A message for one connection. Handles are written by the channel layer from the job's number.
@@ -21,6 +25,13 @@ public enum ServerMessage: Sendable {
     case jobAssign(
         JobHandle, GearmanGrabMode, function: ByteBuffer, unique: ByteBuffer, reducer: ByteBuffer?, workload: ByteBuffer)
     case admin(GearmanAdminReply)
+    /// Holds the connection's later messages back until the job's row is committed: JOB_CREATED for a
+    /// background job is sent only once the job is on disk, in the order of the client's requests.
+    case jobCreatedWhenStored(JobHandle)
+    /// Releases what `jobCreatedWhenStored` held: JOB_CREATED, or, with a failure, ERROR QUEUE_ERROR.
+    case stored(JobHandle, failure: String?)
+    /// The admin `show store` table, which the channel layer fills in from the store's writer.
+    case storeStatus
 }
 
 extension ServerMessage {
@@ -54,6 +65,15 @@ extension ServerMessage {
             }
         case .admin(let reply):
             reply.encode(into: &buffer)
+        case .jobCreatedWhenStored:
+            break
+        case .storeStatus:
+            GearmanAdminReply.storeStatus(location: "memory", unwritten: 0, transactions: 0, failure: nil)
+                .encode(into: &buffer)
+        case .stored(let handle, nil):
+            buffer.writeGearmanPacket(.response, .jobCreated) { handles.write(handle, into: &$0) }
+        case .stored(_, let failure?):
+            GearmanResponse.error(code: "QUEUE_ERROR", message: failure).encode(into: &buffer)
         }
     }
 }

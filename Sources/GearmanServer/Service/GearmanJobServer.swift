@@ -16,6 +16,7 @@ public final class GearmanJobServer: Service, Sendable {
     public let localAddress: SocketAddress
     private let serverChannel: any Channel
     private let core: ServerCore
+    private let storeWriter: StoreWriter?
     private let group: any EventLoopGroup
     private let ownsGroup: Bool
     private let logger: Logger
@@ -27,9 +28,11 @@ public final class GearmanJobServer: Service, Sendable {
     }
 
     private init(
-        configuration: GearmanServerConfiguration, serverChannel: any Channel, core: ServerCore, group: any EventLoopGroup,
-        ownsGroup: Bool, logger: Logger, stopRequest: NIOLockedValueBox<StopRequest>
+        configuration: GearmanServerConfiguration, serverChannel: any Channel, core: ServerCore,
+        storeWriter: StoreWriter?, group: any EventLoopGroup, ownsGroup: Bool, logger: Logger,
+        stopRequest: NIOLockedValueBox<StopRequest>
     ) {
+        self.storeWriter = storeWriter
         self.configuration = configuration
         self.localAddress = serverChannel.localAddress!
         self.serverChannel = serverChannel
@@ -40,8 +43,10 @@ public final class GearmanJobServer: Service, Sendable {
         self.stopRequest = stopRequest
     }
 
-    /// Starts listening. With no `eventLoopGroup`, the server makes one of `configuration.threads` loops and
-    /// shuts it down when `run` returns.
+    /// Opens the store and puts every job it holds back in its queue, then starts listening. With no
+    /// `eventLoopGroup`, the server makes one of `configuration.threads` loops and shuts it down when `run`
+    /// returns. Throws `StoreError` when the store cannot be opened; a row that cannot be read is set aside
+    /// and logged instead.
     public static func bind(
         configuration: GearmanServerConfiguration = GearmanServerConfiguration(),
         eventLoopGroup: (any EventLoopGroup)? = nil,
@@ -53,11 +58,37 @@ public final class GearmanJobServer: Service, Sendable {
                 jobRetries: configuration.jobRetries,
                 handlePrefix: configuration.jobHandlePrefix,
                 processID: Int(getpid()),
-                verbosity: configuration.verbosity))
+                verbosity: configuration.verbosity,
+                storesBackgroundJobs: configuration.store.isDurable))
         let stopRequest = NIOLockedValueBox(StopRequest())
+        let storeWriter = configuration.store.isDurable ? StoreWriter(location: configuration.store, logger: logger) : nil
         let core = ServerCore(
-            engine: engine, timerLoop: group.next(), logger: logger,
+            engine: engine, timerLoop: group.next(), logger: logger, storeWriter: storeWriter,
             shutdownRequested: { graceful in Self.requestStop(stopRequest, graceful: graceful) })
+        if let storeWriter {
+            do {
+                let started = NIODeadline.now()
+                let recovery = try await storeWriter.open(
+                    restore: { core.restore($0) }, report: { core.storeFinished($0) })
+                let milliseconds = (NIODeadline.now() - started).nanoseconds / 1_000_000
+                logger.info(
+                    "store opened",
+                    metadata: [
+                        "store": "\(configuration.store)", "restored": "\(recovery.restored)",
+                        "setAside": "\(recovery.setAside)", "milliseconds": "\(milliseconds)",
+                    ])
+                if recovery.setAside > 0 {
+                    logger.warning(
+                        "store: rows that are not jobs were set aside",
+                        metadata: ["rows": "\(recovery.setAside)", "table": "\(SQLiteJobStore.setAsideTable)"])
+                }
+            } catch {
+                if eventLoopGroup == nil {
+                    try? await group.shutdownGracefully()
+                }
+                throw error
+            }
+        }
         let maximumPacketSize = configuration.maximumPacketSize
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -76,6 +107,7 @@ public final class GearmanJobServer: Service, Sendable {
         do {
             channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
         } catch {
+            await storeWriter?.close()
             if eventLoopGroup == nil {
                 try? await group.shutdownGracefully()
             }
@@ -85,8 +117,8 @@ public final class GearmanJobServer: Service, Sendable {
             "listening",
             metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "threads": "\(configuration.threads)"])
         return GearmanJobServer(
-            configuration: configuration, serverChannel: channel, core: core, group: group,
-            ownsGroup: eventLoopGroup == nil, logger: logger, stopRequest: stopRequest)
+            configuration: configuration, serverChannel: channel, core: core, storeWriter: storeWriter,
+            group: group, ownsGroup: eventLoopGroup == nil, logger: logger, stopRequest: stopRequest)
     }
 
     public func run() async throws {
@@ -103,14 +135,22 @@ public final class GearmanJobServer: Service, Sendable {
         if graceful {
             await waitForRunningJobs()
         }
-        let abandoned = core.inspect { $0.jobs.count }
-        if abandoned > 0 {
-            logger.warning("stopping with jobs that no worker finished", metadata: ["jobs": "\(abandoned)"])
+        let (abandoned, kept) = core.inspect { engine in
+            (engine.jobs.count, engine.jobs.values.count { $0.isStored })
+        }
+        if abandoned > kept {
+            logger.warning(
+                "stopping with jobs that no worker finished", metadata: ["jobs": "\(abandoned - kept)"])
+        }
+        if kept > 0 {
+            logger.info("stopping; stored jobs wait for the next start", metadata: ["jobs": "\(kept)"])
         }
         core.closeAllConnections()
         if ownsGroup {
             try await group.shutdownGracefully()
         }
+        // After the connections' last events: a job that ended as they closed has its row deleted.
+        await storeWriter?.close()
         logger.info("stopped")
     }
 

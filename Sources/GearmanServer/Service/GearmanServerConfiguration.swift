@@ -19,6 +19,8 @@ public struct GearmanServerConfiguration: Sendable {
     public var verbosity: String
     /// How long a graceful shutdown waits for running jobs to finish.
     public var shutdownGracePeriod: TimeAmount
+    /// Where background jobs are kept: in memory, or durably, so that they outlive the process.
+    public var store: StoreLocation
 
     public init(
         host: String = "127.0.0.1",
@@ -28,7 +30,8 @@ public struct GearmanServerConfiguration: Sendable {
         jobHandlePrefix: String = GearmanServerConfiguration.defaultHandlePrefix,
         maximumPacketSize: Int = GearmanFrameDecoder.defaultMaximumPacketSize,
         verbosity: String = "ERROR",
-        shutdownGracePeriod: TimeAmount = .seconds(10)
+        shutdownGracePeriod: TimeAmount = .seconds(10),
+        store: StoreLocation = .memory
     ) {
         self.host = host
         self.port = port
@@ -38,6 +41,7 @@ public struct GearmanServerConfiguration: Sendable {
         self.maximumPacketSize = maximumPacketSize
         self.verbosity = verbosity
         self.shutdownGracePeriod = shutdownGracePeriod
+        self.store = store
     }
 
     /// The host name, as gearmand uses it, cut to what fits a 64-byte handle.

@@ -1,0 +1,210 @@
+import GearmanProtocol
+import Logging
+import NIOCore
+
+/// Background jobs in one SQLite file: a row per job, keyed by its handle's number.
+///
+/// WAL journal with `synchronous=FULL`: a commit returns once the log is on disk (fsync), so an
+/// acknowledged job survives a crash of the process and a loss of power. `locking_mode=EXCLUSIVE` keeps a
+/// second server from opening the same file: two servers replaying one queue would run every job twice.
+final class SQLiteJobStore: JobStore {
+    static let table = "gearbox_jobs"
+    static let setAsideTable = "gearbox_jobs_set_aside"
+    /// Rows handed to the engine at a time during replay.
+    static let recoveryChunk = 4096
+
+    private let database: SQLiteDatabase
+    private let path: String
+    private let logger: Logger
+    private let begin: SQLiteStatement
+    private let commit: SQLiteStatement
+    private let insert: SQLiteStatement
+    private let delete: SQLiteStatement
+
+    init(path: String, logger: Logger) throws {
+        self.path = path
+        self.logger = logger
+        database = try SQLiteDatabase(path: path)
+        do {
+            try database.execute("PRAGMA locking_mode=EXCLUSIVE")
+            try database.execute("PRAGMA journal_mode=WAL")
+            try database.execute("PRAGMA synchronous=FULL")
+        } catch let error as SQLiteError where error.isBusy {
+            throw SQLiteError(code: error.code, message: "\(path) is in use by another process")
+        }
+        try database.execute(
+            """
+            CREATE TABLE IF NOT EXISTS \(Self.table) (
+                id INTEGER PRIMARY KEY,
+                function BLOB NOT NULL,
+                unique_key BLOB NOT NULL,
+                priority INTEGER NOT NULL,
+                when_to_run INTEGER,
+                reducer BLOB,
+                data BLOB NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS \(Self.setAsideTable) (
+                id INTEGER, function, unique_key, priority, when_to_run, reducer, data,
+                reason TEXT, set_aside_at INTEGER
+            );
+            """)
+        begin = try database.prepare("BEGIN IMMEDIATE")
+        commit = try database.prepare("COMMIT")
+        insert = try database.prepare(
+            """
+            INSERT OR REPLACE INTO \(Self.table) (id, function, unique_key, priority, when_to_run, reducer, data)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        delete = try database.prepare("DELETE FROM \(Self.table) WHERE id = ?")
+    }
+
+    func write(inserting jobs: [StoredJob], deleting ids: [UInt64]) throws {
+        try transaction {
+            for job in jobs {
+                try insert.bind(Int64(bitPattern: job.id), at: 1)
+                try insert.bind(job.function, at: 2)
+                try insert.bind(job.unique, at: 3)
+                try insert.bind(Int64(job.priority.rawValue), at: 4)
+                if let epoch = job.epoch { try insert.bind(epoch, at: 5) } else { try insert.bindNull(at: 5) }
+                if let reducer = job.reducer { try insert.bind(reducer, at: 6) } else { try insert.bindNull(at: 6) }
+                try insert.bind(job.workload, at: 7)
+                try insert.run()
+            }
+            for id in ids {
+                try delete.bind(Int64(bitPattern: id), at: 1)
+                try delete.run()
+            }
+        }
+    }
+
+    func recover(_ restore: ([StoredJob]) -> Void) throws -> StoreRecovery {
+        var recovery = StoreRecovery()
+        var badRows: [(id: Int64, reason: String)] = []
+        let select = try database.prepare(
+            """
+            SELECT id, function, unique_key, priority, when_to_run, reducer, data FROM \(Self.table)
+            WHERE id > ? ORDER BY id
+            """)
+        var chunk: [StoredJob] = []
+        chunk.reserveCapacity(Self.recoveryChunk)
+        var after: Int64 = 0
+        var readErrors = 0
+        scanning: while true {
+            try select.bind(after, at: 1)
+            defer { select.reset() }
+            do {
+                while try select.step() {
+                    let id = select.int64(0)
+                    after = id
+                    switch Self.job(in: select) {
+                    case .success(let job):
+                        chunk.append(job)
+                        if chunk.count == Self.recoveryChunk {
+                            recovery.restored += chunk.count
+                            restore(chunk)
+                            chunk.removeAll(keepingCapacity: true)
+                        }
+                    case .failure(let reason):
+                        badRows.append((id, reason.text))
+                    }
+                }
+                break scanning
+            } catch let error as SQLiteError {
+                // A damaged page: skip past the last row read and go on, a few times at most.
+                readErrors += 1
+                logger.error(
+                    "store: reading jobs failed", metadata: ["store": "\(path)", "after": "\(after)", "error": "\(error)"])
+                guard readErrors < 8 else { break scanning }
+                after += 1
+            }
+        }
+        recovery.restored += chunk.count
+        restore(chunk)
+        if !badRows.isEmpty {
+            try setAside(badRows)
+            recovery.setAside = badRows.count
+        }
+        return recovery
+    }
+
+    private struct BadRow: Error {
+        let text: String
+    }
+
+    /// One row as a job, or why it is not one.
+    private static func job(in row: SQLiteStatement) -> Result<StoredJob, BadRow> {
+        let id = row.int64(0)
+        guard id > 0 else { return .failure(BadRow(text: "id \(id) is not a job handle number")) }
+        guard [.blob, .text].contains(row.type(1)), row.byteCount(1) > 0 else {
+            return .failure(BadRow(text: "no function name"))
+        }
+        guard [.blob, .text, .null].contains(row.type(2)) else {
+            return .failure(BadRow(text: "unique_key is not bytes"))
+        }
+        guard row.type(3) == .integer, let priority = GearmanPriority(rawValue: Int(row.int64(3))) else {
+            return .failure(BadRow(text: "priority is not 0, 1 or 2"))
+        }
+        var epoch: Int64?
+        switch row.type(4) {
+        case .null: epoch = nil
+        case .integer where GearmanSubmitJob.validEpochs.contains(row.int64(4)): epoch = row.int64(4)
+        default: return .failure(BadRow(text: "when_to_run is not a Unix time"))
+        }
+        guard [.blob, .text, .null].contains(row.type(5)) else { return .failure(BadRow(text: "reducer is not bytes")) }
+        guard [.blob, .text].contains(row.type(6)) else { return .failure(BadRow(text: "data is not bytes")) }
+
+        var function = ByteBuffer()
+        row.appendBytes(1, to: &function)
+        // The unique key and the workload share one allocation.
+        var both = ByteBuffer()
+        both.reserveCapacity(row.byteCount(2) + row.byteCount(6))
+        let uniqueLength = row.appendBytes(2, to: &both)
+        let unique = both.readSlice(length: uniqueLength)!
+        var reducer: ByteBuffer?
+        if row.type(5) != .null {
+            var bytes = ByteBuffer()
+            row.appendBytes(5, to: &bytes)
+            reducer = bytes
+        }
+        row.appendBytes(6, to: &both)
+        return .success(
+            StoredJob(
+                id: UInt64(id), function: function, unique: unique, priority: priority, epoch: epoch,
+                reducer: reducer, workload: both))
+    }
+
+    /// Moves unreadable rows to their own table, with the reason: kept for the operator, out of the queue.
+    private func setAside(_ rows: [(id: Int64, reason: String)]) throws {
+        let copy = try database.prepare(
+            """
+            INSERT INTO \(Self.setAsideTable)
+            SELECT id, function, unique_key, priority, when_to_run, reducer, data, ?, CAST(strftime('%s') AS INTEGER)
+            FROM \(Self.table) WHERE id = ?
+            """)
+        try transaction {
+            for row in rows {
+                logger.warning(
+                    "store: setting aside a row that is not a job",
+                    metadata: ["store": "\(path)", "id": "\(row.id)", "reason": "\(row.reason)"])
+                try copy.bind(row.reason, at: 1)
+                try copy.bind(row.id, at: 2)
+                try copy.run()
+                try delete.bind(row.id, at: 1)
+                try delete.run()
+            }
+        }
+    }
+
+    private func transaction(_ body: () throws -> Void) throws {
+        do {
+            try begin.run()
+            try body()
+            try commit.run()
+        } catch {
+            if database.isInTransaction {
+                try? database.execute("ROLLBACK")
+            }
+            throw error
+        }
+    }
+}
