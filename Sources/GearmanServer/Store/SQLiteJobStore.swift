@@ -87,7 +87,7 @@ final class SQLiteJobStore: JobStore {
             """)
         var chunk: [StoredJob] = []
         chunk.reserveCapacity(Self.recoveryChunk)
-        var after: Int64 = 0
+        var after = Int64.min
         var readErrors = 0
         scanning: while true {
             try select.bind(after, at: 1)

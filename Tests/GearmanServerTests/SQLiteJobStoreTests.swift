@@ -1,0 +1,161 @@
+import Foundation
+import GearmanProtocol
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import Testing
+
+@testable import GearmanServer
+
+/// The SQLite store and its writer on real files.
+@Suite struct SQLiteJobStoreTests {
+    final class Scratch {
+        let path: String
+        init() {
+            path = FileManager.default.temporaryDirectory.appendingPathComponent("gearbox-sqlite-\(UUID().uuidString).db").path
+        }
+        deinit {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
+    }
+
+    let logger = Logger(label: "test.store")
+
+    func job(_ id: UInt64, workload: [UInt8], unique: String = "", priority: GearmanPriority = .normal,
+             epoch: Int64? = nil, reducer: String? = nil) -> StoredJob {
+        StoredJob(
+            id: id, function: ByteBuffer(string: "f\(id % 3)"), unique: ByteBuffer(string: unique), priority: priority,
+            epoch: epoch, reducer: reducer.map { ByteBuffer(string: $0) }, workload: ByteBuffer(bytes: workload))
+    }
+
+    func recoverAll(_ store: SQLiteJobStore) throws -> (jobs: [StoredJob], recovery: StoreRecovery) {
+        var jobs: [StoredJob] = []
+        let recovery = try store.recover { jobs += $0 }
+        return (jobs, recovery)
+    }
+
+    @Test func rowsComeBackAsTheyWereWrittenInIDOrder() throws {
+        let scratch = Scratch()
+        let written = [
+            job(7, workload: [0, 1, 2, 0, 255], unique: "u", priority: .high),
+            job(3, workload: [], priority: .low, epoch: 1_900_000_000),
+            job(12, workload: Array("reduce me".utf8), unique: "-", reducer: "sum"),
+            job(20, workload: [9]),
+        ]
+        do {
+            let store = try SQLiteJobStore(path: scratch.path, logger: logger)
+            try store.write(inserting: written, deleting: [])
+            try store.write(inserting: [], deleting: [20])
+        }
+        let store = try SQLiteJobStore(path: scratch.path, logger: logger)
+        let (jobs, recovery) = try recoverAll(store)
+        #expect(recovery == StoreRecovery(restored: 3, setAside: 0))
+        #expect(jobs == [written[1], written[0], written[2]])
+    }
+
+    @Test func aJobWrittenAndDeletedInOneTransactionLeavesNoRow() throws {
+        let scratch = Scratch()
+        let store = try SQLiteJobStore(path: scratch.path, logger: logger)
+        try store.write(inserting: [job(1, workload: [1]), job(2, workload: [2])], deleting: [1])
+        #expect(try recoverAll(store).jobs.map(\.id) == [2])
+    }
+
+    @Test func replayIsChunkedAndKeepsOrderAcrossChunks() throws {
+        let scratch = Scratch()
+        let store = try SQLiteJobStore(path: scratch.path, logger: logger)
+        let count = SQLiteJobStore.recoveryChunk * 2 + 17
+        try store.write(inserting: (1...UInt64(count)).map { job($0, workload: Array("\($0)".utf8)) }, deleting: [])
+        var chunks = 0
+        var ids: [UInt64] = []
+        let recovery = try store.recover { chunk in
+            chunks += 1
+            ids += chunk.map(\.id)
+        }
+        #expect(chunks == 3)
+        #expect(recovery.restored == count)
+        #expect(ids == Array(1...UInt64(count)))
+    }
+
+    @Test func rowsThatAreNotJobsAreSetAsideOnceAndKept() throws {
+        let scratch = Scratch()
+        do {
+            let store = try SQLiteJobStore(path: scratch.path, logger: logger)
+            try store.write(inserting: [job(1, workload: [1]), job(5, workload: [5])], deleting: [])
+        }
+        do {
+            let database = try SQLiteDatabase(path: scratch.path)
+            try database.execute(
+                """
+                INSERT INTO gearbox_jobs VALUES (2, 'f', '', 3, NULL, NULL, x'00');
+                INSERT INTO gearbox_jobs VALUES (3, 'f', '', 1, -5, NULL, x'00');
+                INSERT INTO gearbox_jobs VALUES (4, 'f', 12, 1, NULL, NULL, x'00');
+                INSERT INTO gearbox_jobs VALUES (6, 'f', '', 1, NULL, 4.5, x'00');
+                INSERT INTO gearbox_jobs VALUES (-1, 'f', '', 1, NULL, NULL, x'00');
+                """)
+        }
+        do {
+            let store = try SQLiteJobStore(path: scratch.path, logger: logger)
+            let (jobs, recovery) = try recoverAll(store)
+            #expect(jobs.map(\.id) == [1, 5])
+            #expect(recovery == StoreRecovery(restored: 2, setAside: 5))
+            #expect(try recoverAll(store).recovery == StoreRecovery(restored: 2, setAside: 0))
+        }
+        let database = try SQLiteDatabase(path: scratch.path)
+        #expect(try database.integer("SELECT count(*) FROM gearbox_jobs_set_aside WHERE reason IS NOT NULL") == 5)
+        #expect(try database.integer("SELECT count(*) FROM gearbox_jobs") == 2)
+    }
+
+    @Test func aSecondStoreOnTheSameFileIsRefused() throws {
+        let scratch = Scratch()
+        let first = try SQLiteJobStore(path: scratch.path, logger: logger)
+        try first.write(inserting: [job(1, workload: [1])], deleting: [])
+        #expect {
+            _ = try SQLiteJobStore(path: scratch.path, logger: logger)
+        } throws: { error in
+            "\(error)".contains("in use by another process")
+        }
+    }
+
+    @Test func anUnopenableFileIsAStoreError() async throws {
+        let writer = StoreWriter(location: .sqlite(path: "/nonexistent-folder/jobs.db"), logger: logger)
+        await #expect(throws: StoreError.self) {
+            _ = try await writer.open(restore: { _ in }, report: { _ in })
+        }
+        await writer.close()
+    }
+
+    /// Writes arriving from several threads while a commit is in flight share the next transaction.
+    @Test func theWriterCommitsManyJobsPerTransaction() async throws {
+        let scratch = Scratch()
+        let writer = StoreWriter(location: .sqlite(path: scratch.path), logger: logger)
+        let stored = NIOLockedValueBox<[JobHandle]>([])
+        let reports = NIOLockedValueBox(0)
+        _ = try await writer.open(restore: { _ in }, report: { outcome in
+            #expect(outcome.failure == nil)
+            stored.withLockedValue { $0 += outcome.stored }
+            reports.withLockedValue { $0 += 1 }
+        })
+        let perThread = 5_000
+        await withTaskGroup(of: Void.self) { group in
+            for thread in 0..<4 {
+                group.addTask {
+                    for index in 0..<perThread {
+                        let id = UInt64(thread * perThread + index + 1)
+                        writer.enqueue([.store(job(id, workload: Array(repeating: 7, count: 64)))])
+                    }
+                }
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while stored.withLockedValue({ $0.count }) < 4 * perThread, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(Set(stored.withLockedValue { $0 }).count == 4 * perThread)
+        let transactions = writer.state.transactions
+        #expect(transactions < 4 * perThread / 10, "\(transactions) transactions for \(4 * perThread) jobs")
+        print("store writer: \(4 * perThread) jobs in \(transactions) transactions")
+        await writer.close()
+        let store = try SQLiteJobStore(path: scratch.path, logger: logger)
+        #expect(try recoverAll(store).recovery.restored == 4 * perThread)
+    }
+}
