@@ -97,6 +97,7 @@ let package = Package(
             dependencies: [
                 "Imaging",
                 "Gearman",
+                "GearmanServer",
                 "ImageFarm",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
@@ -235,6 +236,7 @@ let package = Package(
             name: "ImageFarmTests",
             dependencies: [
                 "ImageFarm",
+                "GearmanServer",
                 "Imaging",
                 "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -19,7 +19,7 @@ public final class EngineFuzzer {
     private let engine: JobServerEngine
     private let isDurable: Bool
     /// Rows asked for and not yet committed or failed.
-    private var storeRequests: [StoredJob] = []
+    private var storeRequests: [(job: StoredJob, receipt: StoreReceipt)] = []
     /// Rows committed and not deleted.
     private var rows: [UInt64: StoredJob] = [:]
     /// Rows deleted while their write was still pending: the store writes, then deletes them.
@@ -77,15 +77,15 @@ public final class EngineFuzzer {
         guard !storeRequests.isEmpty else { return }
         let requests = storeRequests
         storeRequests.removeAll()
-        let handles = requests.map { JobHandle($0.id) }
+        let receipts = requests.map(\.receipt)
         if failing {
-            for job in requests { deletedBeforeCommit.remove(job.id) }
-            apply { engine, actions in engine.jobsNotStored(handles, reason: "disk full", now: now, into: &actions) }
+            for request in requests { deletedBeforeCommit.remove(request.job.id) }
+            apply { engine, actions in engine.jobsNotStored(receipts, reason: "disk full", now: now, into: &actions) }
         } else {
-            for job in requests where deletedBeforeCommit.remove(job.id) == nil {
-                rows[job.id] = job
+            for request in requests where deletedBeforeCommit.remove(request.job.id) == nil {
+                rows[request.job.id] = request.job
             }
-            apply { engine, actions in engine.jobsStored(handles, now: now, into: &actions) }
+            apply { engine, actions in engine.jobsStored(receipts, now: now, into: &actions) }
         }
     }
 
@@ -195,13 +195,14 @@ public final class EngineFuzzer {
                 timeouts.append((handle, attempt))
             case .scheduleEpochWakeup, .shutdown:
                 break
-            case .store(let job):
+            case .store(let job, let receipt):
                 precondition(isDurable, "a store action from an engine without a store")
-                storeRequests.append(job)
+                precondition(job.id == receipt.handle.number, "a receipt for another job")
+                storeRequests.append((job, receipt))
             case .forget(let handle):
                 if rows.removeValue(forKey: handle.number) == nil {
                     precondition(
-                        storeRequests.contains { $0.id == handle.number },
+                        storeRequests.contains { $0.job.id == handle.number },
                         "deleting row \(handle.number), which was never written")
                     deletedBeforeCommit.insert(handle.number)
                 }

@@ -25,16 +25,19 @@ public final class EmbeddedFarm: Sendable {
         self.tasks = tasks
     }
 
-    /// Starts the server and `concurrency` image workers (one per core by default).
+    /// Starts the server and `concurrency` image workers (one per core by default). With a durable `store`,
+    /// background image jobs outlive the process and run after the next start.
     public static func start(
         concurrency: Int = System.coreCount,
         functions: [ImageFunction] = ImageFunction.allCases,
         defaults: ImageFunctionDefaults = ImageFunctionDefaults(),
         limits: ImageLimits = .default,
+        store: StoreLocation = .memory,
         logger: Logger = Logger(label: "gearbox.farm")
     ) async throws -> EmbeddedFarm {
         let server = try await GearmanJobServer.bind(
-            configuration: GearmanServerConfiguration(host: "127.0.0.1", port: 0, threads: 1), logger: logger)
+            configuration: GearmanServerConfiguration(host: "127.0.0.1", port: 0, threads: 1, store: store),
+            logger: logger)
         let address = GearmanServerAddress(host: "127.0.0.1", port: server.localAddress.port!)
         let processor = try ImageProcessor(configuration: .init(threads: concurrency, limits: limits))
         let worker = GearmanWorker(
@@ -62,10 +65,12 @@ public final class EmbeddedFarm: Sendable {
         concurrency: Int = System.coreCount,
         defaults: ImageFunctionDefaults = ImageFunctionDefaults(),
         limits: ImageLimits = .default,
+        store: StoreLocation = .memory,
         logger: Logger = Logger(label: "gearbox.farm"),
         _ body: (EmbeddedFarm) async throws -> Result
     ) async throws -> Result {
-        let farm = try await start(concurrency: concurrency, defaults: defaults, limits: limits, logger: logger)
+        let farm = try await start(
+            concurrency: concurrency, defaults: defaults, limits: limits, store: store, logger: logger)
         do {
             let result = try await body(farm)
             await farm.stop()

@@ -1,4 +1,5 @@
 import Gearman
+import GearmanServer
 import Imaging
 import NIOCore
 
@@ -42,6 +43,8 @@ public struct FrontConfiguration: Sendable {
     public var retryAfterSeconds: Int
     /// Workers the embedded farm runs (ignored with `servers`).
     public var embeddedWorkers: Int
+    /// Where the embedded job server keeps background jobs (without `servers`).
+    public var embeddedStore: StoreLocation
 
     public init(
         host: String = "127.0.0.1",
@@ -56,7 +59,8 @@ public struct FrontConfiguration: Sendable {
         function: String = "thumbnail",
         jobTimeout: Duration = .seconds(30),
         retryAfterSeconds: Int = 5,
-        embeddedWorkers: Int = System.coreCount
+        embeddedWorkers: Int = System.coreCount,
+        embeddedStore: StoreLocation = .memory
     ) {
         self.host = host
         self.port = port
@@ -71,6 +75,7 @@ public struct FrontConfiguration: Sendable {
         self.jobTimeout = jobTimeout
         self.retryAfterSeconds = retryAfterSeconds
         self.embeddedWorkers = embeddedWorkers
+        self.embeddedStore = embeddedStore
     }
 
     /// Parses `small=100x100,medium=640x480,large=1600x1200`. Names are letters, digits, `-` and `_`;

@@ -33,7 +33,8 @@ public struct UploadFront: Service {
         var servers = configuration.servers
         if servers.isEmpty {
             let started = try await EmbeddedFarm.start(
-                concurrency: configuration.embeddedWorkers, limits: configuration.limits, logger: logger)
+                concurrency: configuration.embeddedWorkers, limits: configuration.limits,
+                store: configuration.embeddedStore, logger: logger)
             farm = started
             servers = [started.address]
             logger.info("embedded job server and \(configuration.embeddedWorkers) image workers on \(started.address)")

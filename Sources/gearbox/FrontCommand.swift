@@ -1,5 +1,6 @@
 import ArgumentParser
 import Gearman
+import GearmanServer
 import Imaging
 import Logging
 import NIOCore
@@ -53,6 +54,12 @@ struct FrontCommand: AsyncParsableCommand {
     @Option(help: "Image workers of the embedded farm (without --server).")
     var workers = System.coreCount
 
+    @Option(
+        help: ArgumentHelp(
+            "Where the embedded job server keeps background jobs: memory, or sqlite:PATH (without --server).",
+            valueName: "store"))
+    var store: StoreLocation = .memory
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .notice
 
@@ -75,7 +82,7 @@ struct FrontCommand: AsyncParsableCommand {
             host: host, port: port, servers: servers, sizes: try FrontConfiguration.sizes(parsing: sizes),
             storage: storage, limits: ImageLimits(maxInputBytes: maxBytes, maxMegapixels: maxMegapixels),
             maxConcurrentJobs: maxJobs, function: function, jobTimeout: .milliseconds(Int64(jobTimeout * 1000)),
-            embeddedWorkers: workers)
+            embeddedWorkers: workers, embeddedStore: store)
         let front = UploadFront(configuration: configuration, logger: logger) { port in
             // A line scripts can wait for, whatever the log level.
             StandardIO.write("listening on http://\(configuration.host):\(port)\n")

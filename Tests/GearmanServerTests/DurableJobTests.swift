@@ -242,7 +242,8 @@ import Testing
         #expect(harness.admin("cancel job H:test:\(id)", from: admin) == "OK\r\n")
         #expect(harness.takeDeletes() == [id])
         var actions: [ServerAction] = []
-        harness.engine.jobsStored([JobHandle(id)], now: harness.now, into: &actions)
+        harness.engine.jobsStored(
+            [StoreReceipt(handle: JobHandle(id), submitter: client)], now: harness.now, into: &actions)
         #expect(actions.count == 1)
         #expect(harness.engine.invariantViolations().isEmpty)
     }

@@ -63,10 +63,14 @@ final class EngineHarness {
 
     /// The rows the engine asked to write since the last call, in order; other actions stay.
     func takeStoreRequests() -> [StoredJob] {
-        var stored: [StoredJob] = []
+        takeStoreReceipts().map(\.job)
+    }
+
+    private func takeStoreReceipts() -> [(job: StoredJob, receipt: StoreReceipt)] {
+        var stored: [(job: StoredJob, receipt: StoreReceipt)] = []
         otherActions.removeAll { action in
-            guard case .store(let job) = action else { return false }
-            stored.append(job)
+            guard case .store(let job, let receipt) = action else { return false }
+            stored.append((job, receipt))
             return true
         }
         return stored
@@ -86,18 +90,18 @@ final class EngineHarness {
     /// Commits every row asked for so far, as the store writer reports a transaction.
     @discardableResult
     func commitStore() -> [StoredJob] {
-        let stored = takeStoreRequests()
+        let stored = takeStoreReceipts()
         var actions: [ServerAction] = []
-        engine.jobsStored(stored.map { JobHandle($0.id) }, now: now, into: &actions)
+        engine.jobsStored(stored.map(\.receipt), now: now, into: &actions)
         absorb(actions)
-        return stored
+        return stored.map(\.job)
     }
 
     /// Fails every row asked for so far, as a full disk would.
     func failStore(_ reason: String) {
-        let stored = takeStoreRequests()
+        let stored = takeStoreReceipts()
         var actions: [ServerAction] = []
-        engine.jobsNotStored(stored.map { JobHandle($0.id) }, reason: reason, now: now, into: &actions)
+        engine.jobsNotStored(stored.map(\.receipt), reason: reason, now: now, into: &actions)
         absorb(actions)
     }
 

@@ -128,7 +128,7 @@ import Testing
     @Test func theWriterCommitsManyJobsPerTransaction() async throws {
         let scratch = Scratch()
         let writer = StoreWriter(location: .sqlite(path: scratch.path), logger: logger)
-        let stored = NIOLockedValueBox<[JobHandle]>([])
+        let stored = NIOLockedValueBox<[StoreReceipt]>([])
         let reports = NIOLockedValueBox(0)
         _ = try await writer.open(restore: { _ in }, report: { outcome in
             #expect(outcome.failure == nil)
@@ -141,7 +141,11 @@ import Testing
                 group.addTask {
                     for index in 0..<perThread {
                         let id = UInt64(thread * perThread + index + 1)
-                        writer.enqueue([.store(job(id, workload: Array(repeating: 7, count: 64)))])
+                        writer.enqueue([
+                            .store(
+                                job(id, workload: Array(repeating: 7, count: 64)),
+                                StoreReceipt(handle: JobHandle(id), submitter: ConnectionID(1)))
+                        ])
                     }
                 }
             }

@@ -1,5 +1,6 @@
 import Foundation
 import Gearman
+import GearmanServer
 import ImageFarm
 import Imaging
 import NIOCore
@@ -29,6 +30,27 @@ import Testing
             #expect(thumbnail.format == .webp && thumbnail.width == 320 && thumbnail.height == 200)
             let info = String(buffer: try await client.submit("info", workload: garden))
             #expect(info.contains("\"width\":2560"), "\(info)")
+        }
+    }
+
+    @Test func withAStoreBackgroundJobsOutliveTheFarm() async throws {
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("farm-\(UUID().uuidString).db").path
+        defer {
+            for suffix in ["", "-wal"] { try? FileManager.default.removeItem(atPath: store + suffix) }
+        }
+        // A function no worker of this farm serves: the job stays queued across the restart.
+        try await EmbeddedFarm.with(concurrency: 1, store: .sqlite(path: store)) { farm in
+            let client = GearmanClient(servers: [farm.address])
+            defer { Task { await client.shutdown() } }
+            _ = try await client.submitBackground("sizes-later", workload: Array("photo-1".utf8), unique: "photo-1")
+        }
+        try await EmbeddedFarm.with(concurrency: 1, store: .sqlite(path: store)) { farm in
+            let client = GearmanClient(servers: [farm.address])
+            defer { Task { await client.shutdown() } }
+            let kept = try await client.status(unique: "photo-1")
+            let never = try await client.status(unique: "photo-2")
+            #expect(kept.isKnown)
+            #expect(!never.isKnown)
         }
     }
 

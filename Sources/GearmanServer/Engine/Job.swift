@@ -43,8 +43,17 @@ final class Job {
     var runsDetached: Bool
     /// Counts assignments, so that a timeout set for an earlier attempt is recognised and ignored.
     var attempt: UInt32 = 0
-    /// It has a row in the store (or one is being written): the row is deleted when the job ends.
-    var isStored = false
+    /// Whether it has a row in the store: the row is deleted when the job ends.
+    var storage = Storage.none
+
+    enum Storage {
+        case none
+        /// Its row is being written; background submitters are acknowledged once it is committed.
+        case writing
+        case stored
+    }
+
+    var isStored: Bool { storage != .none }
 
     init(
         handle: JobHandle, function: FunctionQueue, unique: ByteBuffer, workload: ByteBuffer,

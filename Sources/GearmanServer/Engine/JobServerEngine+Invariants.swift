@@ -72,8 +72,8 @@ extension JobServerEngine {
             case .scheduled:
                 break
             case .storing:
-                if awaitingStore[handle] == nil || !job.isStored {
-                    problems.append("job \(handle) is being stored, but nobody awaits its row")
+                if job.storage != .writing {
+                    problems.append("job \(handle) waits for its row, which is \(job.storage)")
                 }
             case .gone:
                 problems.append("job \(handle) is gone but still known")
@@ -90,13 +90,13 @@ extension JobServerEngine {
                 }
             }
         }
-        for (handle, submitters) in awaitingStore {
-            if let job = jobs[handle], !job.isStored {
-                problems.append("job \(handle) has submitters awaiting a row it does not have")
+        for (handle, submitters) in lateAcknowledgements {
+            if let job = jobs[handle], job.storage != .writing {
+                problems.append("job \(handle) has submitters awaiting a row that is \(job.storage)")
             }
             if submitters.isEmpty { problems.append("job \(handle) awaits its row for nobody") }
         }
-        if !configuration.storesBackgroundJobs, jobs.values.contains(where: { $0.isStored }) || !awaitingStore.isEmpty {
+        if !configuration.storesBackgroundJobs, jobs.values.contains(where: { $0.isStored }) || !lateAcknowledgements.isEmpty {
             problems.append("a job is stored by an engine without a store")
         }
         for (key, job) in uniques where jobs[job.handle] !== job {

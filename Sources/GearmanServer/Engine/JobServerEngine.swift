@@ -45,9 +45,9 @@ public final class JobServerEngine {
     var functions: [ByteBuffer: FunctionQueue] = [:]
     var jobs: [JobHandle: Job] = [:]
     var uniques: [UniqueKey: Job] = [:]
-    /// Jobs whose rows are being written, with the clients to acknowledge once they are committed. A job
-    /// cancelled meanwhile keeps its entry: its submitters are still owed an answer.
-    var awaitingStore: [JobHandle: [ConnectionID]] = [:]
+    /// Background submitters that joined a job while its row was being written, besides the one its
+    /// `StoreReceipt` names. A job cancelled meanwhile keeps its entry: they are still owed an answer.
+    var lateAcknowledgements: [JobHandle: [ConnectionID]] = [:]
     private var scheduledJobs = Heap<ScheduledJob>()
     private var requestedWakeup: Int64?
     private var nextHandle: UInt64 = 1
@@ -284,15 +284,15 @@ public final class JobServerEngine {
     /// submission joined).
     private func acknowledgeWhenStored(_ job: Job, submitter: ConnectionID, into actions: inout [ServerAction]) {
         job.runsDetached = true
-        if let waiting = awaitingStore[job.handle] {
-            awaitingStore[job.handle] = waiting + [submitter]
-        } else if job.isStored {
+        switch job.storage {
+        case .stored:
             actions.append(.send(submitter, .jobCreated(job.handle)))
             return
-        } else {
-            job.isStored = true
-            awaitingStore[job.handle] = [submitter]
-            actions.append(.store(job.stored))
+        case .writing:
+            lateAcknowledgements[job.handle, default: []].append(submitter)
+        case .none:
+            job.storage = .writing
+            actions.append(.store(job.stored, StoreReceipt(handle: job.handle, submitter: submitter)))
         }
         actions.append(.send(submitter, .jobCreatedWhenStored(job.handle)))
     }
@@ -300,28 +300,27 @@ public final class JobServerEngine {
     // MARK: Store
 
     /// The store committed these jobs' rows: their submitters get JOB_CREATED and the new jobs are queued.
-    public func jobsStored(_ handles: [JobHandle], now: Int64, into actions: inout [ServerAction]) {
-        for handle in handles {
-            for submitter in awaitingStore.removeValue(forKey: handle) ?? [] where connections[submitter] != nil {
-                actions.append(.send(submitter, .stored(handle, failure: nil)))
+    public func jobsStored(_ receipts: [StoreReceipt], now: Int64, into actions: inout [ServerAction]) {
+        for receipt in receipts {
+            acknowledge(receipt, failure: nil, into: &actions)
+            guard let job = jobs[receipt.handle], job.storage == .writing else { continue }
+            job.storage = .stored
+            if case .storing(let epoch) = job.state {
+                job.function.storingCount -= 1
+                start(job, epoch: epoch, now: now, into: &actions)
             }
-            guard let job = jobs[handle], case .storing(let epoch) = job.state else { continue }
-            job.function.storingCount -= 1
-            start(job, epoch: epoch, now: now, into: &actions)
         }
     }
 
     /// The store could not write these jobs' rows: their background submitters get ERROR QUEUE_ERROR and
     /// the jobs live on only for the clients that wait on them in the foreground.
     public func jobsNotStored(
-        _ handles: [JobHandle], reason: String, now: Int64, into actions: inout [ServerAction]
+        _ receipts: [StoreReceipt], reason: String, now: Int64, into actions: inout [ServerAction]
     ) {
-        for handle in handles {
-            for submitter in awaitingStore.removeValue(forKey: handle) ?? [] where connections[submitter] != nil {
-                actions.append(.send(submitter, .stored(handle, failure: reason)))
-            }
-            guard let job = jobs[handle], job.isStored else { continue }
-            job.isStored = false
+        for receipt in receipts {
+            acknowledge(receipt, failure: reason, into: &actions)
+            guard let job = jobs[receipt.handle], job.storage == .writing else { continue }
+            job.storage = .none
             job.runsDetached = false
             if job.waiters.isEmpty, !job.isRunning {
                 discard(job, into: &actions)
@@ -329,6 +328,18 @@ public final class JobServerEngine {
                 job.function.storingCount -= 1
                 start(job, epoch: epoch, now: now, into: &actions)
             }
+        }
+    }
+
+    private func acknowledge(_ receipt: StoreReceipt, failure: String?, into actions: inout [ServerAction]) {
+        if connections[receipt.submitter] != nil {
+            actions.append(.send(receipt.submitter, .stored(receipt.handle, failure: failure)))
+        }
+        guard !lateAcknowledgements.isEmpty, let late = lateAcknowledgements.removeValue(forKey: receipt.handle) else {
+            return
+        }
+        for submitter in late where connections[submitter] != nil {
+            actions.append(.send(submitter, .stored(receipt.handle, failure: failure)))
         }
     }
 
@@ -342,7 +353,7 @@ public final class JobServerEngine {
         let job = Job(
             handle: handle, function: function, unique: stored.unique, workload: stored.workload,
             reducer: stored.reducer, priority: stored.priority, runsDetached: true, waiters: [])
-        job.isStored = true
+        job.storage = .stored
         jobs[handle] = job
         // Two rows with one unique key can both come back when a crash fell between one's end and the
         // other's start: both run, and later submissions join the older.
@@ -520,7 +531,7 @@ public final class JobServerEngine {
         }
         job.state = .gone
         if job.isStored {
-            job.isStored = false
+            job.storage = .none
             actions.append(.forget(job.handle))
         }
         jobs.removeValue(forKey: job.handle)

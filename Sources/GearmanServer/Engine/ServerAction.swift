@@ -11,8 +11,9 @@ public enum ServerAction: Sendable {
     /// Call `releaseDueJobs(now:)` at this Unix time; replaces any earlier request.
     case scheduleEpochWakeup(at: Int64)
     case shutdown(graceful: Bool)
-    /// Write this background job's row; answer with `jobsStored` or `jobsNotStored`.
-    case store(StoredJob)
+    /// Write this background job's row; answer with `jobsStored` or `jobsNotStored`, passing the receipt
+    /// back, which names the client to acknowledge.
+    case store(StoredJob, StoreReceipt)
     /// Delete the row of a job that ended. Needs no answer.
     case forget(JobHandle)
 }

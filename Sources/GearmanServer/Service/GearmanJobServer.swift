@@ -68,8 +68,11 @@ public final class GearmanJobServer: Service, Sendable {
         if let storeWriter {
             do {
                 let started = NIODeadline.now()
+                // Outcomes are applied on an event loop, so that the writer starts its next commit at once.
+                let reportLoop = group.next()
                 let recovery = try await storeWriter.open(
-                    restore: { core.restore($0) }, report: { core.storeFinished($0) })
+                    restore: { core.restore($0) },
+                    report: { outcome in reportLoop.execute { core.storeFinished(outcome) } })
                 let milliseconds = (NIODeadline.now() - started).nanoseconds / 1_000_000
                 logger.info(
                     "store opened",

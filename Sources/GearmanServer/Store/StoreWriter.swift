@@ -12,14 +12,15 @@ import NIOPosix
 final class StoreWriter: Sendable {
     /// What one transaction did, reported on the writer's thread.
     struct Outcome: Sendable {
-        var stored: [JobHandle] = []
-        var notStored: [JobHandle] = []
+        var stored: [StoreReceipt] = []
+        var notStored: [StoreReceipt] = []
         /// Why `notStored` failed: what the client's ERROR QUEUE_ERROR says.
         var failure: String?
     }
 
     private struct Pending {
         var inserts: [StoredJob] = []
+        var receipts: [StoreReceipt] = []
         var deletes: [UInt64] = []
         /// Set when the writer has been woken and has not yet taken what is pending.
         var isSignalled = false
@@ -89,8 +90,9 @@ final class StoreWriter: Sendable {
         let signal = pending.withLockedValue { pending -> Bool in
             for action in actions {
                 switch action {
-                case .store(let job):
+                case .store(let job, let receipt):
                     pending.inserts.append(job)
+                    pending.receipts.append(receipt)
                     pending.inFlight += 1
                 case .forget(let handle):
                     pending.deletes.append(handle.number)
@@ -149,9 +151,11 @@ final class StoreWriter: Sendable {
                 _ = wakeUp.wait(timeout: .now() + Self.retryDelay)
             }
             var inserts: [StoredJob] = []
+            var receipts: [StoreReceipt] = []
             var deletes: [UInt64] = []
             let closing = pending.withLockedValue { pending -> Bool in
                 swap(&inserts, &pending.inserts)
+                swap(&receipts, &pending.receipts)
                 swap(&deletes, &pending.deletes)
                 pending.isSignalled = false
                 return pending.isClosing
@@ -162,7 +166,7 @@ final class StoreWriter: Sendable {
             if !inserts.isEmpty || !deletes.isEmpty {
                 do {
                     try store.write(inserting: inserts, deleting: deletes)
-                    outcome.stored = inserts.map { JobHandle($0.id) }
+                    outcome.stored = receipts
                     if !failedDeletes.isEmpty {
                         logger.notice("store: writing again", metadata: ["store": "\(location)"])
                     }
@@ -172,7 +176,7 @@ final class StoreWriter: Sendable {
                     logger.error(
                         "store: a write failed",
                         metadata: ["store": "\(location)", "jobs": "\(inserts.count)", "error": "\(reason)"])
-                    outcome.notStored = inserts.map { JobHandle($0.id) }
+                    outcome.notStored = receipts
                     outcome.failure = reason
                     failedDeletes = deletes
                 }

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Durable background jobs, measured side by side in one run: `gearbox server --store sqlite:PATH`, the same
+# server in memory, and gearmand 1.1 with its own SQLite queue (`-q libsqlite3`). Prints a table of medians.
+#
+#   bench/durability.sh
+#   ROUNDS=5 DEEP=200000 bench/durability.sh
+#
+# Cases:
+#   1. acknowledged background submits per second, 64-byte payloads, idle queue (no workers);
+#   2. SIGKILL during a submit storm, restart on the same file, drain: acknowledged jobs that came back, and
+#      jobs finished before the kill that came back (bench/crash_probe.py);
+#   3. DEEP (1,000,000) stored jobs: submit rate with them queued against the idle queue's (same process),
+#      then SIGKILL: how long the restart takes to listen, its memory against the memory before the kill,
+#      and the store's bytes per queued job.
+# Both servers get 2 threads. gearmand commits each job on its own, so it gets GEARMAND_JOBS submits per
+# round instead of BACKGROUND_JOBS.
+set -euo pipefail
+
+ROUNDS="${ROUNDS:-3}"
+BACKGROUND_JOBS="${BACKGROUND_JOBS:-200000}"
+GEARMAND_JOBS="${GEARMAND_JOBS:-5000}"
+DEEP="${DEEP:-1000000}"
+STORM_SECONDS="${STORM_SECONDS:-5}"
+THREADS="${THREADS:-2}"
+LOAD="${LOAD:---clients 4 --in-flight 64}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+say() { printf '%s\n' "$*" >&2; }
+
+command -v gearmand >/dev/null || [[ -x /usr/sbin/gearmand ]] || {
+    say "bench: gearmand is missing: apt-get install gearman-job-server"; exit 1; }
+GEARMAND="$(command -v gearmand || echo /usr/sbin/gearmand)"
+command -v python3 >/dev/null || { say "bench: python3 is missing"; exit 1; }
+
+say "bench: building gearbox (release)"
+swift build -c release --product gearbox >/dev/null 2>&1 || swift build -c release --product gearbox
+GEARBOX="$(swift build -c release --show-bin-path)/gearbox"
+
+WORK="$(mktemp -d)"
+SERVER_PID=""
+cleanup() {
+    [[ -n "$SERVER_PID" ]] && kill -9 "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# server_command NAME STORE: the command line, with {port} for the port.
+server_command() {
+    case "$1" in
+        gearbox-sqlite) echo "$GEARBOX server --port {port} --threads $THREADS --store sqlite:$2" ;;
+        gearbox-memory) echo "$GEARBOX server --port {port} --threads $THREADS" ;;
+        gearmand-sqlite) echo "$GEARMAND --port {port} --listen 127.0.0.1 --log-file none -t $THREADS -q libsqlite3 --libsqlite3-db $2" ;;
+    esac
+}
+
+start_server() {
+    PORT="$(free_port)"
+    local command
+    command="$(server_command "$1" "$2")"
+    ${command//\{port\}/$PORT} >/dev/null 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 400); do
+        (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    say "bench: $1 did not start"; exit 1
+}
+
+stop_server() {
+    kill -9 "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+}
+
+say "bench: case 1, acknowledged background submits, 64-byte payloads"
+for round in $(seq "$ROUNDS"); do
+    for server in gearmand-sqlite gearbox-memory gearbox-sqlite; do
+        store="$WORK/$server-$round.db"
+        jobs="$BACKGROUND_JOBS"
+        [[ "$server" == gearmand-sqlite ]] && jobs="$GEARMAND_JOBS"
+        start_server "$server" "$store"
+        "$GEARBOX" bench --server "127.0.0.1:$PORT" --server-pid "$SERVER_PID" --quiet --json $LOAD \
+            --background --workers 0 --jobs "$jobs" --warm-up 0 --payload 64 >>"$WORK/submit.$server" 2>>"$WORK/errors" \
+            || { say "bench: $server reported errors:"; tail -3 "$WORK/errors" >&2; }
+        stop_server
+        rm -f "$store"*
+        say "bench: submit $server: $(tail -1 "$WORK/submit.$server" | python3 -c \
+            'import json,sys; print(round(json.load(sys.stdin)["measured"]["jobsPerSecond"]), "jobs/s")' 2>/dev/null || echo failed)"
+    done
+done
+
+say "bench: case 2, SIGKILL during a submit storm of $STORM_SECONDS s, restart, drain"
+for server in gearmand-sqlite gearbox-sqlite; do
+    store="$WORK/crash-$server.db"
+    # shellcheck disable=SC2046
+    python3 bench/crash_probe.py --seconds "$STORM_SECONDS" -- $(server_command "$server" "$store") >"$WORK/crash.$server"
+    rm -f "$store"*
+    say "bench: crash $server: $(cat "$WORK/crash.$server")"
+done
+
+say "bench: case 3, $DEEP stored jobs: submit rate, SIGKILL, restart"
+store="$WORK/deep.db"
+start_server gearbox-sqlite "$store"
+"$GEARBOX" bench --server "127.0.0.1:$PORT" --server-pid "$SERVER_PID" --quiet --json $LOAD --background --workers 0 \
+    --prefill "$DEEP" --jobs "$BACKGROUND_JOBS" --payload 64 >"$WORK/deep.json" 2>>"$WORK/errors"
+python3 - "$SERVER_PID" "$PORT" "$store" "$(server_command gearbox-sqlite "$store")" "$WORK/deep.json" >"$WORK/restart.json" <<'PY'
+import json, os, signal, socket, subprocess, sys, time
+pid, port, store, command, bench = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+def rss(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+def status(port):
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(b"status\n")
+        data = b""
+        while not data.endswith(b".\n"):
+            data += s.recv(65536)
+    return sum(int(line.split(b"\t")[1]) for line in data.splitlines() if b"\t" in line)
+queued = status(port)
+before = rss(pid)
+os.kill(pid, signal.SIGKILL)
+time.sleep(0.5)
+size = sum(os.path.getsize(store + suffix) for suffix in ("", "-wal") if os.path.exists(store + suffix))
+started = time.monotonic()
+server = subprocess.Popen(command.replace("{port}", str(port)).split(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+while True:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        break
+    except OSError:
+        time.sleep(0.01)
+listening = time.monotonic() - started
+after, back = rss(server.pid), status(port)
+server.kill(); server.wait()
+print(json.dumps({"queued": queued, "rssBeforeKill": before, "restartSeconds": listening, "rssAfterRestart": after,
+                  "cameBack": back, "storeBytes": size}))
+PY
+SERVER_PID=""
+
+python3 - "$WORK" "$ROUNDS" "$BACKGROUND_JOBS" "$GEARMAND_JOBS" "$DEEP" "$LOAD" "$(nproc)" <<'PY'
+import json, os, statistics, sys
+work, rounds, bg_jobs, gearmand_jobs, deep, load, cores = sys.argv[1:8]
+def runs(name):
+    path = os.path.join(work, name)
+    return [json.loads(l) for l in open(path) if l.strip()] if os.path.exists(path) else []
+def median_rate(server):
+    rates = [r["measured"]["jobsPerSecond"] for r in runs(f"submit.{server}")]
+    return statistics.median(rates) if rates else None
+g, m, s = (median_rate(x) for x in ("gearmand-sqlite", "gearbox-memory", "gearbox-sqlite"))
+print(f"Durable background jobs, {cores} cores, medians of {rounds} rounds; load: {load}; "
+      f"{int(bg_jobs):,} submits per Gearbox round, {int(gearmand_jobs):,} per gearmand round")
+print()
+print("| case | gearmand -q libsqlite3 | gearbox --store sqlite | gearbox in memory | sqlite/gearmand | sqlite/memory |")
+print("|---|---:|---:|---:|---:|---:|")
+fmt = lambda v: f"{v:,.0f}" if v is not None else "-"
+ratio = lambda a, b: f"{a / b:.1f}x" if a and b else "-"
+print(f"| 1. acknowledged background submits, jobs/s | {fmt(g)} | {fmt(s)} | {fmt(m)} | {ratio(s, g)} | {s / m:.0%} |" if s and m else "| 1. | - | - | - | - | - |")
+crash = {name: (runs(f"crash.{name}") or [{}])[0] for name in ("gearmand-sqlite", "gearbox-sqlite")}
+def crash_cell(c):
+    if not c:
+        return "-"
+    return (f"{c['cameBack']:,} of {c['acknowledged']:,} back, {c['lost']:,} lost, "
+            f"{c['finishedCameBack']:,} of {c['finished']:,} finished came back")
+print(f"| 2. SIGKILL mid-storm, restart | {crash_cell(crash['gearmand-sqlite'])} | {crash_cell(crash['gearbox-sqlite'])} | - | | |")
+print()
+d = (runs("deep.json") or [{}])[0]
+r = (runs("restart.json") or [{}])[0]
+if d and r:
+    empty = d["emptyQueue"]["jobsPerSecond"]
+    rate = d["measured"]["jobsPerSecond"]
+    print(f"3. gearbox --store sqlite with {r['queued']:,} stored jobs:")
+    print(f"   submit rate with them queued: {rate:,.0f} jobs/s, {rate / empty:.0%} of the idle queue's {empty:,.0f} jobs/s (same process)")
+    print(f"   SIGKILL, restart: listening after {r['restartSeconds']:.2f} s with {r['cameBack']:,} jobs back")
+    print(f"   resident memory: {r['rssBeforeKill'] / 1048576:,.0f} MiB before the kill, {r['rssAfterRestart'] / 1048576:,.0f} MiB "
+          f"after the restart ({r['rssAfterRestart'] / r['rssBeforeKill'] - 1:+.0%})")
+    print(f"   store: {r['storeBytes'] / 1048576:,.0f} MiB, {r['storeBytes'] / r['queued']:.0f} bytes per queued 64-byte job")
+for name, c in crash.items():
+    if c:
+        print(f"{name}: {c['acknowledged']:,} acknowledged during the storm ({c['acknowledgedPerSecond']:,.0f}/s), "
+              f"restart listened after {c['restartSeconds']:.2f} s")
+PY
