@@ -53,9 +53,17 @@ for target in protocol engine; do
     [ "$mode" = short ] && rm -rf "$corpus"
 done
 
-echo "== fuzz-tcp against gearbox server"
+store_dir=$(mktemp -d)
+trap 'rm -rf "$store_dir"' EXIT
+echo "== fuzz-tcp against gearbox server, jobs in memory"
 if [ "$mode" = short ]; then
     "$bin/fuzz-tcp" --gearbox "$bin/gearbox" --seed 1 --inputs 3000
 else
     "$bin/fuzz-tcp" --gearbox "$bin/gearbox" --seed "$(date +%s)" --seconds "$mode"
+fi
+echo "== fuzz-tcp against gearbox server, jobs in a SQLite store"
+if [ "$mode" = short ]; then
+    "$bin/fuzz-tcp" --gearbox "$bin/gearbox" --seed 2 --inputs 3000 --store "$store_dir/short.db"
+else
+    "$bin/fuzz-tcp" --gearbox "$bin/gearbox" --seed "$(date +%s)" --seconds "$mode" --store "$store_dir/long.db"
 fi

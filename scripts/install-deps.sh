@@ -3,6 +3,8 @@
 set -euo pipefail
 
 packages=(pkg-config libvips-dev libvips-tools gearman-job-server gearman-tools curl)
+# The job server's durable store, and the sqlite3 tool the store tests use to damage a store on purpose.
+packages+=(libsqlite3-dev sqlite3)
 # The multi-host tests put servers and workers on hosts of their own, in network namespaces.
 packages+=(iproute2)
 # The upload front's browser test drives headless Chromium through chromedriver.

@@ -12,15 +12,18 @@ final class ServerProcess {
     private let process = Process()
     private let errorFile: URL
 
-    /// Runs `gearbox server`, or gearmand when `gearbox` is nil.
-    init(gearbox: String?) throws {
+    /// Runs `gearbox server` (with its background jobs in a SQLite file at `store`, when given), or gearmand
+    /// when `gearbox` is nil.
+    init(gearbox: String?, store: String? = nil) throws {
         port = try RawSocket.freePort()
         errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-tcp-\(getpid())-\(port).stderr")
         _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         if let gearbox {
             name = "gearbox server"
             process.executableURL = URL(fileURLWithPath: gearbox)
-            process.arguments = ["server", "--port", "\(port)", "--listen", "127.0.0.1", "--threads", "2"]
+            process.arguments =
+                ["server", "--port", "\(port)", "--listen", "127.0.0.1", "--threads", "2"]
+                + (store.map { ["--store", "sqlite:\($0)"] } ?? [])
         } else {
             name = "gearmand"
             process.executableURL = URL(fileURLWithPath: "/usr/sbin/gearmand")

@@ -17,6 +17,9 @@ struct TCPFuzzCommand: ParsableCommand {
     @Option(help: "The gearbox binary to run as `gearbox server`.")
     var gearbox = ".build/debug/gearbox"
 
+    @Option(help: "Keep the server's background jobs in this SQLite file (a durable store under fuzzing).")
+    var store: String?
+
     @Flag(help: "Fuzz gearmand instead, for comparison.")
     var gearmand = false
 
@@ -43,7 +46,7 @@ struct TCPFuzzCommand: ParsableCommand {
         guard inputs != nil || seconds != nil else {
             throw ValidationError("give --inputs or --seconds")
         }
-        let server = try ServerProcess(gearbox: gearmand ? nil : gearbox)
+        let server = try ServerProcess(gearbox: gearmand ? nil : gearbox, store: store)
         defer { server.stop() }
         var mutator = Mutator(seed: seed)
         var sinceCheck: [[UInt8]] = []
