@@ -163,6 +163,24 @@ import Testing
         #expect(Set(try drain(port: port)) == ["one", "two", "three"])
     }
 
+    @Test func gearmandsQueuedJobsCarryOverToTheSameCommandLine() async throws {
+        let scratch = try Scratch()
+        let arguments = ["-q", "libsqlite3", "--libsqlite3-db", scratch.store]
+        let gearmand = try await Gearmand(extraArguments: arguments)
+        for text in ["first", "second", "third"] {
+            let result = try await ChildProcess.run("gearman", ["-p", "\(gearmand.port)", "-b", "-f", "durable", "--", text])
+            #expect(result.status == 0)
+        }
+        gearmand.stop()
+        var (server, port) = try await startServer(arguments)
+        #expect(try drain(port: port) == ["first", "second", "third"])
+        try await waitUntilWritten(port: port)
+        server.stop()
+        (server, port) = try await startServer(arguments)
+        defer { server.stop() }
+        #expect(try drain(port: port).isEmpty, "moved once, and done once")
+    }
+
     @Test func aRowThatIsNotAJobIsSetAsideAndTheServerStartsWithTheRest() async throws {
         let scratch = try Scratch()
         var (server, port) = try await startServer(["--store", scratch.store])

@@ -149,11 +149,13 @@ public final class GearmanJobServer: Service, Sendable {
             logger.info("stopping; stored jobs wait for the next start", metadata: ["jobs": "\(kept)"])
         }
         core.closeAllConnections()
+        // Commits what is pending while the event loops still run, since its outcomes are applied there. A
+        // job that ends as its worker's connection closes after this keeps its row and runs again after the
+        // next start (at-least-once).
+        await storeWriter?.close()
         if ownsGroup {
             try await group.shutdownGracefully()
         }
-        // After the connections' last events: a job that ended as they closed has its row deleted.
-        await storeWriter?.close()
         logger.info("stopped")
     }
 

@@ -7,9 +7,14 @@ import NIOCore
 /// WAL journal with `synchronous=FULL`: a commit returns once the log is on disk (fsync), so an
 /// acknowledged job survives a crash of the process and a loss of power. `locking_mode=EXCLUSIVE` keeps a
 /// second server from opening the same file: two servers replaying one queue would run every job twice.
+///
+/// A file that gearmand's `-q libsqlite3` wrote holds its queue in `gearman_queue`; its rows are moved into
+/// this store's table on the first start, in their order, so that a gearmand command line carries its
+/// queued jobs over too.
 final class SQLiteJobStore: JobStore {
     static let table = "gearbox_jobs"
     static let setAsideTable = "gearbox_jobs_set_aside"
+    static let gearmandTable = "gearman_queue"
     /// Rows handed to the engine at a time during replay.
     static let recoveryChunk = 4096
 
@@ -56,6 +61,33 @@ final class SQLiteJobStore: JobStore {
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         delete = try database.prepare("DELETE FROM \(Self.table) WHERE id = ?")
+        importedFromGearmand = try importGearmandQueue()
+    }
+
+    /// Jobs moved over from gearmand's table when the store opened.
+    private(set) var importedFromGearmand = 0
+
+    private func importGearmandQueue() throws -> Int {
+        let exists = try database.integer(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '\(Self.gearmandTable)'")
+        guard exists == 1 else { return 0 }
+        let count = Int(try database.integer("SELECT count(*) FROM \(Self.gearmandTable)") ?? 0)
+        // gearmand's priorities are ours (0 high, 1 normal, 2 low); its when_to_run is 0 for "now".
+        try transaction {
+            try database.execute(
+                """
+                INSERT INTO \(Self.table) (id, function, unique_key, priority, when_to_run, reducer, data)
+                SELECT (SELECT coalesce(max(id), 0) FROM \(Self.table)) + rowid, function_name,
+                       coalesce(unique_key, ''), priority, nullif(when_to_run, 0), NULL, data
+                FROM \(Self.gearmandTable) ORDER BY rowid;
+                DROP TABLE \(Self.gearmandTable);
+                """)
+        }
+        if count > 0 {
+            logger.notice(
+                "store: moved gearmand's queued jobs into this store", metadata: ["store": "\(path)", "jobs": "\(count)"])
+        }
+        return count
     }
 
     func write(inserting jobs: [StoredJob], deleting ids: [UInt64]) throws {
