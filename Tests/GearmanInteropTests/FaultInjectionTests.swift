@@ -85,6 +85,58 @@ import Testing
         await client.shutdown()
     }
 
+    @Test func backgroundJobsAcknowledgedBeforeTheServerIsKilledAllRunAfterItsRestart() async throws {
+        let store = NSTemporaryDirectory() + "fault-\(UUID().uuidString).db"
+        defer { for suffix in ["", "-wal"] { try? FileManager.default.removeItem(atPath: store + suffix) } }
+        let server = try await TestServer.start(.gearbox, store: store)
+        let seen = NIOLockedValueBox<[String: Int]>([:])
+        let worker = GearmanWorker(servers: [server.address], concurrency: 8)
+        worker.register("record") { job in
+            try await Task.sleep(for: .milliseconds(1))
+            seen.withLockedValue { $0[String(buffer: job.workload), default: 0] += 1 }
+            return ByteBuffer()
+        }
+        let running = Task { try await worker.run() }
+        defer { running.cancel() }
+        try await server.waitForStatus("record") { $0[2] == 1 }
+        let client = GearmanClient(servers: [server.address])
+        let total = 6_000
+        let killAfter = 2_500
+        let acknowledged = NIOLockedValueBox<Set<String>>([])
+        try await withDeadline(.seconds(300)) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                var next = 0
+                func add() {
+                    let text = "background-\(next)"
+                    next += 1
+                    group.addTask {
+                        guard (try? await client.submitBackground("record", workload: Array(text.utf8), timeout: .seconds(30))) != nil
+                        else { return }
+                        let count = acknowledged.withLockedValue { set in
+                            set.insert(text)
+                            return set.count
+                        }
+                        if count == killAfter { server.process.signal(SIGKILL) }
+                    }
+                }
+                while next < 256 { add() }
+                for try await _ in group where next < total { add() }
+            }
+            let promised = acknowledged.withLockedValue { $0 }
+            #expect(promised.count >= killAfter)
+            let restarted = try await TestServer.start(.gearbox, port: server.port, store: store)
+            defer { restarted.process.stop() }
+            while !promised.allSatisfy({ text in seen.withLockedValue { $0[text] != nil } }) {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let ranTwice = seen.withLockedValue { $0.values.count { $0 > 1 } }
+            print(
+                "fault injection: \(promised.count) background jobs acknowledged, server killed after \(killAfter); "
+                    + "all ran after the restart, \(ranTwice) of them twice (finished before their delete was committed)")
+        }
+        await client.shutdown()
+    }
+
     @Test func aKilledServerFailsItsCallersAtOnceAndTheOtherServerCarriesOn() async throws {
         let first = try await TestServer.start(.gearbox)
         let second = try await TestServer.start(.gearbox)

@@ -34,8 +34,9 @@ final class TestServer: Sendable {
         self.process = process
     }
 
-    /// Starts a server on a free port, or on `port` (a restart) when given.
-    static func start(_ kind: ServerKind, port fixedPort: Int? = nil) async throws -> TestServer {
+    /// Starts a server on a free port, or on `port` (a restart) when given; a gearbox server keeps its
+    /// background jobs in the SQLite file `store` when given.
+    static func start(_ kind: ServerKind, port fixedPort: Int? = nil, store: String? = nil) async throws -> TestServer {
         let executable = kind == .gearmand ? "gearmand" : try gearboxBinary()
         let arguments = { (port: Int) -> [String] in
             switch kind {
@@ -43,7 +44,7 @@ final class TestServer: Sendable {
                 ["--port", "\(port)", "--listen", "127.0.0.1", "--log-file", "none", "--threads", "1",
                  "--pid-file", NSTemporaryDirectory() + "gearmand-test-\(port).pid"]
             case .gearbox:
-                ["server", "--port", "\(port)", "--threads", "1"]
+                ["server", "--port", "\(port)", "--threads", "1"] + (store.map { ["--store", "sqlite:\($0)"] } ?? [])
             }
         }
         guard let fixedPort else {
