@@ -41,8 +41,15 @@ final class StoreWriter: Sendable {
     private let pending = NIOLockedValueBox(Pending())
     private let wakeUp = DispatchSemaphore(value: 0)
     private let thread = NIOThreadPool(numberOfThreads: 1)
-    private let stopped = NIOLockedValueBox<CheckedContinuation<Void, Never>?>(nil)
-    private let hasStopped = NIOLockedValueBox(false)
+    private let lifecycle = NIOLockedValueBox(Lifecycle.notOpened)
+
+    private enum Lifecycle {
+        case notOpened
+        case running
+        /// `close` waits for the thread to finish.
+        case closing(CheckedContinuation<Void, Never>)
+        case stopped
+    }
 
     init(location: StoreLocation, logger: Logger) {
         self.location = location
@@ -55,6 +62,7 @@ final class StoreWriter: Sendable {
         restore: @escaping @Sendable ([StoredJob]) -> Void,
         report: @escaping @Sendable (Outcome) -> Void
     ) async throws -> StoreRecovery {
+        lifecycle.withLockedValue { $0 = .running }
         thread.start()
         let location = self.location
         let logger = self.logger
@@ -122,22 +130,21 @@ final class StoreWriter: Sendable {
         }
         if signal { wakeUp.signal() }
         await withCheckedContinuation { continuation in
-            let done = hasStopped.withLockedValue { stopped in
-                if !stopped { self.stopped.withLockedValue { $0 = continuation } }
-                return stopped
+            let hasStopped = lifecycle.withLockedValue { lifecycle -> Bool in
+                guard case .running = lifecycle else { return true }  // never opened, or already stopped
+                lifecycle = .closing(continuation)
+                return false
             }
-            if done { continuation.resume() }
+            if hasStopped { continuation.resume() }
         }
         try? await thread.shutdownGracefully()
     }
 
     private func finish() {
-        let waiter = hasStopped.withLockedValue { stopped -> CheckedContinuation<Void, Never>? in
-            stopped = true
-            return self.stopped.withLockedValue { waiter in
-                defer { waiter = nil }
-                return waiter
-            }
+        let waiter = lifecycle.withLockedValue { lifecycle -> CheckedContinuation<Void, Never>? in
+            defer { lifecycle = .stopped }
+            if case .closing(let waiter) = lifecycle { return waiter }
+            return nil
         }
         waiter?.resume()
     }
