@@ -78,9 +78,16 @@ final class ServerCore: @unchecked Sendable {
                 storeWriter.enqueue(actions)
             }
             var kept = 0
+            // A store's acknowledgements come in runs for one connection: one lookup per run.
+            var lastTarget: ConnectionID?
+            var lastPeer: ServerConnectionHandler?
             for index in actions.indices {
                 if case .send(let target, let message) = actions[index], target != origin {
-                    if let peer = handlers[target] {
+                    if target != lastTarget {
+                        lastTarget = target
+                        lastPeer = handlers[target]
+                    }
+                    if let peer = lastPeer {
                         deliveries.append(Delivery(peer: peer, message: message))
                     }
                 } else if actions[index].isStoreAction {
@@ -120,12 +127,18 @@ final class ServerCore: @unchecked Sendable {
     /// Writes each delivery on its connection's loop and flushes it: one hop per loop, one flush per
     /// connection. Used outside read batches.
     static func deliverNow(_ deliveries: [Delivery]) {
-        var byLoop: [ObjectIdentifier: [Delivery]] = [:]
+        guard !deliveries.isEmpty else { return }
+        // A handful of loops: a linear search beats hashing each delivery.
+        var byLoop: [(loop: any EventLoop, deliveries: [Delivery])] = []
         for delivery in deliveries {
-            byLoop[ObjectIdentifier(delivery.peer.eventLoop), default: []].append(delivery)
+            let loop = delivery.peer.eventLoop
+            if let index = byLoop.firstIndex(where: { $0.loop === loop }) {
+                byLoop[index].deliveries.append(delivery)
+            } else {
+                byLoop.append((loop, [delivery]))
+            }
         }
-        for batch in byLoop.values {
-            let loop = batch[0].peer.eventLoop
+        for (loop, batch) in byLoop {
             if loop.inEventLoop {
                 deliver(batch)
             } else {

@@ -301,8 +301,9 @@ public final class JobServerEngine {
 
     /// The store committed these jobs' rows: their submitters get JOB_CREATED and the new jobs are queued.
     public func jobsStored(_ receipts: [StoreReceipt], now: Int64, into actions: inout [ServerAction]) {
+        var submitters = SubmitterCache()
         for receipt in receipts {
-            acknowledge(receipt, failure: nil, into: &actions)
+            acknowledge(receipt, failure: nil, submitters: &submitters, into: &actions)
             guard let job = jobs[receipt.handle], job.storage == .writing else { continue }
             job.storage = .stored
             if case .storing(let epoch) = job.state {
@@ -317,8 +318,9 @@ public final class JobServerEngine {
     public func jobsNotStored(
         _ receipts: [StoreReceipt], reason: String, now: Int64, into actions: inout [ServerAction]
     ) {
+        var submitters = SubmitterCache()
         for receipt in receipts {
-            acknowledge(receipt, failure: reason, into: &actions)
+            acknowledge(receipt, failure: reason, submitters: &submitters, into: &actions)
             guard let job = jobs[receipt.handle], job.storage == .writing else { continue }
             job.storage = .none
             job.runsDetached = false
@@ -331,8 +333,21 @@ public final class JobServerEngine {
         }
     }
 
-    private func acknowledge(_ receipt: StoreReceipt, failure: String?, into actions: inout [ServerAction]) {
-        if connections[receipt.submitter] != nil {
+    /// Whether the last submitter looked up is still connected: a transaction's receipts come in runs of
+    /// one connection's submits.
+    private struct SubmitterCache {
+        var last: ConnectionID?
+        var isConnected = false
+    }
+
+    private func acknowledge(
+        _ receipt: StoreReceipt, failure: String?, submitters: inout SubmitterCache, into actions: inout [ServerAction]
+    ) {
+        if receipt.submitter != submitters.last {
+            submitters.last = receipt.submitter
+            submitters.isConnected = connections[receipt.submitter] != nil
+        }
+        if submitters.isConnected {
             actions.append(.send(receipt.submitter, .stored(receipt.handle, failure: failure)))
         }
         guard !lateAcknowledgements.isEmpty, let late = lateAcknowledgements.removeValue(forKey: receipt.handle) else {
