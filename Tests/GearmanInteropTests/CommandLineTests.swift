@@ -141,7 +141,13 @@ import Testing
         let client = GearmanClient(servers: [server.address])
         try await withDeadline(Self.limit) {
             let job = Task { try await client.submit("sleep", workload: Array("3".utf8)) }
-            try await server.waitForStatus("sleep") { $0[1] == 1 }
+            do {
+                try await server.waitForStatus("sleep") { $0[1] == 1 }
+            } catch {
+                // Say what became of the job, not only that the server never ran it.
+                job.cancel()
+                throw TestFailure("\(error); the submission ended with \(await job.result)")
+            }
             worker.signal(SIGTERM)
             #expect(String(buffer: try await job.value) == "3")
             while worker.isRunning {

@@ -23,7 +23,7 @@ import Testing
         try await startJobServer(try gearboxBinary()) { ["server", "--port", "\($0)", "--verbose", "INFO"] + arguments }
     }
 
-    func submitBackground(_ workload: String, function: String = "durable", unique: String = "", epoch: Int64? = nil)
+    static func submitBackground(_ workload: String, function: String = "durable", unique: String = "", epoch: Int64? = nil)
         -> GearmanRequest
     {
         .submitJob(
@@ -33,7 +33,11 @@ import Testing
     }
 
     /// Takes every queued job of `function` with GRAB_JOB_UNIQ and completes it; returns the workloads.
-    func drain(port: Int, function: String = "durable") throws -> [String] {
+    func drain(port: Int, function: String = "durable") async throws -> [String] {
+        try await offThePool { try Self.drainNow(port: port, function: function) }
+    }
+
+    static func drainNow(port: Int, function: String) throws -> [String] {
         let worker = try RawConnection(port: port)
         try worker.send(.canDo(function: ByteBuffer(string: function)))
         var workloads: [String] = []
@@ -72,51 +76,62 @@ import Testing
         let scratch = try Scratch()
         var (server, port) = try await startServer(["--store", "sqlite:\(scratch.store)"])
         // Jobs finished before the kill, their deletes committed: they must not run again.
-        let early = try RawConnection(port: port)
-        for index in 0..<200 {
-            try early.send(submitBackground("finished-\(index)"))
+        let firstPort = port
+        try await offThePool {
+            let early = try RawConnection(port: firstPort)
+            for index in 0..<200 {
+                try early.send(Self.submitBackground("finished-\(index)"))
+            }
+            _ = try early.receive(200)
         }
-        _ = try early.receive(200)
-        #expect(try drain(port: port).count == 200)
+        #expect(try await drain(port: port).count == 200)
         try await waitUntilWritten(port: port)
 
         // The storm: four connections keep submitting; in the last round the server is killed with those
         // submits in flight, and whatever JOB_CREATED it managed to send still counts as acknowledged.
-        let connections = try (0..<4).map { _ in try RawConnection(port: port) }
-        var sent = Array(repeating: [String](), count: connections.count)
-        var acknowledged = Array(repeating: 0, count: connections.count)
+        let storming = server
+        let stormPort = port
         let batch = 250
         let rounds = 12
-        for round in 0..<rounds {
-            for (index, connection) in connections.enumerated() {
-                var bytes = ByteBuffer()
-                for _ in 0..<batch {
-                    let workload = "c\(index)-\(sent[index].count)"
-                    sent[index].append(workload)
-                    submitBackground(workload).encode(into: &bytes)
+        let connectionCount = 4
+        let (sent, acknowledged) = try await offThePool { () throws -> ([[String]], [Int]) in
+            let port = stormPort
+            let server = storming
+            let connections = try (0..<connectionCount).map { _ in try RawConnection(port: port) }
+            var sent = Array(repeating: [String](), count: connections.count)
+            var acknowledged = Array(repeating: 0, count: connections.count)
+            for round in 0..<rounds {
+                for (index, connection) in connections.enumerated() {
+                    var bytes = ByteBuffer()
+                    for _ in 0..<batch {
+                        let workload = "c\(index)-\(sent[index].count)"
+                        sent[index].append(workload)
+                        Self.submitBackground(workload).encode(into: &bytes)
+                    }
+                    try connection.send(bytes)
                 }
-                try connection.send(bytes)
+                guard round < rounds - 1 else { break }
+                for (index, connection) in connections.enumerated() {
+                    for response in try connection.receive(batch) {
+                        guard case .jobCreated = response else { throw TestFailure("expected JOB_CREATED, got \(response)") }
+                        acknowledged[index] += 1
+                    }
+                }
             }
-            guard round < rounds - 1 else { break }
+            server.stop()  // SIGKILL
             for (index, connection) in connections.enumerated() {
-                for response in try connection.receive(batch) {
-                    guard case .jobCreated = response else { throw TestFailure("expected JOB_CREATED, got \(response)") }
+                while let response = try? connection.receive(1).first, case .jobCreated = response {
                     acknowledged[index] += 1
                 }
             }
-        }
-        server.stop()  // SIGKILL
-        for (index, connection) in connections.enumerated() {
-            while let response = try? connection.receive(1).first, case .jobCreated = response {
-                acknowledged[index] += 1
-            }
+            return (sent, acknowledged)
         }
         let promised = Set(zip(sent, acknowledged).flatMap { $0.0.prefix($0.1) })
-        #expect(promised.count >= (rounds - 1) * batch * connections.count)
+        #expect(promised.count >= (rounds - 1) * batch * connectionCount)
 
         (server, port) = try await startServer(["--store", "sqlite:\(scratch.store)"])
         defer { server.stop() }
-        let drained = try drain(port: port)
+        let drained = try await drain(port: port)
         let back = Set(drained)
         #expect(drained.count == back.count, "a job came back twice")
         #expect(promised.subtracting(back).isEmpty, "\(promised.subtracting(back).count) acknowledged jobs were lost")
@@ -130,17 +145,17 @@ import Testing
         var (server, port) = try await startServer(["--store", scratch.store])
         let client = try RawConnection(port: port)
         let due = Int64(Date().timeIntervalSince1970) + 2
-        try client.send(submitBackground("due-while-down", epoch: due))
-        try client.send(submitBackground("next-year", epoch: due + 365 * 86_400))
+        try client.send(Self.submitBackground("due-while-down", epoch: due))
+        try client.send(Self.submitBackground("next-year", epoch: due + 365 * 86_400))
         #expect(try client.receive(2).allSatisfy { if case .jobCreated = $0 { true } else { false } })
-        #expect(try drain(port: port).isEmpty, "neither is due yet")
+        #expect(try await drain(port: port).isEmpty, "neither is due yet")
         server.stop()
         while Int64(Date().timeIntervalSince1970) <= due {
             try await Task.sleep(for: .milliseconds(100))
         }
         (server, port) = try await startServer(["--store", scratch.store])
         defer { server.stop() }
-        #expect(try drain(port: port) == ["due-while-down"])
+        #expect(try await drain(port: port) == ["due-while-down"])
         let admin = try RawConnection(port: port)
         try admin.send(line: "status")
         let fields = try admin.receiveAdminReply().split(separator: "\n")[0].split(separator: "\t")
@@ -160,7 +175,7 @@ import Testing
         defer { server.stop() }
         let status = try await ChildProcess.run("gearadmin", ["-p", "\(port)", "--status"])
         #expect(String(decoding: status.stdout, as: UTF8.self).hasPrefix("durable\t3\t0\t0\n"))
-        #expect(Set(try drain(port: port)) == ["one", "two", "three"])
+        #expect(Set(try await drain(port: port)) == ["one", "two", "three"])
     }
 
     @Test func gearmandsQueuedJobsCarryOverToTheSameCommandLine() async throws {
@@ -173,20 +188,20 @@ import Testing
         }
         gearmand.stop()
         var (server, port) = try await startServer(arguments)
-        #expect(try drain(port: port) == ["first", "second", "third"])
+        #expect(try await drain(port: port) == ["first", "second", "third"])
         try await waitUntilWritten(port: port)
         server.stop()
         (server, port) = try await startServer(arguments)
         defer { server.stop() }
-        #expect(try drain(port: port).isEmpty, "moved once, and done once")
+        #expect(try await drain(port: port).isEmpty, "moved once, and done once")
     }
 
     @Test func aRowThatIsNotAJobIsSetAsideAndTheServerStartsWithTheRest() async throws {
         let scratch = try Scratch()
         var (server, port) = try await startServer(["--store", scratch.store])
         let client = try RawConnection(port: port)
-        try client.send(submitBackground("good-1"))
-        try client.send(submitBackground("good-2"))
+        try client.send(Self.submitBackground("good-1"))
+        try client.send(Self.submitBackground("good-2"))
         _ = try client.receive(2)
         server.stop()
         let damage = try await ChildProcess.run(
@@ -202,7 +217,7 @@ import Testing
             ])
         #expect(damage.status == 0, "\(damage.stderr)")
         (server, port) = try await startServer(["--store", scratch.store])
-        #expect(Set(try drain(port: port)) == ["good-1", "good-2"])
+        #expect(Set(try await drain(port: port)) == ["good-1", "good-2"])
         try await waitUntilWritten(port: port)
         server.signal(SIGTERM)
         _ = try await server.wait(timeout: .seconds(15))
@@ -231,7 +246,7 @@ import Testing
         defer { _ = try? ChildProcess.unmount(scratch.path) }
         var (server, port) = try await startServer(["--store", scratch.store])
         let client = try RawConnection(port: port)
-        try client.send(submitBackground("before-the-disk-filled"))
+        try client.send(Self.submitBackground("before-the-disk-filled"))
         #expect(try client.receive(1).first.map { if case .jobCreated = $0 { true } else { false } } == true)
 
         let filler = scratch.path + "/filler"
@@ -240,7 +255,7 @@ import Testing
         var refused: (workload: String, code: String, message: String)?
         for index in 0..<100 where refused == nil {
             let workload = "while-full-\(index)-" + String(repeating: "x", count: 4096)
-            try client.send(submitBackground(workload))
+            try client.send(Self.submitBackground(workload))
             switch try client.receive(1)[0] {
             case .jobCreated: acknowledgedWhileFilling.append(workload)
             case .error(let code, let message): refused = (workload, code, message)
@@ -259,12 +274,12 @@ import Testing
         #expect(String(decoding: reversed.stdout, as: UTF8.self) == "lluf")
 
         try FileManager.default.removeItem(atPath: filler)
-        try client.send(submitBackground("after-space-returned"))
+        try client.send(Self.submitBackground("after-space-returned"))
         #expect(try client.receive(1).first.map { if case .jobCreated = $0 { true } else { false } } == true)
         server.stop()
         (server, port) = try await startServer(["--store", scratch.store])
         defer { server.stop() }
-        let back = try drain(port: port)
+        let back = try await drain(port: port)
         #expect(back.contains("before-the-disk-filled"))
         #expect(back.contains("after-space-returned"))
         #expect(Set(acknowledgedWhileFilling).isSubset(of: Set(back)))
