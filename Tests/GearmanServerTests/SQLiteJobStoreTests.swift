@@ -141,11 +141,12 @@ import Testing
                 group.addTask {
                     for index in 0..<perThread {
                         let id = UInt64(thread * perThread + index + 1)
-                        writer.enqueue([
+                        let wake = writer.enqueue([
                             .store(
                                 job(id, workload: Array(repeating: 7, count: 64)),
                                 StoreReceipt(handle: JobHandle(id), submitter: ConnectionID(1)))
                         ])
+                        if wake { writer.wake() }
                     }
                 }
             }

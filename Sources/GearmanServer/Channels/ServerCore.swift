@@ -71,11 +71,12 @@ final class ServerCore: @unchecked Sendable {
         deliveries: inout [Delivery],
         _ event: (JobServerEngine, inout [ServerAction]) -> Void
     ) {
-        lock.withLock {
+        let wakeStoreWriter = lock.withLock { () -> Bool in
             event(engine, &actions)
             // Handed over in the lock, so that the store sees one job's write before its delete.
+            var wake = false
             if let storeWriter, actions.contains(where: \.isStoreAction) {
-                storeWriter.enqueue(actions)
+                wake = storeWriter.enqueue(actions)
             }
             var kept = 0
             // A store's acknowledgements come in runs for one connection: one lookup per run.
@@ -98,6 +99,10 @@ final class ServerCore: @unchecked Sendable {
                 }
             }
             actions.removeLast(actions.count - kept)
+            return wake
+        }
+        if wakeStoreWriter {
+            storeWriter?.wake()
         }
     }
 

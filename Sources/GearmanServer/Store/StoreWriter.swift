@@ -93,9 +93,10 @@ final class StoreWriter: Sendable {
     }
 
     /// Takes the store operations among `actions`. Cheap: called under the server's lock, which keeps the
-    /// order in which the engine emitted them.
-    func enqueue(_ actions: [ServerAction]) {
-        let signal = pending.withLockedValue { pending -> Bool in
+    /// order in which the engine emitted them. Returns whether the writer must be woken: call `wake()` then,
+    /// after that lock is released.
+    func enqueue(_ actions: [ServerAction]) -> Bool {
+        pending.withLockedValue { pending -> Bool in
             for action in actions {
                 switch action {
                 case .store(let job, let receipt):
@@ -113,7 +114,10 @@ final class StoreWriter: Sendable {
             pending.isSignalled = true
             return true
         }
-        if signal { wakeUp.signal() }
+    }
+
+    func wake() {
+        wakeUp.signal()
     }
 
     /// Operations accepted and not yet written, transactions committed, and the last failure.
