@@ -9,6 +9,12 @@
 3. starts the server again with the same command and drains every job with GRAB_JOB_UNIQ.
 Prints one JSON line: acknowledged, came back, lost, finished jobs that came back, acknowledged per second,
 how long the restart took to listen, and the server's resident memory before the kill and after the restart.
+
+    crash_probe.py --restart PID --port PORT --store FILE -- gearbox server --port {port} --store sqlite:FILE
+
+instead kills the running server PID (listening on PORT, its store in FILE) and starts it again with the
+command: one JSON line with the jobs queued before, its resident memory before the kill and after the
+restart, how long the restart took to listen, the jobs back, and the store's size in bytes.
 """
 import argparse, json, os, signal, socket, struct, subprocess, sys, threading, time
 
@@ -112,6 +118,39 @@ def wait_until_written(port):
         time.sleep(0.02)
 
 
+def exited(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(") ", 1)[1][0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def queued(port):
+    """The TOTAL column of the admin `status`, summed over functions."""
+    reply = Connection(port).admin("status")
+    return sum(int(line.split("\t")[1]) for line in reply.splitlines() if "\t" in line)
+
+
+def restart_probe(pid, port, store, command):
+    jobs = queued(port)
+    rss_before = resident_bytes(pid)
+    os.kill(pid, signal.SIGKILL)
+    # The server is the caller's child: once killed it is a zombie (state Z) until the caller reaps it.
+    deadline = time.monotonic() + 10
+    while exited(pid) is False:
+        if time.monotonic() > deadline:
+            sys.exit(f"crash_probe: process {pid} outlived SIGKILL for 10 s")
+        time.sleep(0.01)
+    size = sum(os.path.getsize(store + suffix) for suffix in ("", "-wal") if os.path.exists(store + suffix))
+    server, restart_seconds = start(command, port)
+    rss_after, back = resident_bytes(server.pid), queued(port)
+    server.send_signal(signal.SIGKILL)
+    server.wait()
+    print(json.dumps({"queued": jobs, "rssBeforeKill": rss_before, "restartSeconds": restart_seconds,
+                      "rssAfterRestart": rss_after, "cameBack": back, "storeBytes": size}))
+
+
 def storm(port, function, seconds, connections, window):
     acknowledged = [[] for _ in range(connections)]
     errors = [0] * connections
@@ -153,9 +192,15 @@ def main():
     parser.add_argument("--window", type=int, default=64)
     parser.add_argument("--finished", type=int, default=1000)
     parser.add_argument("--function", default="crash-probe")
+    parser.add_argument("--restart", type=int, metavar="PID", help="kill this running server and time its restart")
+    parser.add_argument("--port", type=int, help="with --restart: the port it listens on")
+    parser.add_argument("--store", help="with --restart: its store file")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     options = parser.parse_args()
     command = options.command[1:] if options.command[:1] == ["--"] else options.command
+    if options.restart is not None:
+        restart_probe(options.restart, options.port, options.store, command)
+        return
     function = options.function.encode()
     port = free_port()
 

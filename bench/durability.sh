@@ -26,28 +26,9 @@ LOAD="${LOAD:---clients 4 --in-flight 64}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-say() { printf '%s\n' "$*" >&2; }
-
-command -v gearmand >/dev/null || [[ -x /usr/sbin/gearmand ]] || {
-    say "bench: gearmand is missing: apt-get install gearman-job-server"; exit 1; }
-GEARMAND="$(command -v gearmand || echo /usr/sbin/gearmand)"
-command -v python3 >/dev/null || { say "bench: python3 is missing"; exit 1; }
-
-say "bench: building gearbox (release)"
-swift build -c release --product gearbox >/dev/null 2>&1 || swift build -c release --product gearbox
-GEARBOX="$(swift build -c release --show-bin-path)/gearbox"
-
-WORK="$(mktemp -d)"
-SERVER_PID=""
-cleanup() {
-    [[ -n "$SERVER_PID" ]] && kill -9 "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+STOP_SIGNAL=KILL  # no graceful stop needed: every round starts on a fresh store
+# shellcheck source=bench/server-common.sh
+source bench/server-common.sh
 
 # server_command NAME STORE: the command line, with {port} for the port.
 server_command() {
@@ -64,17 +45,7 @@ start_server() {
     command="$(server_command "$1" "$2")"
     ${command//\{port\}/$PORT} >/dev/null 2>&1 &
     SERVER_PID=$!
-    for _ in $(seq 400); do
-        (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
-        sleep 0.05
-    done
-    say "bench: $1 did not start"; exit 1
-}
-
-stop_server() {
-    kill -9 "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
+    wait_for_server "$1" 400
 }
 
 say "bench: case 1, acknowledged background submits, 64-byte payloads"
@@ -108,39 +79,10 @@ store="$WORK/deep.db"
 start_server gearbox-sqlite "$store"
 "$GEARBOX" bench --server "127.0.0.1:$PORT" --server-pid "$SERVER_PID" --quiet --json $LOAD --background --workers 0 \
     --prefill "$DEEP" --jobs "$BACKGROUND_JOBS" --payload 64 >"$WORK/deep.json" 2>>"$WORK/errors"
-python3 - "$SERVER_PID" "$PORT" "$store" "$(server_command gearbox-sqlite "$store")" "$WORK/deep.json" >"$WORK/restart.json" <<'PY'
-import json, os, signal, socket, subprocess, sys, time
-pid, port, store, command, bench = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
-def rss(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-def status(port):
-    with socket.create_connection(("127.0.0.1", port)) as s:
-        s.sendall(b"status\n")
-        data = b""
-        while not data.endswith(b".\n"):
-            data += s.recv(65536)
-    return sum(int(line.split(b"\t")[1]) for line in data.splitlines() if b"\t" in line)
-queued = status(port)
-before = rss(pid)
-os.kill(pid, signal.SIGKILL)
-time.sleep(0.5)
-size = sum(os.path.getsize(store + suffix) for suffix in ("", "-wal") if os.path.exists(store + suffix))
-started = time.monotonic()
-server = subprocess.Popen(command.replace("{port}", str(port)).split(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-while True:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        break
-    except OSError:
-        time.sleep(0.01)
-listening = time.monotonic() - started
-after, back = rss(server.pid), status(port)
-server.kill(); server.wait()
-print(json.dumps({"queued": queued, "rssBeforeKill": before, "restartSeconds": listening, "rssAfterRestart": after,
-                  "cameBack": back, "storeBytes": size}))
-PY
+# shellcheck disable=SC2046
+python3 bench/crash_probe.py --restart "$SERVER_PID" --port "$PORT" --store "$store" -- \
+    $(server_command gearbox-sqlite "$store") >"$WORK/restart.json"
+wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=""
 
 python3 - "$WORK" "$ROUNDS" "$BACKGROUND_JOBS" "$GEARMAND_JOBS" "$DEEP" "$LOAD" "$(nproc)" <<'PY'

@@ -27,28 +27,8 @@ LOAD="${LOAD:---clients 4 --in-flight 64 --workers 4 --grabs 16}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-say() { printf '%s\n' "$*" >&2; }
-
-command -v gearmand >/dev/null || [[ -x /usr/sbin/gearmand ]] || {
-    say "bench: gearmand is missing: apt-get install gearman-job-server"; exit 1; }
-GEARMAND="$(command -v gearmand || echo /usr/sbin/gearmand)"
-command -v python3 >/dev/null || { say "bench: python3 is missing"; exit 1; }
-
-say "bench: building gearbox (release)"
-swift build -c release --product gearbox >/dev/null 2>&1 || swift build -c release --product gearbox
-GEARBOX="$(swift build -c release --show-bin-path)/gearbox"
-
-WORK="$(mktemp -d)"
-SERVER_PID=""
-cleanup() {
-    [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+# shellcheck source=bench/server-common.sh
+source bench/server-common.sh
 
 # start_server NAME [THREADS]: sets PORT and SERVER_PID.
 start_server() {
@@ -58,17 +38,7 @@ start_server() {
         gearbox) "$GEARBOX" server --port "$PORT" --threads "${2:-$THREADS}" >/dev/null 2>&1 & ;;
     esac
     SERVER_PID=$!
-    for _ in $(seq 100); do
-        (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
-        sleep 0.05
-    done
-    say "bench: $1 did not start"; exit 1
-}
-
-stop_server() {
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
+    wait_for_server "$1" 100
 }
 
 # measure CASE SERVER [THREADS] -- bench arguments: one round, its JSON appended to $WORK/CASE.SERVER.

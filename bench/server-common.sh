@@ -1,0 +1,43 @@
+# Shared set-up of the job-server benchmarks, sourced by bench/server.sh and bench/durability.sh: checks for
+# gearmand and python3, builds the release gearbox (GEARBOX, GEARMAND), makes a scratch folder (WORK) and
+# keeps the one server a benchmark runs at a time (SERVER_PID), stopped on exit. A sourcing script may set
+# STOP_SIGNAL (default TERM) before sourcing: how its servers are stopped.
+
+say() { printf '%s\n' "$*" >&2; }
+
+command -v gearmand >/dev/null || [[ -x /usr/sbin/gearmand ]] || {
+    say "bench: gearmand is missing: apt-get install gearman-job-server"; exit 1; }
+GEARMAND="$(command -v gearmand || echo /usr/sbin/gearmand)"
+command -v python3 >/dev/null || { say "bench: python3 is missing"; exit 1; }
+
+say "bench: building gearbox (release)"
+swift build -c release --product gearbox >/dev/null 2>&1 || swift build -c release --product gearbox
+GEARBOX="$(swift build -c release --show-bin-path)/gearbox"
+
+STOP_SIGNAL="${STOP_SIGNAL:-TERM}"
+WORK="$(mktemp -d)"
+SERVER_PID=""
+cleanup() {
+    [[ -n "$SERVER_PID" ]] && kill -s "$STOP_SIGNAL" "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_for_server NAME TRIES: waits TRIES x 50 ms for SERVER_PID to listen on PORT.
+wait_for_server() {
+    for _ in $(seq "$2"); do
+        (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    say "bench: $1 did not start"; exit 1
+}
+
+stop_server() {
+    kill -s "$STOP_SIGNAL" "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+}
