@@ -32,21 +32,23 @@ extension JobServerEngine {
             if live != function.queuedCounts {
                 problems.append("\(label): queued counts \(function.queuedCounts) but the queues hold \(live)")
             }
-            let running = jobs.values.filter { $0.function === function && $0.isRunning }.count
+            var running = 0
+            var scheduled = 0
+            var storing = 0
+            for job in jobs.values where job.function === function {
+                switch job.state {
+                case .running: running += 1
+                case .scheduled: scheduled += 1
+                case .storing: storing += 1
+                case .queued, .gone: break
+                }
+            }
             if running != function.runningCount {
                 problems.append("\(label): running count \(function.runningCount) but \(running) jobs run")
             }
-            let scheduled = jobs.values.filter { job in
-                if case .scheduled = job.state { return job.function === function }
-                return false
-            }.count
             if scheduled != function.scheduledCount {
                 problems.append("\(label): scheduled count \(function.scheduledCount) but \(scheduled) jobs wait")
             }
-            let storing = jobs.values.filter { job in
-                if case .storing = job.state { return job.function === function }
-                return false
-            }.count
             if storing != function.storingCount {
                 problems.append("\(label): storing count \(function.storingCount) but \(storing) jobs are stored")
             }
