@@ -173,6 +173,7 @@ let package = Package(
             dependencies: [
                 "GearmanServer",
                 "GearmanProtocol",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]

@@ -86,8 +86,8 @@ import Testing
     }
 
     @Test func backgroundJobsAcknowledgedBeforeTheServerIsKilledAllRunAfterItsRestart() async throws {
-        let store = NSTemporaryDirectory() + "fault-\(UUID().uuidString).db"
-        defer { for suffix in ["", "-wal"] { try? FileManager.default.removeItem(atPath: store + suffix) } }
+        let scratch = try ScratchFolder()
+        let store = scratch.store
         let server = try await TestServer.start(.gearbox, store: store)
         let seen = NIOLockedValueBox<[String: Int]>([:])
         let worker = GearmanWorker(servers: [server.address], concurrency: 8)

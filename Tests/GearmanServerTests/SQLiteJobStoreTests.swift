@@ -3,22 +3,13 @@ import GearmanProtocol
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import TestSupport
 import Testing
 
 @testable import GearmanServer
 
 /// The SQLite store and its writer on real files.
 @Suite struct SQLiteJobStoreTests {
-    final class Scratch {
-        let path: String
-        init() {
-            path = FileManager.default.temporaryDirectory.appendingPathComponent("gearbox-sqlite-\(UUID().uuidString).db").path
-        }
-        deinit {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        }
-    }
-
     let logger = Logger(label: "test.store")
 
     func job(_ id: UInt64, workload: [UInt8], unique: String = "", priority: GearmanPriority = .normal,
@@ -35,7 +26,7 @@ import Testing
     }
 
     @Test func rowsComeBackAsTheyWereWrittenInIDOrder() throws {
-        let scratch = Scratch()
+        let scratch = try ScratchFolder()
         let written = [
             job(7, workload: [0, 1, 2, 0, 255], unique: "u", priority: .high),
             job(3, workload: [], priority: .low, epoch: 1_900_000_000),
@@ -43,26 +34,26 @@ import Testing
             job(20, workload: [9]),
         ]
         do {
-            let store = try SQLiteJobStore(path: scratch.path, logger: logger)
+            let store = try SQLiteJobStore(path: scratch.store, logger: logger)
             try store.write(inserting: written, deleting: [])
             try store.write(inserting: [], deleting: [20])
         }
-        let store = try SQLiteJobStore(path: scratch.path, logger: logger)
+        let store = try SQLiteJobStore(path: scratch.store, logger: logger)
         let (jobs, recovery) = try recoverAll(store)
         #expect(recovery == StoreRecovery(restored: 3, setAside: 0))
         #expect(jobs == [written[1], written[0], written[2]])
     }
 
     @Test func aJobWrittenAndDeletedInOneTransactionLeavesNoRow() throws {
-        let scratch = Scratch()
-        let store = try SQLiteJobStore(path: scratch.path, logger: logger)
+        let scratch = try ScratchFolder()
+        let store = try SQLiteJobStore(path: scratch.store, logger: logger)
         try store.write(inserting: [job(1, workload: [1]), job(2, workload: [2])], deleting: [1])
         #expect(try recoverAll(store).jobs.map(\.id) == [2])
     }
 
     @Test func replayIsChunkedAndKeepsOrderAcrossChunks() throws {
-        let scratch = Scratch()
-        let store = try SQLiteJobStore(path: scratch.path, logger: logger)
+        let scratch = try ScratchFolder()
+        let store = try SQLiteJobStore(path: scratch.store, logger: logger)
         let count = SQLiteJobStore.recoveryChunk * 2 + 17
         try store.write(inserting: (1...UInt64(count)).map { job($0, workload: Array("\($0)".utf8)) }, deleting: [])
         var chunks = 0
@@ -77,13 +68,13 @@ import Testing
     }
 
     @Test func rowsThatAreNotJobsAreSetAsideOnceAndKept() throws {
-        let scratch = Scratch()
+        let scratch = try ScratchFolder()
         do {
-            let store = try SQLiteJobStore(path: scratch.path, logger: logger)
+            let store = try SQLiteJobStore(path: scratch.store, logger: logger)
             try store.write(inserting: [job(1, workload: [1]), job(5, workload: [5])], deleting: [])
         }
         do {
-            let database = try SQLiteDatabase(path: scratch.path)
+            let database = try SQLiteDatabase(path: scratch.store)
             try database.execute(
                 """
                 INSERT INTO gearbox_jobs VALUES (2, 'f', '', 3, NULL, NULL, x'00');
@@ -94,23 +85,23 @@ import Testing
                 """)
         }
         do {
-            let store = try SQLiteJobStore(path: scratch.path, logger: logger)
+            let store = try SQLiteJobStore(path: scratch.store, logger: logger)
             let (jobs, recovery) = try recoverAll(store)
             #expect(jobs.map(\.id) == [1, 5])
             #expect(recovery == StoreRecovery(restored: 2, setAside: 5))
             #expect(try recoverAll(store).recovery == StoreRecovery(restored: 2, setAside: 0))
         }
-        let database = try SQLiteDatabase(path: scratch.path)
+        let database = try SQLiteDatabase(path: scratch.store)
         #expect(try database.integer("SELECT count(*) FROM gearbox_jobs_set_aside WHERE reason IS NOT NULL") == 5)
         #expect(try database.integer("SELECT count(*) FROM gearbox_jobs") == 2)
     }
 
     @Test func aSecondStoreOnTheSameFileIsRefused() throws {
-        let scratch = Scratch()
-        let first = try SQLiteJobStore(path: scratch.path, logger: logger)
+        let scratch = try ScratchFolder()
+        let first = try SQLiteJobStore(path: scratch.store, logger: logger)
         try first.write(inserting: [job(1, workload: [1])], deleting: [])
         #expect {
-            _ = try SQLiteJobStore(path: scratch.path, logger: logger)
+            _ = try SQLiteJobStore(path: scratch.store, logger: logger)
         } throws: { error in
             "\(error)".contains("in use by another process")
         }
@@ -126,8 +117,8 @@ import Testing
 
     /// Writes arriving from several threads while a commit is in flight share the next transaction.
     @Test func theWriterCommitsManyJobsPerTransaction() async throws {
-        let scratch = Scratch()
-        let writer = StoreWriter(location: .sqlite(path: scratch.path), logger: logger)
+        let scratch = try ScratchFolder()
+        let writer = StoreWriter(location: .sqlite(path: scratch.store), logger: logger)
         let stored = NIOLockedValueBox<[StoreReceipt]>([])
         let reports = NIOLockedValueBox(0)
         _ = try await writer.open(restore: { _ in }, report: { outcome in
@@ -160,7 +151,7 @@ import Testing
         #expect(transactions < 4 * perThread / 10, "\(transactions) transactions for \(4 * perThread) jobs")
         print("store writer: \(4 * perThread) jobs in \(transactions) transactions")
         await writer.close()
-        let store = try SQLiteJobStore(path: scratch.path, logger: logger)
+        let store = try SQLiteJobStore(path: scratch.store, logger: logger)
         #expect(try recoverAll(store).recovery.restored == 4 * perThread)
     }
 }

@@ -1,42 +1,8 @@
 import Foundation
 import ImageFarm
 import Imaging
+import TestSupport
 import Testing
-
-/// A scratch folder for one test, removed afterwards.
-final class ScratchFolder {
-    let path: String
-
-    init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("gearbox-batch-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    func file(_ relative: String, _ bytes: [UInt8] = [0xFF, 0xD8, 0xFF]) throws {
-        let url = URL(fileURLWithPath: path).appendingPathComponent(relative)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(bytes).write(to: url)
-    }
-
-    /// Every file below `relative`, as sorted relative paths.
-    func files(under relative: String) -> [String] {
-        let root = URL(fileURLWithPath: path).appendingPathComponent(relative).path
-        guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
-        return walker.compactMap { $0 as? String }.filter { name in
-            var isFolder: ObjCBool = false
-            FileManager.default.fileExists(atPath: root + "/" + name, isDirectory: &isFolder)
-            return !isFolder.boolValue
-        }.sorted()
-    }
-
-    func setModified(_ relative: String, _ date: Date) throws {
-        try FileManager.default.setAttributes([.modificationDate: date], ofItemAtPath: path + "/" + relative)
-    }
-}
 
 @Suite struct BatchPlanTests {
     let small = try! ImageSize(parsing: "200x150")

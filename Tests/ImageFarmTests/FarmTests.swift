@@ -34,10 +34,8 @@ import Testing
     }
 
     @Test func withAStoreBackgroundJobsOutliveTheFarm() async throws {
-        let store = FileManager.default.temporaryDirectory.appendingPathComponent("farm-\(UUID().uuidString).db").path
-        defer {
-            for suffix in ["", "-wal"] { try? FileManager.default.removeItem(atPath: store + suffix) }
-        }
+        let scratch = try ScratchFolder()
+        let store = scratch.store
         // A function no worker of this farm serves: the job stays queued across the restart.
         try await EmbeddedFarm.with(concurrency: 1, store: .sqlite(path: store)) { farm in
             let client = GearmanClient(servers: [farm.address])

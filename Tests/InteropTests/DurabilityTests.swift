@@ -8,17 +8,6 @@ import Testing
 /// and started again on the same file, with epoch jobs that come due while it is down, a row that is not a
 /// job, a second server on the same file, and a full disk.
 @Suite(.serialized) struct DurabilityTests {
-    /// A scratch folder per test, removed afterwards.
-    final class Scratch {
-        let path: String
-        init() throws {
-            path = FileManager.default.temporaryDirectory.appendingPathComponent("gearbox-store-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        }
-        deinit { try? FileManager.default.removeItem(atPath: path) }
-        var store: String { path + "/jobs.db" }
-    }
-
     func startServer(_ arguments: [String]) async throws -> (process: ChildProcess, port: Int) {
         try await startJobServer(try gearboxBinary()) { ["server", "--port", "\($0)", "--verbose", "INFO"] + arguments }
     }
@@ -73,7 +62,7 @@ import Testing
     }
 
     @Test func everyAcknowledgedJobSurvivesSIGKILLDuringASubmitStormAndFinishedOnesDoNotComeBack() async throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchFolder()
         var (server, port) = try await startServer(["--store", "sqlite:\(scratch.store)"])
         // Jobs finished before the kill, their deletes committed: they must not run again.
         let firstPort = port
@@ -141,7 +130,7 @@ import Testing
     }
 
     @Test func epochJobsThatCameDueWhileTheServerWasDownRunRightAfterTheRestart() async throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchFolder()
         var (server, port) = try await startServer(["--store", scratch.store])
         let client = try RawConnection(port: port)
         let due = Int64(Date().timeIntervalSince1970) + 2
@@ -163,7 +152,7 @@ import Testing
     }
 
     @Test func gearmandsSpellingWorksWithGearmandsOwnTools() async throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchFolder()
         let arguments = ["-q", "libsqlite3", "--libsqlite3-db", scratch.store]
         var (server, port) = try await startServer(arguments)
         for text in ["one", "two", "three"] {
@@ -179,7 +168,7 @@ import Testing
     }
 
     @Test func gearmandsQueuedJobsCarryOverToTheSameCommandLine() async throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchFolder()
         let arguments = ["-q", "libsqlite3", "--libsqlite3-db", scratch.store]
         let gearmand = try await Gearmand(extraArguments: arguments)
         for text in ["first", "second", "third"] {
@@ -197,7 +186,7 @@ import Testing
     }
 
     @Test func aRowThatIsNotAJobIsSetAsideAndTheServerStartsWithTheRest() async throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchFolder()
         var (server, port) = try await startServer(["--store", scratch.store])
         let client = try RawConnection(port: port)
         try client.send(Self.submitBackground("good-1"))
@@ -229,7 +218,7 @@ import Testing
     }
 
     @Test func aSecondServerOnTheSameStoreIsRefused() async throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchFolder()
         let (first, _) = try await startServer(["--store", scratch.store])
         defer { first.stop() }
         let second = try await ChildProcess.run(
@@ -240,7 +229,7 @@ import Testing
 
     @Test(.enabled(if: getuid() == 0, "mounting a small filesystem needs root"))
     func aFullDiskAnswersQueueErrorLosesNothingAcknowledgedAndWritesResumeWhenSpaceReturns() async throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchFolder()
         let mount = try await ChildProcess.run("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", scratch.path])
         try #require(mount.status == 0, "\(mount.stderr)")
         defer { _ = try? ChildProcess.unmount(scratch.path) }
