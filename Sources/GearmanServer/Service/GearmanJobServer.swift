@@ -86,6 +86,7 @@ public final class GearmanJobServer: Service, Sendable {
                         metadata: ["rows": "\(recovery.setAside)", "table": "\(SQLiteJobStore.setAsideTable)"])
                 }
             } catch {
+                await storeWriter.close()
                 if eventLoopGroup == nil {
                     try? await group.shutdownGracefully()
                 }

@@ -61,16 +61,14 @@ final class SQLiteJobStore: JobStore {
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         delete = try database.prepare("DELETE FROM \(Self.table) WHERE id = ?")
-        importedFromGearmand = try importGearmandQueue()
+        try importGearmandQueue()
     }
 
-    /// Jobs moved over from gearmand's table when the store opened.
-    private(set) var importedFromGearmand = 0
-
-    private func importGearmandQueue() throws -> Int {
+    /// Moves the rows of gearmand's table, if the file has one, into this store's; logs how many.
+    private func importGearmandQueue() throws {
         let exists = try database.integer(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '\(Self.gearmandTable)'")
-        guard exists == 1 else { return 0 }
+        guard exists == 1 else { return }
         let count = Int(try database.integer("SELECT count(*) FROM \(Self.gearmandTable)") ?? 0)
         // gearmand's priorities are ours (0 high, 1 normal, 2 low); its when_to_run is 0 for "now".
         try transaction {
@@ -87,7 +85,6 @@ final class SQLiteJobStore: JobStore {
             logger.notice(
                 "store: moved gearmand's queued jobs into this store", metadata: ["store": "\(path)", "jobs": "\(count)"])
         }
-        return count
     }
 
     func write(inserting jobs: [StoredJob], deleting ids: [UInt64]) throws {
