@@ -1,8 +1,9 @@
 import GearmanProtocol
 import NIOCore
 
-/// Drives the protocol layer with arbitrary bytes: the framing decoder (fed in pieces of every size), then
-/// every frame as a request, a response and an admin line. A typed request or response must encode back to
+/// Drives the protocol layer with arbitrary bytes: the framing decoder (fed in pieces of every size) and the
+/// frame reader (fed in pieces of another size), which must find the same frames, then every frame as a
+/// request, a response and an admin line. A typed request or response must encode back to
 /// bytes that decode to the same value. Anything else than a `GearmanProtocolError` thrown, or a trap, is a
 /// defect.
 public enum ProtocolFuzzer {
@@ -12,19 +13,26 @@ public enum ProtocolFuzzer {
         var buffer = ByteBuffer()
         var remaining = data.dropFirst()
         let step = max(1, Int(split))
+        let readerFrames = framesFromReader(data.dropFirst(), pieces: max(1, Int(split >> 3)))
+        var decoderFrames: [GearmanFrame] = []
         while !remaining.isEmpty {
             buffer.writeBytes(remaining.prefix(step))
             remaining = remaining.dropFirst(step)
             do {
                 while let frame = try decoder.decode(buffer: &buffer) {
+                    decoderFrames.append(frame)
                     check(frame)
                 }
             } catch is GearmanProtocolError {
+                precondition(readerFrames.failed, "the reader took bytes that the decoder refuses")
+                precondition(readerFrames.frames == decoderFrames, "the reader and the decoder split differently")
                 return
             } catch {
                 fatalError("the frame decoder threw \(error)")
             }
         }
+        precondition(!readerFrames.failed, "the reader refused bytes that the decoder takes")
+        precondition(readerFrames.frames == decoderFrames, "the reader and the decoder split differently")
         do {
             while let frame = try decoder.decodeLast(buffer: &buffer, seenEOF: true) {
                 check(frame)
@@ -33,6 +41,25 @@ public enum ProtocolFuzzer {
         } catch {
             fatalError("the frame decoder threw \(error) at the end")
         }
+    }
+
+    /// The frames `GearmanFrameReader` finds in `data` read in pieces of `pieces` bytes, and whether it threw.
+    private static func framesFromReader(_ data: ArraySlice<UInt8>, pieces: Int) -> (frames: [GearmanFrame], failed: Bool) {
+        var reader = GearmanFrameReader(decoder: GearmanFrameDecoder(maximumPacketSize: 1 << 16, maximumAdminLineLength: 512))
+        var frames: [GearmanFrame] = []
+        var remaining = data
+        while !remaining.isEmpty {
+            let piece = ByteBuffer(bytes: remaining.prefix(pieces))
+            remaining = remaining.dropFirst(pieces)
+            do {
+                try reader.read(piece, allocator: ByteBufferAllocator()) { frames.append($0) }
+            } catch is GearmanProtocolError {
+                return (frames, true)
+            } catch {
+                fatalError("the frame reader threw \(error)")
+            }
+        }
+        return (frames, false)
     }
 
     private static func check(_ frame: GearmanFrame) {

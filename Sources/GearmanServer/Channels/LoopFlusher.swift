@@ -11,11 +11,11 @@ final class LoopFlusher: @unchecked Sendable {
     let eventLoop: any EventLoop
     /// Position in `ServerCore`'s list of flushers, which indexes `remote`.
     let index: Int
-    private var pending: [ServerConnectionHandler] = []
-    private var spare: [ServerConnectionHandler] = []
-    private var remote: [[ServerCore.Delivery]] = []
-    private var remoteLoops: [LoopFlusher] = []
-    private var isScheduled = false
+    @exclusivity(unchecked) private var pending: [ServerConnectionHandler] = []
+    @exclusivity(unchecked) private var spare: [ServerConnectionHandler] = []
+    @exclusivity(unchecked) private var remote: [[ServerCore.Delivery]] = []
+    @exclusivity(unchecked) private var remoteLoops: [LoopFlusher] = []
+    @exclusivity(unchecked) private var isScheduled = false
 
     init(eventLoop: any EventLoop, index: Int) {
         self.eventLoop = eventLoop

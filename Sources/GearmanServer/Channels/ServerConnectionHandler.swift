@@ -19,36 +19,33 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     typealias OutboundOut = ByteBuffer
 
     private let core: ServerCore
-    private var reader: GearmanFrameReader
+    @exclusivity(unchecked) private var reader: GearmanFrameReader
     /// Set once the input broke the protocol: nothing after it is read.
-    private var inputFailed = false
+    @exclusivity(unchecked) private var inputFailed = false
     let eventLoop: any EventLoop
-    private var context: ChannelHandlerContext?
+    @exclusivity(unchecked) private var context: ChannelHandlerContext?
     private var id = ConnectionID(0)
-    private var outbound = ByteBuffer()
-    private var hasPendingWrites = false
-    private var isClosing = false
-    private var actions: [ServerAction] = []
-    private var deliveries: [ServerCore.Delivery] = []
+    @exclusivity(unchecked) private var outbound = ByteBuffer()
+    @exclusivity(unchecked) private var hasPendingWrites = false
+    @exclusivity(unchecked) private var isClosing = false
+    @exclusivity(unchecked) private var actions: [ServerAction] = []
+    @exclusivity(unchecked) private var peers: [ServerCore.Peer] = []
     /// Flushes this loop's connections once per turn; set when the channel becomes active.
     private(set) var flusher: LoopFlusher?
     /// Set while this connection waits in its flusher's list.
-    var isQueuedForFlush = false
-    /// Events decoded during the current read batch, applied together in `channelReadComplete`.
-    private var pending: [Event] = []
+    @exclusivity(unchecked) var isQueuedForFlush = false
+    /// Frames of the current read batch, decoded and applied together in `channelReadComplete`: kept as
+    /// frames (a slice each) rather than decoded requests, which are several times larger to copy.
+    @exclusivity(unchecked) private var pending: [GearmanFrame] = []
+    /// Set when the input broke the protocol after the frames in `pending`.
+    private var pendingFailure: GearmanProtocolError?
     /// Messages held back behind a background job's JOB_CREATED until its row is committed, so that the
     /// client hears its answers in the order it asked.
-    private var held = Deque<HeldMessage>()
+    @exclusivity(unchecked) private var held = Deque<HeldMessage>()
 
     private enum HeldMessage {
         case awaitingStore(JobHandle)
         case ready(ServerMessage)
-    }
-
-    private enum Event {
-        case request(GearmanRequest)
-        case admin(GearmanAdminCommand)
-        case protocolError(GearmanProtocolError)
     }
 
     init(core: ServerCore, eventLoop: any EventLoop, maximumPacketSize: Int) {
@@ -57,7 +54,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         self.eventLoop = eventLoop
         actions.reserveCapacity(16)
         pending.reserveCapacity(16)
-        deliveries.reserveCapacity(16)
+        peers.reserveCapacity(16)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -76,12 +73,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             reader.readLast { append($0) }
         }
         processPending()
-        actions.removeAll(keepingCapacity: true)
-        deliveries.removeAll(keepingCapacity: true)
-        core.unregister(id, actions: &actions, deliveries: &deliveries)
         self.context = nil
-        ServerCore.deliverNow(deliveries)
-        deliveries.removeAll()
+        core.unregister(id)
         context.fireChannelInactive()
     }
 
@@ -94,7 +87,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
                 "closing connection after a protocol error",
                 metadata: ["connection": "\(id)", "error": "\(error)"])
             inputFailed = true
-            pending.append(.protocolError(error))
+            pendingFailure = error
             return
         } catch {
             preconditionFailure("GearmanFrameDecoder throws only GearmanProtocolError")
@@ -102,18 +95,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     }
 
     private func append(_ frame: GearmanFrame) {
-        switch frame {
-        case .packet(let packet):
-            do {
-                pending.append(.request(try GearmanRequest(packet: packet)))
-            } catch let error as GearmanProtocolError {
-                pending.append(.protocolError(error))
-            } catch {
-                preconditionFailure("GearmanRequest(packet:) throws only GearmanProtocolError")
-            }
-        case .adminLine(let line):
-            pending.append(.admin(GearmanAdminCommand(line: line)))
-        }
+        pending.append(frame)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -138,32 +120,41 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         }
     }
 
-    /// Applies every event of the read batch under one acquisition of the engine's lock, in order, stopping
-    /// after one that closes the connection.
+    /// Decodes and applies every frame of the read batch under one acquisition of the engine's lock, in
+    /// order, stopping after one that closes the connection.
     private func processPending() {
-        guard !pending.isEmpty else { return }
+        guard !pending.isEmpty || pendingFailure != nil else { return }
         let id = self.id
         let now = ServerCore.now()
-        var events: [Event] = []
-        swap(&events, &pending)
+        var frames: [GearmanFrame] = []
+        swap(&frames, &pending)
+        let failure = pendingFailure
+        pendingFailure = nil
         defer {
-            events.removeAll(keepingCapacity: true)
-            swap(&events, &pending)
+            frames.removeAll(keepingCapacity: true)
+            swap(&frames, &pending)
         }
         process { engine, actions in
-            for event in events {
+            for index in frames.indices {
                 let before = actions.count
-                switch event {
-                case .request(let request):
-                    engine.handle(request, from: id, now: now, into: &actions)
-                case .admin(let command):
-                    engine.handle(command, from: id, into: &actions)
-                case .protocolError(let error):
-                    engine.protocolError(error, from: id, into: &actions)
+                switch frames[index] {
+                case .packet(let packet):
+                    do {
+                        engine.handle(try GearmanRequest(packet: packet), from: id, now: now, into: &actions)
+                    } catch let error as GearmanProtocolError {
+                        engine.protocolError(error, from: id, into: &actions)
+                    } catch {
+                        preconditionFailure("GearmanRequest(packet:) throws only GearmanProtocolError")
+                    }
+                case .adminLine(let line):
+                    engine.handle(GearmanAdminCommand(line: line), from: id, into: &actions)
                 }
-                if actions[before...].contains(where: { if case .close = $0 { true } else { false } }) {
-                    break
+                if actions[before...].contains(where: \.isClose) {
+                    return
                 }
+            }
+            if let failure {
+                engine.protocolError(failure, from: id, into: &actions)
             }
         }
     }
@@ -172,23 +163,26 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     private func process(_ event: (JobServerEngine, inout [ServerAction]) -> Void) {
         actions.removeAll(keepingCapacity: true)
-        deliveries.removeAll(keepingCapacity: true)
-        core.process(from: id, actions: &actions, deliveries: &deliveries, event)
+        peers.removeAll(keepingCapacity: true)
+        core.process(from: id, actions: &actions, peers: &peers, event)
         guard let flusher else { return }
-        for delivery in deliveries {
-            let peer = delivery.peer
-            if peer.flusher === flusher {
-                peer.enqueue(delivery.message)
-                flusher.markDirty(peer)
-            } else if let peerFlusher = peer.flusher {
-                flusher.send(delivery, via: peerFlusher)
-            }
-        }
-        for action in actions {
-            switch action {
-            case .send(_, let message):
-                enqueue(message)
-                flusher.markDirty(self)
+        var nextPeer = 0
+        for index in actions.indices {
+            switch actions[index] {
+            case .send(let target, let message):
+                if target == id {
+                    enqueue(message)
+                    flusher.markDirty(self)
+                } else if nextPeer < peers.count, peers[nextPeer].index == index {
+                    let peer = peers[nextPeer].handler
+                    nextPeer += 1
+                    if peer.flusher === flusher {
+                        peer.enqueue(message)
+                        flusher.markDirty(peer)
+                    } else if let peerFlusher = peer.flusher {
+                        flusher.send(ServerCore.Delivery(peer: peer, message: message), via: peerFlusher)
+                    }
+                }
             case .close:
                 isClosing = true
             case .startJobTimeout(let handle, let attempt, let milliseconds):
@@ -197,7 +191,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
                     core.jobTimedOut(handle, attempt: attempt)
                 }
             case .scheduleEpochWakeup, .shutdown:
-                core.performDetached([action])
+                core.performDetached([actions[index]])
             case .store, .forget:
                 break  // taken by the core, in its lock
             }

@@ -9,4 +9,13 @@ public struct ConnectionID: Hashable, Sendable, Comparable, CustomStringConverti
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 
     public var description: String { String(rawValue) }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(rawValue)
+    }
+
+    /// Numbered by the server in order, like job handles: see `JobHandle._rawHashValue(seed:)`.
+    public func _rawHashValue(seed: Int) -> Int {
+        Int(truncatingIfNeeded: (rawValue ^ UInt64(truncatingIfNeeded: seed)) &* 0x9E37_79B9_7F4A_7C15)
+    }
 }

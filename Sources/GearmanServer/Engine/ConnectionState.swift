@@ -14,14 +14,16 @@ final class ConnectionState {
     var clientID = "-"
     var wantsExceptions = false
     /// In registration order, as `workers` lists them.
-    var abilities: [Ability] = []
-    var isSleeping = false
+    @exclusivity(unchecked) var abilities: [Ability] = []
+    @exclusivity(unchecked) var isSleeping = false
     /// Counts PRE_SLEEPs, so that a function's list of sleepers can tell a current entry from a stale one.
-    var sleep: UInt64 = 0
+    @exclusivity(unchecked) var sleep: UInt64 = 0
+    /// The function this client submitted to last.
+    var lastFunction: FunctionQueue?
     /// Jobs this connection holds as a worker.
-    var runningJobs: [JobHandle: Job] = [:]
+    @exclusivity(unchecked) var runningJobs: [JobHandle: Job] = [:]
     /// Jobs this connection waits on as a client.
-    var awaitedJobs: Set<JobHandle> = []
+    @exclusivity(unchecked) var awaitedJobs: Set<JobHandle> = []
 
     init(id: ConnectionID, host: String, isLoopback: Bool) {
         self.id = id

@@ -7,20 +7,22 @@ final class FunctionQueue {
     let name: ByteBuffer
     let nameString: String
 
-    private var high = Deque<Job>()
-    private var normal = Deque<Job>()
-    private var low = Deque<Job>()
+    @exclusivity(unchecked) private var high = Deque<Job>()
+    @exclusivity(unchecked) private var normal = Deque<Job>()
+    @exclusivity(unchecked) private var low = Deque<Job>()
     /// Live queued jobs per priority; the deques may also hold jobs that are gone.
-    private(set) var queuedCounts = [0, 0, 0]
-    var runningCount = 0
-    var scheduledCount = 0
+    @exclusivity(unchecked) private(set) var queuedCounts = [0, 0, 0]
+    @exclusivity(unchecked) var runningCount = 0
+    @exclusivity(unchecked) var scheduledCount = 0
     /// New background jobs whose rows are being written: not yet acknowledged, so not in `totalCount`.
-    var storingCount = 0
-    var workerCount = 0
+    @exclusivity(unchecked) var storingCount = 0
+    @exclusivity(unchecked) var workerCount = 0
+    /// Set when the admin `drop function` removed it; a connection's cached reference then no longer counts.
+    var isDropped = false
     /// Per priority; 0 means unlimited.
     var maximumQueueSizes = [0, 0, 0]
     /// Workers that sent PRE_SLEEP, with the sleep they were in, so that stale entries are recognised.
-    private(set) var sleepers = Deque<(connection: ConnectionID, sleep: UInt64)>()
+    @exclusivity(unchecked) private(set) var sleepers = Deque<(connection: ConnectionID, sleep: UInt64)>()
 
     init(name: ByteBuffer) {
         self.name = name

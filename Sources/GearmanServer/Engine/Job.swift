@@ -33,18 +33,18 @@ final class Job {
     let unique: ByteBuffer
     let workload: ByteBuffer
     /// Position in the global FIFO order of its priority.
-    var sequence: UInt64 = 0
+    @exclusivity(unchecked) var sequence: UInt64 = 0
     /// Clients waiting for the result, in the order they attached.
-    var waiters: [ConnectionID]
-    private var extras: Extras?
-    var state: State = .queued
+    @exclusivity(unchecked) var waiters: [ConnectionID]
+    @exclusivity(unchecked) private var extras: Extras?
+    @exclusivity(unchecked) var state: State = .queued
     let priority: GearmanPriority
     /// Set when any submitter asked for it in the background: it runs even with no client waiting.
-    var runsDetached: Bool
+    @exclusivity(unchecked) var runsDetached: Bool
     /// Counts assignments, so that a timeout set for an earlier attempt is recognised and ignored.
-    var attempt: UInt32 = 0
+    @exclusivity(unchecked) var attempt: UInt32 = 0
     /// Whether it has a row in the store: the row is deleted when the job ends.
-    var storage = Storage.none
+    @exclusivity(unchecked) var storage = Storage.none
 
     enum Storage {
         case none

@@ -9,6 +9,16 @@ public struct JobHandle: Hashable, Sendable, Comparable {
     }
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.number < rhs.number }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(number)
+    }
+
+    /// Every job is looked up by handle several times; the server picks the numbers, one after another, so a
+    /// multiplicative hash spreads them as well as SipHash does, at a fraction of its cost.
+    public func _rawHashValue(seed: Int) -> Int {
+        Int(truncatingIfNeeded: (number ^ UInt64(truncatingIfNeeded: seed)) &* 0x9E37_79B9_7F4A_7C15)
+    }
 }
 
 /// Writes and parses job handles in gearmand's `H:<host>:<n>` form without storing a string per job.

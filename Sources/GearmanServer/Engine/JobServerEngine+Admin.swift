@@ -93,6 +93,7 @@ extension JobServerEngine {
             return GearmanAdminReply(text: "ERR there are still connected workers or executing clients\r\n")
         }
         functions.removeValue(forKey: function.name)
+        function.isDropped = true
         // Cancelled jobs may still sit in its queues, and they refer back to it.
         function.removeAllJobs()
         return .ok

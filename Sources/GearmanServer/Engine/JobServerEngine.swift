@@ -41,17 +41,17 @@ public final class JobServerEngine {
     }
 
     let configuration: Configuration
-    var connections: [ConnectionID: ConnectionState] = [:]
-    var functions: [ByteBuffer: FunctionQueue] = [:]
-    var jobs: [JobHandle: Job] = [:]
-    var uniques: [UniqueKey: Job] = [:]
+    @exclusivity(unchecked) var connections: [ConnectionID: ConnectionState] = [:]
+    @exclusivity(unchecked) var functions: [ByteBuffer: FunctionQueue] = [:]
+    @exclusivity(unchecked) var jobs: [JobHandle: Job] = [:]
+    @exclusivity(unchecked) var uniques: [UniqueKey: Job] = [:]
     /// Background submitters that joined a job while its row was being written, besides the one its
     /// `StoreReceipt` names. A job cancelled meanwhile keeps its entry: they are still owed an answer.
     var lateAcknowledgements: [JobHandle: [ConnectionID]] = [:]
     private var scheduledJobs = Heap<ScheduledJob>()
     private var requestedWakeup: Int64?
-    private var nextHandle: UInt64 = 1
-    private var nextSequence: UInt64 = 0
+    @exclusivity(unchecked) private var nextHandle: UInt64 = 1
+    @exclusivity(unchecked) private var nextSequence: UInt64 = 0
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -223,7 +223,7 @@ public final class JobServerEngine {
                 .send(client.id, .response(.error(code: "ARGUMENT_TOO_LARGE", message: "Unique value too large"))))
             return
         }
-        let function = functionQueue(named: submission.function)
+        let function = functionQueue(named: submission.function, lastUsedBy: client)
         let uniqueKey = UniqueKey(function: function, unique: submission.unique, workload: submission.workload)
         if let uniqueKey, let existing = uniques[uniqueKey] {
             if !submission.isBackground {
@@ -381,6 +381,17 @@ public final class JobServerEngine {
     private func requestWakeup(at epoch: Int64, into actions: inout [ServerAction]) {
         requestedWakeup = epoch
         actions.append(.scheduleEpochWakeup(at: epoch))
+    }
+
+    /// A client submits to one function after another, mostly the same: comparing its bytes with the last
+    /// one's spares hashing the name.
+    private func functionQueue(named name: ByteBuffer, lastUsedBy client: ConnectionState) -> FunctionQueue {
+        if let last = client.lastFunction, !last.isDropped, last.name == name {
+            return last
+        }
+        let function = functionQueue(named: name)
+        client.lastFunction = function
+        return function
     }
 
     func functionQueue(named name: ByteBuffer) -> FunctionQueue {

@@ -1,0 +1,80 @@
+import NIOCore
+
+/// Splits a connection's reads into frames with `GearmanFrameDecoder`, in the handler that uses them.
+///
+/// A `ByteToMessageHandler` in front would box every frame into an `NIOAny` and cast it back. Frames are
+/// slices of the bytes read, not copies. Only a frame that spans two reads is copied: its first part into a
+/// buffer of its own, sized for the whole frame when its header says how long it is, and then just the bytes
+/// of the next read that complete it. The frames after it are sliced from that read in place.
+public struct GearmanFrameReader {
+    private var decoder: GearmanFrameDecoder
+    /// The start of a frame that the last read ended inside.
+    private var unread: ByteBuffer?
+
+    public init(decoder: GearmanFrameDecoder = GearmanFrameDecoder()) {
+        self.decoder = decoder
+    }
+
+    /// Calls `body` for each complete frame, oldest first. After a throw the reader must not be used again.
+    public mutating func read(
+        _ incoming: ByteBuffer, allocator: ByteBufferAllocator, _ body: (GearmanFrame) throws -> Void
+    ) throws {
+        var buffer = incoming
+        if var partial = unread {
+            unread = nil
+            guard let frame = try complete(&partial, from: &buffer) else {
+                unread = partial
+                return
+            }
+            try body(frame)
+        }
+        while let frame = try decoder.decode(buffer: &buffer) {
+            try body(frame)
+        }
+        guard buffer.readableBytes > 0 else { return }
+        var own = allocator.buffer(capacity: Self.frameLength(startingWith: buffer) ?? buffer.readableBytes)
+        own.writeBuffer(&buffer)
+        unread = own
+    }
+
+    /// Moves into `partial` the bytes of `incoming` that finish its frame, and decodes it; nil when
+    /// `incoming` ends first (all of it is then in `partial`).
+    private mutating func complete(_ partial: inout ByteBuffer, from incoming: inout ByteBuffer) throws -> GearmanFrame? {
+        let isPacket = partial.getInteger(at: partial.readerIndex, as: UInt8.self) == 0
+        if isPacket, partial.readableBytes < GearmanPacket.headerLength {
+            var header = incoming.readSlice(
+                length: min(GearmanPacket.headerLength - partial.readableBytes, incoming.readableBytes))!
+            partial.writeBuffer(&header)
+        }
+        var wanted = incoming.readableBytes
+        if isPacket {
+            // Checks the announced length against the limit before anything is copied for it.
+            if let frame = try decoder.decode(buffer: &partial) { return frame }
+            if let length = Self.frameLength(startingWith: partial) {
+                wanted = min(wanted, length - partial.readableBytes)
+            }
+        } else if let newline = incoming.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
+            wanted = newline - incoming.readerIndex + 1
+        }
+        var rest = incoming.readSlice(length: wanted)!
+        partial.writeBuffer(&rest)
+        return try decoder.decode(buffer: &partial)
+    }
+
+    /// The whole length of the packet whose header starts `buffer`, when the header is all there.
+    private static func frameLength(startingWith buffer: ByteBuffer) -> Int? {
+        guard buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == 0,
+            let length = buffer.getInteger(at: buffer.readerIndex + 8, as: UInt32.self)
+        else { return nil }
+        return GearmanPacket.headerLength + Int(length)
+    }
+
+    /// At the end of the stream: what is left, as gearmand reads it (an admin line may end without a newline).
+    public mutating func readLast(_ body: (GearmanFrame) -> Void) {
+        guard var rest = unread else { return }
+        unread = nil
+        while let frame = try? decoder.decodeLast(buffer: &rest, seenEOF: true) {
+            body(frame)
+        }
+    }
+}

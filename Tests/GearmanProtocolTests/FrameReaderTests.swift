@@ -1,0 +1,79 @@
+import GearmanProtocol
+import NIOCore
+import Testing
+
+@Suite struct FrameReaderTests {
+    /// Every sample request, an admin line between them and a 20 KiB packet, as one stream.
+    private static let stream: ByteBuffer = {
+        var buffer = ByteBuffer()
+        for request in Samples.requests {
+            request.encode(into: &buffer)
+            buffer.writeString("status\r\n")
+        }
+        GearmanRequest.echo(ByteBuffer(repeating: 7, count: 20 * 1024)).encode(into: &buffer)
+        buffer.writeString("workers\n")
+        return buffer
+    }()
+
+    private static func wholeFrames() throws -> [GearmanFrame] {
+        var decoder = GearmanFrameDecoder()
+        var buffer = stream
+        var frames: [GearmanFrame] = []
+        while let frame = try decoder.decode(buffer: &buffer) {
+            frames.append(frame)
+        }
+        #expect(buffer.readableBytes == 0)
+        return frames
+    }
+
+    private static func frames(readingIn pieces: [Int]) throws -> [GearmanFrame] {
+        var reader = GearmanFrameReader()
+        var buffer = stream
+        var frames: [GearmanFrame] = []
+        var piece = 0
+        while buffer.readableBytes > 0 {
+            let length = min(pieces[piece % pieces.count], buffer.readableBytes)
+            piece += 1
+            try reader.read(buffer.readSlice(length: length)!, allocator: ByteBufferAllocator()) { frames.append($0) }
+        }
+        return frames
+    }
+
+    @Test(arguments: [[1], [2], [5], [11], [12], [13], [64], [1000], [4096], [7, 1, 300, 12, 9000]])
+    func framesSpanningReadsComeOutAsInOneRead(pieces: [Int]) throws {
+        #expect(try Self.frames(readingIn: pieces) == Self.wholeFrames())
+    }
+
+    @Test func aTwoPartFrameIsFollowedByTheFramesOfTheSameRead() throws {
+        var stream = ByteBuffer()
+        GearmanRequest.echo(ByteBuffer(string: "first")).encode(into: &stream)
+        GearmanRequest.echo(ByteBuffer(string: "second")).encode(into: &stream)
+        stream.writeString("status\n")
+        var reader = GearmanFrameReader()
+        var frames: [GearmanFrame] = []
+        try reader.read(stream.readSlice(length: 5)!, allocator: ByteBufferAllocator()) { frames.append($0) }
+        #expect(frames.isEmpty)
+        try reader.read(stream, allocator: ByteBufferAllocator()) { frames.append($0) }
+        #expect(frames.count == 3)
+        #expect(frames.last == .adminLine(ByteBuffer(string: "status")))
+    }
+
+    @Test func anOversizedLengthIsRefusedWhenItsHeaderSpansReads() throws {
+        var header = ByteBuffer()
+        header.writeMultipleIntegers(GearmanMagic.request.rawValue, GearmanPacketType.echoRequest.rawValue, UInt32(1 << 20))
+        var reader = GearmanFrameReader(decoder: GearmanFrameDecoder(maximumPacketSize: 1024))
+        try reader.read(header.readSlice(length: 6)!, allocator: ByteBufferAllocator()) { _ in }
+        #expect(throws: GearmanProtocolError.self) {
+            try reader.read(header, allocator: ByteBufferAllocator()) { _ in }
+        }
+    }
+
+    @Test func anAdminLineCutByTheEndOfTheStreamIsRead() throws {
+        var reader = GearmanFrameReader()
+        try reader.read(ByteBuffer(string: "sta"), allocator: ByteBufferAllocator()) { _ in Issue.record("no frame yet") }
+        try reader.read(ByteBuffer(string: "tus"), allocator: ByteBufferAllocator()) { _ in Issue.record("no frame yet") }
+        var frames: [GearmanFrame] = []
+        reader.readLast { frames.append($0) }
+        #expect(frames == [.adminLine(ByteBuffer(string: "status"))])
+    }
+}

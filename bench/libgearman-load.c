@@ -1,0 +1,154 @@
+/*
+ * Load on a Gearman job server from libgearman's own clients and workers, the C library that PHP, Perl,
+ * Python and gearmand's tools are built on: CLIENTS threads each submit foreground jobs in batches of TASKS
+ * (gearman_client_add_task + gearman_client_run_tasks), WORKERS threads run an echo function with
+ * gearman_worker_work. After a one-second warm-up it counts completed jobs for SECONDS and reads the server's
+ * CPU time from /proc/PID/stat over the same window.
+ *
+ *   libgearman-load HOST PORT SERVER_PID [SECONDS] [CLIENTS] [TASKS] [WORKERS] [PAYLOAD_BYTES]
+ *
+ * Prints one JSON line: {"jobs":N,"seconds":S,"jobsPerSecond":R,"serverCpuMicrosecondsPerJob":C,"errors":E}.
+ * Built by bench/server.sh: cc -O2 -o libgearman-load libgearman-load.c -lgearman -lpthread
+ */
+#include <libgearman-1.0/gearman.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *function_name = "gearbox-bench-libgearman";
+static const char *host;
+static in_port_t port;
+static size_t payload_size;
+static int tasks_per_batch;
+static volatile int stopping;
+static uint64_t completed;
+static uint64_t errors;
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* utime + stime of a process, in clock ticks; -1 when it cannot be read. */
+static long long process_ticks(long pid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *file = fopen(path, "r");
+    if (!file) return -1;
+    char line[4096];
+    size_t length = fread(line, 1, sizeof line - 1, file);
+    fclose(file);
+    line[length] = 0;
+    /* The command name is in parentheses and may hold spaces: fields are counted after the last ')'. */
+    char *rest = strrchr(line, ')');
+    if (!rest) return -1;
+    long long utime = 0, stime = 0;
+    if (sscanf(rest + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld", &utime, &stime) != 2) return -1;
+    return utime + stime;
+}
+
+static void *echo(gearman_job_st *job, void *context, size_t *result_size, gearman_return_t *result) {
+    (void)context;
+    size_t size = gearman_job_workload_size(job);
+    void *copy = malloc(size ? size : 1);
+    if (size) memcpy(copy, gearman_job_workload(job), size);
+    *result_size = size;
+    *result = GEARMAN_SUCCESS;
+    return copy;
+}
+
+static void *run_worker(void *unused) {
+    (void)unused;
+    gearman_worker_st *worker = gearman_worker_create(NULL);
+    gearman_worker_add_server(worker, host, port);
+    /* Wakes gearman_worker_work now and then, so that the thread notices the end of the run. */
+    gearman_worker_set_timeout(worker, 200);
+    gearman_worker_add_function(worker, function_name, 0, echo, NULL);
+    while (!stopping) {
+        gearman_return_t result = gearman_worker_work(worker);
+        if (result != GEARMAN_SUCCESS && result != GEARMAN_TIMEOUT && result != GEARMAN_IO_WAIT &&
+            result != GEARMAN_NO_ACTIVE_FDS) {
+            __atomic_fetch_add(&errors, 1, __ATOMIC_RELAXED);
+            usleep(10000);
+        }
+    }
+    gearman_worker_free(worker);
+    return NULL;
+}
+
+static void *run_client(void *unused) {
+    (void)unused;
+    gearman_client_st *client = gearman_client_create(NULL);
+    gearman_client_add_server(client, host, port);
+    gearman_client_set_timeout(client, 10000);
+    char *payload = malloc(payload_size ? payload_size : 1);
+    memset(payload, 'x', payload_size);
+    while (!stopping) {
+        for (int i = 0; i < tasks_per_batch; i++) {
+            gearman_return_t added;
+            gearman_client_add_task(client, NULL, NULL, function_name, NULL, payload, payload_size, &added);
+            if (added != GEARMAN_SUCCESS) __atomic_fetch_add(&errors, 1, __ATOMIC_RELAXED);
+        }
+        gearman_return_t result = gearman_client_run_tasks(client);
+        if (result == GEARMAN_SUCCESS) {
+            __atomic_fetch_add(&completed, (uint64_t)tasks_per_batch, __ATOMIC_RELAXED);
+        } else {
+            __atomic_fetch_add(&errors, 1, __ATOMIC_RELAXED);
+        }
+        gearman_client_task_free_all(client);
+    }
+    free(payload);
+    gearman_client_free(client);
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 4) {
+        fprintf(stderr, "usage: %s HOST PORT SERVER_PID [SECONDS] [CLIENTS] [TASKS] [WORKERS] [PAYLOAD_BYTES]\n", argv[0]);
+        return 2;
+    }
+    host = argv[1];
+    port = (in_port_t)atoi(argv[2]);
+    long server_pid = atol(argv[3]);
+    double seconds = argc > 4 ? atof(argv[4]) : 4;
+    int clients = argc > 5 ? atoi(argv[5]) : 8;
+    tasks_per_batch = argc > 6 ? atoi(argv[6]) : 32;
+    int workers = argc > 7 ? atoi(argv[7]) : 4;
+    payload_size = argc > 8 ? (size_t)atol(argv[8]) : 64;
+    if (clients < 1 || clients > 256 || workers < 1 || workers > 256 || tasks_per_batch < 1 ||
+        tasks_per_batch > 4096 || seconds <= 0 || payload_size > 64u << 20) {
+        fprintf(stderr, "libgearman-load: an argument is out of range\n");
+        return 2;
+    }
+
+    pthread_t threads[512];
+    int started = 0;
+    for (int i = 0; i < workers; i++) pthread_create(&threads[started++], NULL, run_worker, NULL);
+    usleep(200000);
+    for (int i = 0; i < clients; i++) pthread_create(&threads[started++], NULL, run_client, NULL);
+
+    usleep(1000000);
+    uint64_t jobs_before = __atomic_load_n(&completed, __ATOMIC_RELAXED);
+    long long ticks_before = process_ticks(server_pid);
+    double start = now_seconds();
+    usleep((useconds_t)(seconds * 1e6));
+    uint64_t jobs = __atomic_load_n(&completed, __ATOMIC_RELAXED) - jobs_before;
+    long long ticks_after = process_ticks(server_pid);
+    double elapsed = now_seconds() - start;
+    stopping = 1;
+    for (int i = 0; i < started; i++) pthread_join(threads[i], NULL);
+
+    double cpu_per_job = -1;
+    if (ticks_before >= 0 && ticks_after >= 0 && jobs > 0) {
+        cpu_per_job = (double)(ticks_after - ticks_before) / (double)sysconf(_SC_CLK_TCK) * 1e6 / (double)jobs;
+    }
+    printf("{\"jobs\":%llu,\"seconds\":%.3f,\"jobsPerSecond\":%.1f,\"serverCpuMicrosecondsPerJob\":%.3f,\"errors\":%llu}\n",
+           (unsigned long long)jobs, elapsed, (double)jobs / elapsed, cpu_per_job,
+           (unsigned long long)__atomic_load_n(&errors, __ATOMIC_RELAXED));
+    return 0;
+}
