@@ -24,7 +24,9 @@ static const char *host;
 static in_port_t port;
 static size_t payload_size;
 static int tasks_per_batch;
-static volatile int stopping;
+/* Clients stop first, then workers, so that no client waits on a job that no worker is left to run. */
+static volatile int clients_stopping;
+static volatile int workers_stopping;
 static uint64_t completed;
 static uint64_t errors;
 
@@ -69,11 +71,12 @@ static void *run_worker(void *unused) {
     /* Wakes gearman_worker_work now and then, so that the thread notices the end of the run. */
     gearman_worker_set_timeout(worker, 200);
     gearman_worker_add_function(worker, function_name, 0, echo, NULL);
-    while (!stopping) {
+    while (!workers_stopping) {
         gearman_return_t result = gearman_worker_work(worker);
         if (result != GEARMAN_SUCCESS && result != GEARMAN_TIMEOUT && result != GEARMAN_IO_WAIT &&
             result != GEARMAN_NO_ACTIVE_FDS) {
-            __atomic_fetch_add(&errors, 1, __ATOMIC_RELAXED);
+            if (__atomic_fetch_add(&errors, 1, __ATOMIC_RELAXED) < 3)
+                fprintf(stderr, "libgearman-load: worker: %s\n", gearman_strerror(result));
             usleep(10000);
         }
     }
@@ -88,7 +91,7 @@ static void *run_client(void *unused) {
     gearman_client_set_timeout(client, 10000);
     char *payload = malloc(payload_size ? payload_size : 1);
     memset(payload, 'x', payload_size);
-    while (!stopping) {
+    while (!clients_stopping) {
         for (int i = 0; i < tasks_per_batch; i++) {
             gearman_return_t added;
             gearman_client_add_task(client, NULL, NULL, function_name, NULL, payload, payload_size, &added);
@@ -97,8 +100,8 @@ static void *run_client(void *unused) {
         gearman_return_t result = gearman_client_run_tasks(client);
         if (result == GEARMAN_SUCCESS) {
             __atomic_fetch_add(&completed, (uint64_t)tasks_per_batch, __ATOMIC_RELAXED);
-        } else {
-            __atomic_fetch_add(&errors, 1, __ATOMIC_RELAXED);
+        } else if (__atomic_fetch_add(&errors, 1, __ATOMIC_RELAXED) < 3) {
+            fprintf(stderr, "libgearman-load: client: %s\n", gearman_strerror(result));
         }
         gearman_client_task_free_all(client);
     }
@@ -140,8 +143,10 @@ int main(int argc, char **argv) {
     uint64_t jobs = __atomic_load_n(&completed, __ATOMIC_RELAXED) - jobs_before;
     long long ticks_after = process_ticks(server_pid);
     double elapsed = now_seconds() - start;
-    stopping = 1;
-    for (int i = 0; i < started; i++) pthread_join(threads[i], NULL);
+    clients_stopping = 1;
+    for (int i = workers; i < started; i++) pthread_join(threads[i], NULL);
+    workers_stopping = 1;
+    for (int i = 0; i < workers; i++) pthread_join(threads[i], NULL);
 
     double cpu_per_job = -1;
     if (ticks_before >= 0 && ticks_after >= 0 && jobs > 0) {

@@ -13,9 +13,12 @@
 #   3. a queue already holding DEEP (1,000,000) background jobs: submit rate and memory per queued job
 #      (one round: gearmand takes minutes to fill it);
 #   4. 64 KiB payloads, foreground;
-#   5. `gearbox server --threads 1, 2, 4`: foreground echo.
-# Both servers get 2 threads (gearmand -t 2, gearbox --threads 2). Rounds alternate between the servers;
-# each round starts a fresh server.
+#   5. both servers with 1, 2 and 4 threads: foreground echo, 64 B (the scaling curve on this machine);
+#   6. libgearman's own clients and workers (bench/libgearman-load.c, built here): 8 client threads x 32
+#      tasks, 4 echo workers, 64 B: jobs/s and server CPU per job;
+#   7. `gearbox bench` with its embedded server (no sockets to another process's server).
+# Both servers get 2 threads (gearmand -t 2, gearbox --threads 2) outside case 5. Rounds alternate between
+# the servers; each round starts a fresh server.
 set -euo pipefail
 
 ROUNDS="${ROUNDS:-3}"
@@ -29,6 +32,11 @@ cd "$ROOT"
 
 # shellcheck source=bench/server-common.sh
 source bench/server-common.sh
+
+command -v cc >/dev/null && [[ -f /usr/include/libgearman-1.0/gearman.h ]] || {
+    say "bench: libgearman's headers or a C compiler are missing: scripts/install-deps.sh installs them"; exit 1; }
+LIBGEARMAN_LOAD="$WORK/libgearman-load"
+cc -O2 -Wall -o "$LIBGEARMAN_LOAD" bench/libgearman-load.c -lgearman -lpthread
 
 # start_server NAME [THREADS]: sets PORT and SERVER_PID.
 start_server() {
@@ -94,11 +102,30 @@ for _ in $(seq "$ROUNDS"); do
     done
 done
 
-say "bench: case 5, gearbox server --threads 1, 2, 4"
+say "bench: case 5, both servers with 1, 2 and 4 threads"
 for _ in $(seq "$ROUNDS"); do
     for threads in 1 2 4; do
-        measure "threads$threads" gearbox "$threads" -- $LOAD --duration "$DURATION" --payload 64
+        for server in gearmand gearbox; do
+            measure "threads$threads" "$server" "$threads" -- $LOAD --duration "$DURATION" --payload 64
+        done
     done
+done
+
+say "bench: case 6, libgearman clients and workers"
+for _ in $(seq "$ROUNDS"); do
+    for server in gearmand gearbox; do
+        start_server "$server"
+        "$LIBGEARMAN_LOAD" 127.0.0.1 "$PORT" "$SERVER_PID" "$DURATION" 8 32 4 64 \
+            >>"$WORK/libgearman.$server" 2>>"$WORK/errors" || say "bench: libgearman-load against $server failed"
+        stop_server
+        say "bench: case 6 $server: $(tail -1 "$WORK/libgearman.$server")"
+    done
+done
+
+say "bench: case 7, gearbox bench with its embedded server"
+for _ in $(seq "$ROUNDS"); do
+    "$GEARBOX" bench --quiet --json --threads "$THREADS" $LOAD --duration "$DURATION" --payload 64 \
+        >>"$WORK/embedded.gearbox" 2>>"$WORK/errors" || say "bench: embedded run reported errors"
 done
 
 python3 - "$WORK" "$ROUNDS" "$DURATION" "$DEEP" "$BACKGROUND_JOBS" "$LOAD" "$(nproc)" <<'PY'
@@ -161,6 +188,15 @@ row("4. foreground 64 KiB", "jobs/s", "fg64k", rate)
 row("   p99 latency", "µs", "fg64k", p99, True)
 row("   server CPU per job", "µs/job", "fg64k", cpu, True)
 row("   server RSS", "MiB", "fg64k", rss, True)
+for n in (1, 2, 4):
+    row(f"5. foreground 64 B, {n} thread{'s' if n > 1 else ''}", "jobs/s", f"threads{n}", rate)
+    row("   server CPU per job", "µs/job", f"threads{n}", cpu, True)
+lg_rate = lambda r: r.get("jobsPerSecond")
+lg_cpu = lambda r: r.get("serverCpuMicrosecondsPerJob") if r.get("serverCpuMicrosecondsPerJob", -1) > 0 else None
+row("6. libgearman clients and workers, 64 B", "jobs/s", "libgearman", lg_rate)
+row("   server CPU per job", "µs/job", "libgearman", lg_cpu, True)
+embedded = median("embedded", "gearbox", rate)
+rows.append(("7. gearbox bench, embedded server", "jobs/s", "-", fmt(embedded, "jobs/s"), "-"))
 
 print(f"gearmand 1.1 (-t 2) and gearbox server (--threads 2), {cores} cores, medians of {rounds} rounds "
       f"(case 3: one round); load: {load}, {duration} s per foreground round, {int(bg_jobs):,} background jobs")
@@ -187,11 +223,33 @@ if half:
           f"p50 {median('fghalf', 'gearbox', lambda r: r['latency']['p50']):,.0f} µs, "
           f"p99 {median('fghalf', 'gearbox', p99):,.0f} µs, "
           f"reached {median('fghalf', 'gearbox', rate):,.0f} jobs/s")
-threads = [(n, median(f"threads{n}", "gearbox", rate)) for n in (1, 2, 4)]
-if all(v for _, v in threads):
-    print("gearbox server --threads N, foreground 64 B: "
-          + ", ".join(f"N={n}: {v:,.0f} jobs/s" for n, v in threads))
-total_errors = sum(errors(c, s) for c in ("fg64", "fghalf", "bg", "deep", "fg64k", "threads1", "threads2", "threads4")
+
+def ratio(case, pick, better_low=False):
+    a, b = median(case, "gearmand", pick), median(case, "gearbox", pick)
+    return (a / b if better_low else b / a) if a and b else None
+
+print("Against the goals (gearbox/gearmand; CPU rows: gearmand/gearbox, so higher is better everywhere):")
+goals = [
+    ("foreground 64 B jobs/s >= 2x", ratio("fg64", rate), 2.0),
+    ("foreground 64 B server CPU per job <= 0.5x", ratio("fg64", cpu, True), 2.0),
+    ("foreground 64 KiB jobs/s >= 2x", ratio("fg64k", rate), 2.0),
+    ("foreground 64 KiB server CPU per job <= 0.5x", ratio("fg64k", cpu, True), 2.0),
+    ("libgearman server CPU per job <= 0.6x", ratio("libgearman", lg_cpu, True), 1 / 0.6),
+    ("background submits >= 2x", ratio("bg", rate), 2.0),
+]
+for label, value, target in goals:
+    if value is None:
+        print(f"  {label}: not measured")
+    else:
+        print(f"  {label}: {value:.2f} ({'met' if value >= target else 'not met'})")
+per_job_bytes = median("deep", "gearbox", per_job)
+if per_job_bytes is not None:
+    print(f"  memory per queued 64-byte job beyond the payload <= 200 bytes: {per_job_bytes:,.0f} "
+          f"({'met' if per_job_bytes <= 200 else 'not met'})")
+if embedded is not None:
+    print(f"  gearbox bench embedded >= 200,000 jobs/s: {embedded:,.0f} ({'met' if embedded >= 200000 else 'not met'})")
+total_errors = sum(errors(c, s) for c in ("fg64", "fghalf", "bg", "deep", "fg64k", "threads1", "threads2", "threads4",
+                                           "libgearman", "embedded")
                    for s in ("gearmand", "gearbox"))
 print(f"errors in all runs: {total_errors}")
 PY

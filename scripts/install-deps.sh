@@ -7,6 +7,8 @@ packages=(pkg-config libvips-dev libvips-tools gearman-job-server gearman-tools 
 packages+=(libsqlite3-dev sqlite3)
 # The multi-host tests put servers and workers on hosts of their own, in network namespaces.
 packages+=(iproute2)
+# bench/server.sh drives both servers with a small C load generator on libgearman, gearmand's own library.
+packages+=(libgearman-dev gcc)
 # The upload front's browser test drives headless Chromium through chromedriver.
 packages+=(chromium chromium-driver)
 
