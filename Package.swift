@@ -141,6 +141,18 @@ let package = Package(
             ],
             path: "Fuzz/TCPFuzzer"
         ),
+        // The server and the load generator without libvips, for the scaling curve on other machines
+        // (bench/scaling.sh).
+        .executableTarget(
+            name: "scaling-probe",
+            dependencies: [
+                "GearmanBench",
+                "GearmanProtocol",
+                "GearmanServer",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "bench/ScalingProbe"
+        ),
         // Layer 6: the command.
         .executableTarget(
             name: "gearbox",
