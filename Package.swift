@@ -108,12 +108,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // Layer 6: the load generator behind `gearbox bench`: its own clients and echo workers on NIO channels.
+        // Layer 6: the load generator behind `gearbox bench`: its own clients and echo workers on NIO channels,
+        // on the protocol layer alone; the server it measures is another process or one its caller starts.
         .target(
             name: "GearmanBench",
             dependencies: [
                 "GearmanProtocol",
-                "GearmanServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Atomics", package: "swift-atomics"),

@@ -1,6 +1,5 @@
 import Atomics
 import GearmanProtocol
-import GearmanServer
 import NIOCore
 
 /// A client connection that keeps `inFlight` jobs outstanding, pipelined.
@@ -21,13 +20,12 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
     /// Jobs completed by every connection, for the progress line.
     private let progress: ManagedAtomic<Int>
     private var context: ChannelHandlerContext?
-    private var reader = PacketReader()
+    private var reader = GearmanFrameReader()
     private var outbound = ByteBuffer()
     private var random: UInt64
     /// Set when a payload was written by reference since the last flush.
     private var hasDirectWrites = false
     /// Payloads from this size on are written by reference rather than copied.
-    static let copyLimit = 8 * 1024
 
     private var phase: BenchPhase?
     private var promise: EventLoopPromise<ConnectionTally>?
@@ -84,7 +82,9 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let now = NIODeadline.now()
         do {
-            try reader.read(unwrapInboundIn(data), allocator: context.channel.allocator) { packet in receive(packet, now: now) }
+            try reader.read(unwrapInboundIn(data), allocator: context.channel.allocator) { frame in
+                receive(try frame.responsePacket, now: now)
+            }
         } catch {
             fail("unexpected bytes from the server")
             return
@@ -109,18 +109,19 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
                 running[packet.body] = (submitted, Int(size))
             }
         case .workComplete:
-            var body = packet.body
-            guard let handle = Self.firstArgument(of: &body), let job = running.removeValue(forKey: handle) else {
+            var arguments = GearmanArgumentReader(packet.body, type: packet.type, expected: 2)
+            guard let handle = try? arguments.next(), let job = running.removeValue(forKey: handle) else {
                 tally.errors += 1
                 return
             }
-            if body.readableBytes != job.size {
+            if arguments.rest().readableBytes != job.size {
                 tally.errors += 1  // the echo lost or gained bytes
             }
             complete(submittedAt: job.submitted, now: now)
         case .workFail, .workException:
-            var body = packet.body
-            if let handle = Self.firstArgument(of: &body) ?? Optional(body), running.removeValue(forKey: handle) != nil {
+            var arguments = GearmanArgumentReader(packet.body, type: packet.type, expected: 2)
+            let handle = packet.type == .workFail ? arguments.rest() : (try? arguments.next()) ?? packet.body
+            if running.removeValue(forKey: handle) != nil {
                 outstanding -= 1
             }
             tally.errors += 1
@@ -183,22 +184,16 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
             if let quota = phase.quota, tally.submitted >= quota { return }
             let size = payloadSize.size(random: nextRandom())
             let payload = payloads.getSlice(at: payloads.readerIndex, length: size)!
-            if size >= Self.copyLimit, let context {
-                // An image-sized payload goes out by reference, in the same vector write.
-                let start = outbound.writerIndex
-                outbound.writeGearmanPacket(.request, type) { body in
-                    body.writeGearmanArgument(function)
-                    body.writeInteger(UInt8(0))
-                }
-                let headLength = outbound.getInteger(at: start + 8, as: UInt32.self)!
-                outbound.setInteger(headLength + UInt32(size), at: start + 8)
+            // No unique key: every job is its own. An image-sized payload goes out by reference, in the same
+            // vector write.
+            if let trailer = GearmanPacketWriter.write(
+                .request, type, function, empty, last: payload, lastByReference: context != nil, into: &outbound),
+                let context
+            {
                 context.write(wrapOutboundOut(outbound), promise: nil)
                 outbound = context.channel.allocator.buffer(capacity: 4096)
-                context.write(wrapOutboundOut(payload), promise: nil)
+                context.write(wrapOutboundOut(trailer), promise: nil)
                 hasDirectWrites = true
-            } else {
-                // No unique key: every job is its own.
-                PacketWriter.write(.request, type, function, empty, last: payload, into: &outbound)
             }
             awaitingCreation.append(now.uptimeNanoseconds)
             awaitingSizes.append(UInt64(size))
@@ -251,12 +246,6 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// The bytes up to the first NUL, consumed with it; nil when there is none.
-    static func firstArgument(of body: inout ByteBuffer) -> ByteBuffer? {
-        guard let nul = body.readableBytesView.firstIndex(of: 0) else { return nil }
-        let argument = body.readSlice(length: nul - body.readerIndex)!
-        body.moveReaderIndex(forwardBy: 1)
-        return argument
-    }
 }
 
 /// A FIFO of timestamps that reuses its storage.

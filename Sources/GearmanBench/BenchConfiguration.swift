@@ -8,7 +8,7 @@ public struct BenchConfiguration: Sendable {
         case jobs(Int)
     }
 
-    /// The server to measure; nil starts the embedded Gearbox server in this process.
+    /// The server to measure; nil starts the runner's embedded server in this process.
     public var server: GearmanServerAddress?
     /// Event loops of the embedded server.
     public var serverThreads: Int

@@ -1,7 +1,5 @@
 import Atomics
 import GearmanProtocol
-import GearmanServer
-import Logging
 import NIOCore
 import NIOPosix
 
@@ -37,9 +35,12 @@ public struct BenchRunner: Sendable {
     }
 
     public let configuration: BenchConfiguration
+    /// Started for a configuration that names no server.
+    public let embeddedServer: BenchEmbeddedServer?
 
-    public init(configuration: BenchConfiguration) {
+    public init(configuration: BenchConfiguration, embeddedServer: BenchEmbeddedServer? = nil) {
         self.configuration = configuration
+        self.embeddedServer = embeddedServer
     }
 
     /// Runs the whole benchmark; `progress` is called about once a second from another thread.
@@ -48,41 +49,31 @@ public struct BenchRunner: Sendable {
         let problems = config.problems()
         guard problems.isEmpty else { throw Failure.invalid(problems) }
 
-        var embedded: (server: GearmanJobServer, task: Task<Void, any Error>)?
+        var embedded: BenchEmbeddedServer.Running?
         let address: GearmanServerAddress
         if let server = config.server {
             address = server
+        } else if let embeddedServer {
+            let running = try await embeddedServer.start(config.serverThreads)
+            embedded = running
+            address = GearmanServerAddress(host: "127.0.0.1", port: running.port)
         } else {
-            var logger = Logger(label: "gearbox.bench.server")
-            logger.logLevel = .critical
-            let server = try await GearmanJobServer.bind(
-                configuration: GearmanServerConfiguration(port: 0, threads: config.serverThreads), logger: logger)
-            let task = Task { try await server.run() }
-            embedded = (server, task)
-            address = GearmanServerAddress(host: "127.0.0.1", port: server.localAddress.port ?? 0)
+            throw Failure.invalid(["no server to measure: name one, or give the runner an embedded server"])
         }
         let serverPID: Int32? = config.serverPID ?? (embedded != nil ? getpid() : nil)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: config.loops)
         let session = Session(config: config, address: address, group: group, progress: progress)
+        let result: Result<BenchResult, any Error>
         do {
-            let result = try await session.run(serverPID: serverPID, embedded: embedded != nil)
-            await session.close()
-            try? await group.shutdownGracefully()
-            if let embedded {
-                embedded.server.shutdown(graceful: false)
-                _ = try? await embedded.task.value
-            }
-            return result
+            result = .success(try await session.run(serverPID: serverPID, embedded: embedded != nil))
         } catch {
-            await session.close()
-            try? await group.shutdownGracefully()
-            if let embedded {
-                embedded.server.shutdown(graceful: false)
-                _ = try? await embedded.task.value
-            }
-            throw error
+            result = .failure(error)
         }
+        await session.close()
+        try? await group.shutdownGracefully()
+        await embedded?.stop()
+        return try result.get()
     }
 }
 

@@ -1,6 +1,5 @@
 import Atomics
 import GearmanProtocol
-import GearmanServer
 import NIOCore
 
 /// An echo worker: answers each job with its own workload. It keeps up to `grabs` GRAB_JOB_UNIQs outstanding so
@@ -17,7 +16,7 @@ final class BenchWorkerHandler: ChannelInboundHandler, @unchecked Sendable {
     /// Jobs finished by every worker, for draining and the progress line.
     private let completed: ManagedAtomic<Int>
     private var context: ChannelHandlerContext?
-    private var reader = PacketReader()
+    private var reader = GearmanFrameReader()
     private var outbound = ByteBuffer()
     private var outstandingGrabs = 0
     private var isSleeping = false
@@ -43,7 +42,9 @@ final class BenchWorkerHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         do {
-            try reader.read(unwrapInboundIn(data), allocator: context.channel.allocator) { packet in receive(packet) }
+            try reader.read(unwrapInboundIn(data), allocator: context.channel.allocator) { frame in
+                receive(try frame.responsePacket)
+            }
         } catch {
             errors += 1
             context.close(promise: nil)
@@ -58,26 +59,23 @@ final class BenchWorkerHandler: ChannelInboundHandler, @unchecked Sendable {
         switch packet.type {
         case .jobAssignUnique, .jobAssign, .jobAssignAll:
             outstandingGrabs -= 1
-            var body = packet.body
-            let arguments = packet.type == .jobAssign ? 2 : packet.type == .jobAssignUnique ? 3 : 4
-            guard let handle = BenchClientHandler.firstArgument(of: &body) else {
+            // The handle, then the function and the unique key or the reducer, then the workload.
+            let leading = packet.type == .jobAssign ? 2 : packet.type == .jobAssignUnique ? 3 : 4
+            var arguments = GearmanArgumentReader(packet.body, type: packet.type, expected: leading + 1)
+            guard let handle = try? arguments.next(), (1..<leading).allSatisfy({ _ in (try? arguments.next()) != nil })
+            else {
                 errors += 1
                 return
             }
-            for _ in 1..<arguments {
-                _ = BenchClientHandler.firstArgument(of: &body)
-            }
-            if body.readableBytes >= BenchClientHandler.copyLimit, let context {
-                let start = outbound.writerIndex
-                outbound.writeGearmanPacket(.request, .workComplete) { $0.writeGearmanArgument(handle) }
-                let headLength = outbound.getInteger(at: start + 8, as: UInt32.self)!
-                outbound.setInteger(headLength + UInt32(body.readableBytes), at: start + 8)
+            let body = arguments.rest()
+            if let trailer = GearmanPacketWriter.write(
+                .request, .workComplete, handle, last: body, lastByReference: context != nil, into: &outbound),
+                let context
+            {
                 context.write(wrapOutboundOut(outbound), promise: nil)
                 outbound = context.channel.allocator.buffer(capacity: 4096)
-                context.write(wrapOutboundOut(body), promise: nil)
+                context.write(wrapOutboundOut(trailer), promise: nil)
                 hasDirectWrites = true
-            } else {
-                PacketWriter.write(.request, .workComplete, handle, last: body, into: &outbound)
             }
             unpublished += 1
             // Slow start: while jobs keep coming, hold more of them, up to `grabs`.

@@ -1,32 +1,42 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 
-/// Reads the NUL-separated arguments of a packet body as slices: no bytes are copied.
-struct GearmanArgumentReader {
+/// Reads the NUL-separated arguments of a packet body as slices: no bytes are copied. Shared by the request
+/// and response decoders and the load generator.
+public struct GearmanArgumentReader {
     private var body: ByteBuffer
     private let type: GearmanPacketType
     private let expected: Int
     private var found = 0
 
     /// `expected` counts every argument, the last (unterminated) one included.
-    init(_ body: ByteBuffer, type: GearmanPacketType, expected: Int) {
+    public init(_ body: ByteBuffer, type: GearmanPacketType, expected: Int) {
         self.body = body
         self.type = type
         self.expected = expected
     }
 
     /// The next NUL-terminated argument.
-    mutating func next() throws -> ByteBuffer {
-        guard let end = body.readableBytesView.firstIndex(of: 0) else {
+    public mutating func next() throws -> ByteBuffer {
+        let length = body.withUnsafeReadableBytes { bytes -> Int? in
+            guard let base = bytes.baseAddress, let nul = memchr(base, 0, bytes.count) else { return nil }
+            return base.distance(to: UnsafeRawPointer(nul))
+        }
+        guard let length else {
             throw GearmanProtocolError.missingArguments(type, expected: expected, found: found + 1)
         }
-        let argument = body.readSlice(length: end - body.readerIndex)!
+        let argument = body.readSlice(length: length)!
         body.moveReaderIndex(forwardBy: 1)
         found += 1
         return argument
     }
 
     /// The last argument: everything that is left, NUL bytes included.
-    mutating func rest() -> ByteBuffer {
+    public mutating func rest() -> ByteBuffer {
         body.readSlice(length: body.readableBytes)!
     }
 

@@ -181,6 +181,37 @@ extension GearmanRequest {
 
     /// Appends the request as one packet.
     public func encode(into buffer: inout ByteBuffer) {
+        encode(into: &buffer, largeDataByReference: false)
+    }
+
+    /// Appends the request as one packet. With `largeDataByReference`, a workload or result of
+    /// `GearmanPacketWriter.referenceThreshold` bytes or more is left out and returned, to be written by
+    /// reference right after the appended bytes.
+    @discardableResult
+    public func encode(into buffer: inout ByteBuffer, largeDataByReference: Bool) -> ByteBuffer? {
+        let type = packetType
+        switch self {
+        case .resetAbilities, .preSleep, .grabJob, .allYours:
+            return GearmanPacketWriter.write(.request, type, into: &buffer)
+        case .canDo(let function), .cantDo(let function):
+            return GearmanPacketWriter.write(.request, type, last: function, into: &buffer)
+        case .workData(let handle, let data), .workWarning(let handle, let data),
+            .workComplete(let handle, let data), .workException(let handle, let data):
+            return GearmanPacketWriter.write(
+                .request, type, handle, last: data, lastByReference: largeDataByReference, into: &buffer)
+        case .workFail(let handle):
+            return GearmanPacketWriter.write(.request, type, last: handle, into: &buffer)
+        case .submitJob(let job) where job.epoch == nil && job.reducer == nil:
+            return GearmanPacketWriter.write(
+                .request, type, job.function, job.unique, last: job.workload, lastByReference: largeDataByReference,
+                into: &buffer)
+        default:
+            encodeArguments(into: &buffer)
+            return nil
+        }
+    }
+
+    private func encodeArguments(into buffer: inout ByteBuffer) {
         buffer.writeGearmanPacket(.request, packetType) { body in
             switch self {
             case .canDo(let function), .cantDo(let function):

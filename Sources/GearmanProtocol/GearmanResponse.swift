@@ -143,6 +143,39 @@ extension GearmanResponse {
 
     /// Appends the response as one packet.
     public func encode(into buffer: inout ByteBuffer) {
+        encode(into: &buffer, largeDataByReference: false)
+    }
+
+    /// Appends the response as one packet. With `largeDataByReference`, a workload or result of
+    /// `GearmanPacketWriter.referenceThreshold` bytes or more is left out and returned, to be written by
+    /// reference right after the appended bytes.
+    @discardableResult
+    public func encode(into buffer: inout ByteBuffer, largeDataByReference: Bool) -> ByteBuffer? {
+        let type = packetType
+        switch self {
+        case .noop, .noJob:
+            return GearmanPacketWriter.write(.response, type, into: &buffer)
+        case .jobCreated(let handle), .workFail(let handle):
+            return GearmanPacketWriter.write(.response, type, last: handle, into: &buffer)
+        case .workData(let handle, let data), .workWarning(let handle, let data),
+            .workComplete(let handle, let data), .workException(let handle, let data):
+            return GearmanPacketWriter.write(
+                .response, type, handle, last: data, lastByReference: largeDataByReference, into: &buffer)
+        case .jobAssign(let handle, let function, let workload):
+            return GearmanPacketWriter.write(
+                .response, type, handle, function, last: workload, lastByReference: largeDataByReference,
+                into: &buffer)
+        case .jobAssignUnique(let handle, let function, let unique, let workload):
+            return GearmanPacketWriter.write(
+                .response, type, handle, function, unique, last: workload, lastByReference: largeDataByReference,
+                into: &buffer)
+        default:
+            encodeArguments(into: &buffer)
+            return nil
+        }
+    }
+
+    private func encodeArguments(into buffer: inout ByteBuffer) {
         buffer.writeGearmanPacket(.response, packetType) { body in
             switch self {
             case .noop, .noJob:

@@ -113,7 +113,7 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runner = BenchRunner(configuration: try makeConfiguration())
+        let runner = BenchRunner(configuration: try makeConfiguration(), embeddedServer: .gearbox)
         let showProgress = !quiet && isatty(STDERR_FILENO) != 0
         var report: (@Sendable (BenchRunner.Progress) -> Void)?
         if showProgress {

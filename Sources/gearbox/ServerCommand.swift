@@ -1,3 +1,4 @@
+import GearmanProtocol
 import ArgumentParser
 import GearmanServer
 import Logging

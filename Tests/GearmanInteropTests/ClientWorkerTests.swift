@@ -1,3 +1,4 @@
+import GearmanProtocol
 import Foundation
 import Gearman
 import NIOCore

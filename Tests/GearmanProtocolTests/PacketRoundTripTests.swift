@@ -34,6 +34,40 @@ import Testing
         #expect(try GearmanResponse(packet: packet) == response)
     }
 
+    /// A large workload or result left for a write by reference, then appended, gives the same bytes.
+    @Test func largeDataByReferenceMakesTheSamePackets() {
+        let large = ByteBuffer(repeating: 0x5A, count: GearmanPacketWriter.referenceThreshold)
+        let handle = ByteBuffer(string: "H:h:1")
+        let requests: [GearmanRequest] = Samples.requests + [
+            .submitJob(GearmanSubmitJob(function: ByteBuffer(string: "f"), unique: ByteBuffer(), workload: large)),
+            .workComplete(handle: handle, data: large), .workData(handle: handle, data: large),
+        ]
+        for request in requests {
+            var whole = ByteBuffer()
+            request.encode(into: &whole)
+            var head = ByteBuffer()
+            if var trailer = request.encode(into: &head, largeDataByReference: true) {
+                #expect(trailer.readableBytes >= GearmanPacketWriter.referenceThreshold)
+                head.writeBuffer(&trailer)
+            }
+            #expect(head == whole, "\(request)")
+        }
+        let responses: [GearmanResponse] = Samples.responses + [
+            .workComplete(handle: handle, data: large),
+            .jobAssignUnique(handle: handle, function: ByteBuffer(string: "f"), unique: ByteBuffer(), workload: large),
+        ]
+        for response in responses {
+            var whole = ByteBuffer()
+            response.encode(into: &whole)
+            var head = ByteBuffer()
+            if var trailer = response.encode(into: &head, largeDataByReference: true) {
+                #expect(trailer.readableBytes >= GearmanPacketWriter.referenceThreshold)
+                head.writeBuffer(&trailer)
+            }
+            #expect(head == whole, "\(response)")
+        }
+    }
+
     @Test func samplesCoverEveryPacketType() {
         let covered = Set(Samples.requests.map(\.packetType) + Samples.responses.map(\.packetType))
         #expect(covered == Set(GearmanPacketType.allCases))

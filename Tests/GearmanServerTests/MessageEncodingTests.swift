@@ -4,7 +4,8 @@ import Testing
 
 @testable import GearmanServer
 
-/// The channel layer's fast paths must write exactly what `ServerMessage.encode(into:handles:)` writes.
+/// `ServerMessage.encode` writes each message as the packet it stands for, whole or with its large data left
+/// for a write by reference.
 @Suite struct MessageEncodingTests {
     static let handles = JobHandleFormat(prefix: "host")
 
@@ -18,7 +19,7 @@ import Testing
             let handle = JobHandle(number)
             messages.append(.jobCreated(handle))
             messages.append(.workFail(handle))
-            for size in [0, 1, 64, ServerMessage.copyLimit - 1, ServerMessage.copyLimit, 70_000] {
+            for size in [0, 1, 64, GearmanPacketWriter.referenceThreshold - 1, GearmanPacketWriter.referenceThreshold, 70_000] {
                 for mode in [GearmanGrabMode.plain, .unique, .all] {
                     messages.append(
                         .jobAssign(
@@ -40,14 +41,41 @@ import Testing
         return messages
     }()
 
-    @Test func fastEncodingMatchesTheReference() {
+    /// The response a client or worker reads from the message's bytes.
+    static func expectedResponse(_ message: ServerMessage) -> GearmanResponse? {
+        switch message {
+        case .response(let response):
+            return response
+        case .jobCreated(let handle):
+            return .jobCreated(handle: handles.buffer(for: handle))
+        case .workFail(let handle):
+            return .workFail(handle: handles.buffer(for: handle))
+        case .jobAssign(let handle, .plain, let function, _, _, let workload):
+            return .jobAssign(handle: handles.buffer(for: handle), function: function, workload: workload)
+        case .jobAssign(let handle, .all, let function, let unique, let reducer?, let workload):
+            return .jobAssignAll(
+                handle: handles.buffer(for: handle), function: function, unique: unique, reducer: reducer,
+                workload: workload)
+        case .jobAssign(let handle, _, let function, let unique, _, let workload):
+            return .jobAssignUnique(
+                handle: handles.buffer(for: handle), function: function, unique: unique, workload: workload)
+        default:
+            return nil
+        }
+    }
+
+    @Test func eachMessageIsThePacketItStandsFor() throws {
         for message in Self.messages {
-            var reference = ByteBuffer()
-            message.encode(into: &reference, handles: Self.handles)
-            var fast = ByteBuffer(string: "prefix")
-            message.encodeFast(into: &fast, handles: Self.handles)
-            #expect(fast.readString(length: 6) == "prefix")
-            #expect(fast == reference, "\(message)")
+            var bytes = ByteBuffer(string: "prefix")
+            message.encode(into: &bytes, handles: Self.handles)
+            #expect(bytes.readString(length: 6) == "prefix")
+            var decoder = GearmanFrameDecoder()
+            guard case .packet(let packet) = try decoder.decode(buffer: &bytes) else {
+                Issue.record("\(message) wrote no packet")
+                continue
+            }
+            #expect(bytes.readableBytes == 0, "\(message)")
+            #expect(try GearmanResponse(packet: packet) == Self.expectedResponse(message), "\(message)")
         }
     }
 
@@ -56,8 +84,8 @@ import Testing
             var reference = ByteBuffer()
             message.encode(into: &reference, handles: Self.handles)
             var head = ByteBuffer()
-            if var trailer = message.encodeHead(into: &head, handles: Self.handles) {
-                #expect(trailer.readableBytes >= ServerMessage.copyLimit)
+            if var trailer = message.encode(into: &head, handles: Self.handles, largeDataByReference: true) {
+                #expect(trailer.readableBytes >= GearmanPacketWriter.referenceThreshold)
                 head.writeBuffer(&trailer)
             }
             #expect(head == reference, "\(message)")

@@ -231,7 +231,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             hasPendingWrites = true
             return
         }
-        if let trailer = message.encodeHead(into: &outbound, handles: core.handleFormat) {
+        if let trailer = message.encode(into: &outbound, handles: core.handleFormat, largeDataByReference: true) {
             // A large workload goes out by reference, after what was encoded so far, in the same vector write.
             context.write(wrapOutboundOut(outbound), promise: nil)
             outbound = context.channel.allocator.buffer(capacity: 1024)

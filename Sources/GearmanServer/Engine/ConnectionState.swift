@@ -1,3 +1,4 @@
+import GearmanProtocol
 import NIOCore
 
 /// What the engine knows of one connection: a client, a worker, an admin session, or several at once.

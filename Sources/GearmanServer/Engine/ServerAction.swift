@@ -38,32 +38,34 @@ public enum ServerMessage: Sendable {
 extension ServerMessage {
     /// Appends the message's bytes.
     public func encode(into buffer: inout ByteBuffer, handles: JobHandleFormat) {
+        encode(into: &buffer, handles: handles, largeDataByReference: false)
+    }
+
+    /// Appends the message's bytes. With `largeDataByReference`, a workload or result of
+    /// `GearmanPacketWriter.referenceThreshold` bytes or more at the end of the packet is left out and
+    /// returned, to be written by reference right after the appended bytes.
+    @discardableResult
+    public func encode(into buffer: inout ByteBuffer, handles: JobHandleFormat, largeDataByReference: Bool) -> ByteBuffer? {
         switch self {
         case .response(let response):
-            response.encode(into: &buffer)
-        case .jobCreated(let handle):
-            buffer.writeGearmanPacket(.response, .jobCreated) { handles.write(handle, into: &$0) }
+            return response.encode(into: &buffer, largeDataByReference: largeDataByReference)
+        case .jobCreated(let handle), .stored(let handle, failure: nil):
+            return GearmanPacketWriter.write(.response, .jobCreated, handle: handle, handles: handles, into: &buffer)
         case .workFail(let handle):
-            buffer.writeGearmanPacket(.response, .workFail) { handles.write(handle, into: &$0) }
-        case .jobAssign(let handle, let mode, let function, let unique, let reducer, let workload):
-            let type: GearmanPacketType
-            switch mode {
-            case .plain: type = .jobAssign
-            case .unique: type = .jobAssignUnique
-            case .all: type = reducer == nil ? .jobAssignUnique : .jobAssignAll
-            }
-            buffer.writeGearmanPacket(.response, type) { body in
-                handles.write(handle, into: &body)
-                body.writeInteger(UInt8(0))
-                body.writeGearmanArgument(function)
-                if type != .jobAssign {
-                    body.writeGearmanArgument(unique)
-                }
-                if type == .jobAssignAll, let reducer {
-                    body.writeGearmanArgument(reducer)
-                }
-                body.writeImmutableBuffer(workload)
-            }
+            return GearmanPacketWriter.write(.response, .workFail, handle: handle, handles: handles, into: &buffer)
+        case .jobAssign(let handle, .plain, let function, _, _, let workload):
+            return GearmanPacketWriter.write(
+                .response, .jobAssign, handle: handle, handles: handles, function, last: workload,
+                lastByReference: largeDataByReference, into: &buffer)
+        case .jobAssign(let handle, .unique, let function, let unique, _, let workload),
+            .jobAssign(let handle, .all, let function, let unique, nil, let workload):
+            return GearmanPacketWriter.write(
+                .response, .jobAssignUnique, handle: handle, handles: handles, function, unique, last: workload,
+                lastByReference: largeDataByReference, into: &buffer)
+        case .jobAssign(let handle, .all, let function, let unique, let reducer?, let workload):
+            return GearmanPacketWriter.write(
+                .response, .jobAssignAll, handle: handle, handles: handles, function, unique, reducer, last: workload,
+                lastByReference: largeDataByReference, into: &buffer)
         case .admin(let reply):
             reply.encode(into: &buffer)
         case .jobCreatedWhenStored:
@@ -71,10 +73,9 @@ extension ServerMessage {
         case .storeStatus:
             GearmanAdminReply.storeStatus(location: "memory", unwritten: 0, transactions: 0, failure: nil)
                 .encode(into: &buffer)
-        case .stored(let handle, nil):
-            buffer.writeGearmanPacket(.response, .jobCreated) { handles.write(handle, into: &$0) }
         case .stored(_, let failure?):
             GearmanResponse.error(code: "QUEUE_ERROR", message: failure).encode(into: &buffer)
         }
+        return nil
     }
 }
