@@ -126,6 +126,14 @@ def exited(pid):
         return True
 
 
+def accepts(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 def queued(port):
     """The TOTAL column of the admin `status`, summed over functions."""
     reply = Connection(port).admin("status")
@@ -136,17 +144,22 @@ def restart_probe(pid, port, store, command):
     jobs = queued(port)
     rss_before = resident_bytes(pid)
     os.kill(pid, signal.SIGKILL)
-    # The server is the caller's child: once killed it is a zombie (state Z) until the caller reaps it.
+    # The server is the caller's child: once killed it is a zombie (state Z) until the caller reaps it. Its
+    # main thread shows Z before its other threads are gone, and its sockets and store lock go only with the
+    # last of them: until its port refuses connections, the kernel still completes handshakes for the dead
+    # server, which would look like the restarted one listening.
     deadline = time.monotonic() + 10
-    while exited(pid) is False:
+    while exited(pid) is False or accepts(port):
         if time.monotonic() > deadline:
             sys.exit(f"crash_probe: process {pid} outlived SIGKILL for 10 s")
         time.sleep(0.01)
     size = sum(os.path.getsize(store + suffix) for suffix in ("", "-wal") if os.path.exists(store + suffix))
     server, restart_seconds = start(command, port)
-    rss_after, back = resident_bytes(server.pid), queued(port)
-    server.send_signal(signal.SIGKILL)
-    server.wait()
+    try:
+        rss_after, back = resident_bytes(server.pid), queued(port)
+    finally:
+        server.send_signal(signal.SIGKILL)
+        server.wait()
     print(json.dumps({"queued": jobs, "rssBeforeKill": rss_before, "restartSeconds": restart_seconds,
                       "rssAfterRestart": rss_after, "cameBack": back, "storeBytes": size}))
 
