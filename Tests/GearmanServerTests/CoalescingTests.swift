@@ -31,6 +31,38 @@ import Testing
         #expect(harness.take(late) == [.workComplete(handle: handle, data: ByteBuffer(string: "r"))])
     }
 
+    /// The first waiter is kept apart from the others: when it leaves, the next takes its place, in order.
+    @Test func waitersLeavingInAnyOrderLeaveTheOthersTheirResult() throws {
+        for leaving in 0..<3 {
+            let harness = EngineHarness()
+            let clients = (0..<3).map { _ in harness.connect() }
+            let worker = harness.worker("f")
+            let handle = try #require(harness.submit("f", unique: "k", from: clients[0]))
+            #expect(harness.submit("f", unique: "k", from: clients[1]) == handle)
+            #expect(harness.submit("f", unique: "k", from: clients[2]) == handle)
+            harness.disconnect(clients[leaving])
+            #expect(harness.admin("status", from: harness.connect()).contains("f\t1\t0\t1"))
+            _ = try #require(harness.grab(worker))
+            harness.complete(handle, "r", from: worker)
+            for (index, client) in clients.enumerated() where index != leaving {
+                #expect(harness.take(client) == [.workComplete(handle: handle, data: ByteBuffer(string: "r"))])
+            }
+        }
+    }
+
+    @Test func aJobWhoseWaitersAllLeaveIsDropped() throws {
+        let harness = EngineHarness()
+        let first = harness.connect()
+        let second = harness.connect()
+        let worker = harness.worker("f")
+        let handle = try #require(harness.submit("f", unique: "k", from: first))
+        #expect(harness.submit("f", unique: "k", from: second) == handle)
+        harness.disconnect(second)
+        harness.disconnect(first)
+        #expect(harness.grab(worker) == nil)
+        #expect(harness.submit("f", "new", unique: "k", from: harness.connect()) != handle)
+    }
+
     @Test func emptyUniqueNeverMerges() {
         let harness = EngineHarness()
         let client = harness.connect()

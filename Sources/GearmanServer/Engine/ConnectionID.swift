@@ -2,6 +2,9 @@
 public struct ConnectionID: Hashable, Sendable, Comparable, CustomStringConvertible {
     public let rawValue: UInt64
 
+    /// No connection: numbers start at 1.
+    public static let none = ConnectionID(0)
+
     public init(_ rawValue: UInt64) {
         self.rawValue = rawValue
     }

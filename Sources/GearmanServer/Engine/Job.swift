@@ -24,9 +24,12 @@ final class Job {
         var numerator: UInt32 = 0
         var denominator: UInt32 = 0
         var retries: UInt32 = 0
+        /// Waiters after the first, in the order they attached: only coalesced foreground jobs have them.
+        var moreWaiters: [ConnectionID] = []
     }
 
-    // Declared largest first, so that the object packs into 120 bytes (a 128-byte allocation).
+    // Declared largest first, the one-byte fields together, so that the object packs into 120 bytes (a
+    // 128-byte allocation); one more byte after `attempt` would make it a 144-byte one.
     let handle: JobHandle
     let function: FunctionQueue
     /// Empty when the job has no unique key.
@@ -34,17 +37,18 @@ final class Job {
     let workload: ByteBuffer
     /// Position in the global FIFO order of its priority.
     @exclusivity(unchecked) var sequence: UInt64 = 0
-    /// Clients waiting for the result, in the order they attached.
-    @exclusivity(unchecked) var waiters: [ConnectionID]
+    /// The first client waiting for the result, `ConnectionID.none` when none does. Kept inline rather than
+    /// in an array, which would be an allocation for every foreground job.
+    @exclusivity(unchecked) private var firstWaiter: ConnectionID
     @exclusivity(unchecked) private var extras: Extras?
     @exclusivity(unchecked) var state: State = .queued
     let priority: GearmanPriority
     /// Set when any submitter asked for it in the background: it runs even with no client waiting.
     @exclusivity(unchecked) var runsDetached: Bool
-    /// Counts assignments, so that a timeout set for an earlier attempt is recognised and ignored.
-    @exclusivity(unchecked) var attempt: UInt32 = 0
     /// Whether it has a row in the store: the row is deleted when the job ends.
     @exclusivity(unchecked) var storage = Storage.none
+    /// Counts assignments, so that a timeout set for an earlier attempt is recognised and ignored.
+    @exclusivity(unchecked) var attempt: UInt32 = 0
 
     enum Storage {
         case none
@@ -57,7 +61,7 @@ final class Job {
 
     init(
         handle: JobHandle, function: FunctionQueue, unique: ByteBuffer, workload: ByteBuffer,
-        reducer: ByteBuffer?, priority: GearmanPriority, runsDetached: Bool, waiters: [ConnectionID]
+        reducer: ByteBuffer?, priority: GearmanPriority, runsDetached: Bool, waiter: ConnectionID = .none
     ) {
         self.handle = handle
         self.function = function
@@ -69,7 +73,35 @@ final class Job {
         }
         self.priority = priority
         self.runsDetached = runsDetached
-        self.waiters = waiters
+        self.firstWaiter = waiter
+    }
+
+    /// Clients waiting for the result, in the order they attached.
+    var waiters: JobWaiters {
+        JobWaiters(first: firstWaiter, more: extras?.moreWaiters ?? [])
+    }
+
+    var hasWaiters: Bool { firstWaiter != .none }
+
+    func addWaiter(_ id: ConnectionID) {
+        if firstWaiter == .none {
+            firstWaiter = id
+        } else {
+            ensureExtras().moreWaiters.append(id)
+        }
+    }
+
+    /// Removes every place `id` holds among the waiters; the others keep their order.
+    func removeWaiter(_ id: ConnectionID) {
+        extras?.moreWaiters.removeAll { $0 == id }
+        if firstWaiter == id {
+            firstWaiter = extras?.moreWaiters.isEmpty == false ? extras!.moreWaiters.removeFirst() : .none
+        }
+    }
+
+    func removeAllWaiters() {
+        firstWaiter = .none
+        extras?.moreWaiters.removeAll()
     }
 
     /// Recomputed rather than stored: it repeats the unique (or the workload) and the function.

@@ -68,6 +68,7 @@ public final class JobServerEngine {
     // MARK: Connections
 
     public func connectionOpened(_ id: ConnectionID, host: String, isLoopback: Bool) {
+        precondition(id != .none, "connection ids start at 1")
         connections[id] = ConnectionState(id: id, host: host, isLoopback: isLoopback)
     }
 
@@ -78,8 +79,8 @@ public final class JobServerEngine {
         // First as a client, so that a job this connection also ran does not report its failure to it.
         for handle in connection.awaitedJobs {
             guard let job = jobs[handle] else { continue }
-            job.waiters.removeAll { $0 == id }
-            if job.waiters.isEmpty, !job.runsDetached, !job.isRunning {
+            job.removeWaiter(id)
+            if !job.hasWaiters, !job.runsDetached, !job.isRunning {
                 discard(job, into: &actions)
             }
         }
@@ -227,7 +228,7 @@ public final class JobServerEngine {
         let uniqueKey = UniqueKey(function: function, unique: submission.unique, workload: submission.workload)
         if let uniqueKey, let existing = uniques[uniqueKey] {
             if !submission.isBackground {
-                existing.waiters.append(client.id)
+                existing.addWaiter(client.id)
                 client.awaitedJobs.insert(existing.handle)
                 actions.append(.send(client.id, .jobCreated(existing.handle)))
             } else if configuration.storesBackgroundJobs {
@@ -247,7 +248,7 @@ public final class JobServerEngine {
         let job = Job(
             handle: handle, function: function, unique: submission.unique,
             workload: submission.workload, reducer: submission.reducer, priority: submission.priority,
-            runsDetached: submission.isBackground, waiters: submission.isBackground ? [] : [client.id])
+            runsDetached: submission.isBackground, waiter: submission.isBackground ? .none : client.id)
         jobs[handle] = job
         if let uniqueKey {
             uniques[uniqueKey] = job
@@ -324,7 +325,7 @@ public final class JobServerEngine {
             guard let job = jobs[receipt.handle], job.storage == .writing else { continue }
             job.storage = .none
             job.runsDetached = false
-            if job.waiters.isEmpty, !job.isRunning {
+            if !job.hasWaiters, !job.isRunning {
                 discard(job, into: &actions)
             } else if case .storing(let epoch) = job.state {
                 job.function.storingCount -= 1
@@ -367,7 +368,7 @@ public final class JobServerEngine {
         let function = functionQueue(named: stored.function)
         let job = Job(
             handle: handle, function: function, unique: stored.unique, workload: stored.workload,
-            reducer: stored.reducer, priority: stored.priority, runsDetached: true, waiters: [])
+            reducer: stored.reducer, priority: stored.priority, runsDetached: true)
         job.storage = .stored
         jobs[handle] = job
         // Two rows with one unique key can both come back when a crash fell between one's end and the
@@ -530,7 +531,7 @@ public final class JobServerEngine {
                 actions.append(.send(waiter, .workFail(job.handle)))
             }
             discard(job, into: &actions)
-        } else if job.waiters.isEmpty, !job.runsDetached {
+        } else if !job.hasWaiters, !job.runsDetached {
             discard(job, into: &actions)
         } else {
             enqueue(job, atFront: true, into: &actions)
@@ -567,7 +568,7 @@ public final class JobServerEngine {
         for waiter in job.waiters {
             connections[waiter]?.awaitedJobs.remove(job.handle)
         }
-        job.waiters.removeAll()
+        job.removeAllWaiters()
     }
 
     private func status(of job: Job?, key: ByteBuffer) -> GearmanJobStatus {
