@@ -149,7 +149,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
                 case .adminLine(let line):
                     engine.handle(GearmanAdminCommand(line: line), from: id, into: &actions)
                 }
-                if actions[before...].contains(where: \.isClose) {
+                if actions.containsClose(from: before) {
                     return
                 }
             }

@@ -83,7 +83,7 @@ final class ServerCore: @unchecked Sendable {
             event(engine, &actions)
             // Handed over in the lock, so that the store sees one job's write before its delete.
             var wake = false
-            if let storeWriter, actions.contains(where: \.isStoreAction) {
+            if let storeWriter, actions.containsStoreAction {
                 wake = storeWriter.enqueue(actions)
             }
             // A store's acknowledgements come in runs for one connection: one lookup per run.
@@ -259,16 +259,25 @@ final class ServerCore: @unchecked Sendable {
     }
 }
 
-extension ServerAction {
-    var isClose: Bool {
-        if case .close = self { true } else { false }
+extension Array where Element == ServerAction {
+    /// Whether an action from `start` on closes a connection. Looks at each action's case in place: a
+    /// `contains(where:)` would copy every action, message and all.
+    func containsClose(from start: Int) -> Bool {
+        for index in start..<endIndex {
+            if case .close = self[index] { return true }
+        }
+        return false
     }
 
-    var isStoreAction: Bool {
-        switch self {
-        case .store, .forget: true
-        default: false
+    /// Whether any action is for the store; looks at each in place, like `containsClose(from:)`.
+    var containsStoreAction: Bool {
+        for index in indices {
+            switch self[index] {
+            case .store, .forget: return true
+            default: continue
+            }
         }
+        return false
     }
 }
 

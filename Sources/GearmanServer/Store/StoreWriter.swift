@@ -97,8 +97,8 @@ final class StoreWriter: Sendable {
     /// after that lock is released.
     func enqueue(_ actions: [ServerAction]) -> Bool {
         pending.withLockedValue { pending -> Bool in
-            for action in actions {
-                switch action {
+            for index in actions.indices {
+                switch actions[index] {
                 case .store(let job, let receipt):
                     pending.inserts.append(job)
                     pending.receipts.append(receipt)
