@@ -19,7 +19,7 @@ public struct GearmanFrameReader {
     public mutating func read(
         _ incoming: ByteBuffer, allocator: ByteBufferAllocator, _ body: (GearmanFrame) throws -> Void
     ) throws {
-        var buffer = incoming
+        var buffer = Self.compacted(incoming, allocator: allocator)
         if var partial = unread {
             unread = nil
             guard let frame = try complete(&partial, from: &buffer) else {
@@ -36,6 +36,21 @@ public struct GearmanFrameReader {
         own.writeBuffer(&buffer)
         unread = own
     }
+
+    /// Bytes read into a buffer much larger than they are would keep the whole allocation alive for as long
+    /// as any frame sliced from them does (a queued job can wait for hours): a 100-byte job read alone into a
+    /// 64 KiB buffer would hold 64 KiB. Such reads are copied into a buffer of their own size first.
+    static func compacted(_ incoming: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer {
+        let waste = incoming.capacity - incoming.readableBytes
+        guard waste > compactionThreshold, waste > incoming.readableBytes else { return incoming }
+        var own = allocator.buffer(capacity: incoming.readableBytes)
+        own.writeImmutableBuffer(incoming)
+        return own
+    }
+
+    /// Unused bytes of a read's buffer above which, when they also outnumber the bytes read, the bytes are
+    /// copied (see `compacted`).
+    static let compactionThreshold = 4096
 
     /// Moves into `partial` the bytes of `incoming` that finish its frame, and decodes it; nil when
     /// `incoming` ends first (all of it is then in `partial`).

@@ -68,6 +68,32 @@ import Testing
         }
     }
 
+    /// A frame sliced from a read keeps that read's buffer alive: a small read into a large buffer is copied,
+    /// so that a queued job does not hold 64 KiB.
+    @Test func aSmallReadInALargeBufferIsCopiedToItsOwnSize() throws {
+        var large = ByteBufferAllocator().buffer(capacity: 65536)
+        GearmanRequest.echo(ByteBuffer(string: "job")).encode(into: &large)
+        var reader = GearmanFrameReader()
+        var frames: [GearmanFrame] = []
+        try reader.read(large, allocator: ByteBufferAllocator()) { frames.append($0) }
+        guard case .packet(let packet)? = frames.first else {
+            Issue.record("no packet")
+            return
+        }
+        #expect(packet.body.storageCapacity < 4096)
+        var full = ByteBufferAllocator().buffer(capacity: 8192)
+        while full.writableBytes >= 20 {
+            GearmanRequest.echo(ByteBuffer(string: "job")).encode(into: &full)
+        }
+        var fullFrames: [GearmanFrame] = []
+        try reader.read(full, allocator: ByteBufferAllocator()) { fullFrames.append($0) }
+        guard case .packet(let fullPacket)? = fullFrames.first else {
+            Issue.record("no packet")
+            return
+        }
+        #expect(fullPacket.body.storageCapacity == 8192, "a well-filled read is sliced, not copied")
+    }
+
     @Test func anAdminLineCutByTheEndOfTheStreamIsRead() throws {
         var reader = GearmanFrameReader()
         try reader.read(ByteBuffer(string: "sta"), allocator: ByteBufferAllocator()) { _ in Issue.record("no frame yet") }

@@ -20,6 +20,7 @@ final class Job {
     /// What few jobs carry, kept apart so that a queued job of the common kind stays small (a million queued
     /// jobs are a million of these objects).
     final class Extras {
+        var unique = Job.noUnique
         var reducer: ByteBuffer?
         var numerator: UInt32 = 0
         var denominator: UInt32 = 0
@@ -28,12 +29,10 @@ final class Job {
         var moreWaiters: [ConnectionID] = []
     }
 
-    // Declared largest first, the one-byte fields together, so that the object packs into 120 bytes (a
-    // 128-byte allocation); one more byte after `attempt` would make it a 144-byte one.
+    // Declared largest first, the one-byte fields together, so that the object packs into 96 bytes (a
+    // 112-byte allocation); the unique key, which many jobs lack, lives in `extras`.
     let handle: JobHandle
     let function: FunctionQueue
-    /// Empty when the job has no unique key.
-    let unique: ByteBuffer
     let workload: ByteBuffer
     /// Position in the global FIFO order of its priority.
     @exclusivity(unchecked) var sequence: UInt64 = 0
@@ -65,11 +64,12 @@ final class Job {
     ) {
         self.handle = handle
         self.function = function
-        self.unique = unique
         self.workload = workload
-        if let reducer {
-            extras = Extras()
-            extras?.reducer = reducer
+        if unique.readableBytes > 0 || reducer != nil {
+            let extras = Extras()
+            extras.unique = unique
+            extras.reducer = reducer
+            self.extras = extras
         }
         self.priority = priority
         self.runsDetached = runsDetached
@@ -103,6 +103,12 @@ final class Job {
         firstWaiter = .none
         extras?.moreWaiters.removeAll()
     }
+
+    /// Empty when the job has no unique key.
+    var unique: ByteBuffer { extras?.unique ?? Self.noUnique }
+
+    /// One empty buffer for every job without a unique key.
+    static let noUnique = ByteBuffer()
 
     /// Recomputed rather than stored: it repeats the unique (or the workload) and the function.
     var uniqueKey: UniqueKey? {
