@@ -12,8 +12,9 @@ import NIOCore
 /// Everything written while the event loop handles its ready connections, to this connection or to others on
 /// the same loop, is flushed once at the end of that turn (see `LoopFlusher`). All state is touched on the
 /// channel's event loop only.
-/// Unchecked: other loops hold it only to hop onto its event loop (`eventLoop.execute`) before touching it.
-/// A per-message `NIOLoopBound` check on the server's hot path is left to the speed work, which reshapes it.
+/// Unchecked: other loops read only `eventLoop` (a constant) and `flusher` (set in `channelActive` before the
+/// connection is registered with the core, never changed after), and hop onto its event loop for anything
+/// else. Wrapping it in `NIOLoopBound` would add a check to every message of every job.
 final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
