@@ -25,11 +25,17 @@ public enum GearmanPacketWriter {
         let digits = handle.map { decimalDigits($0.number) } ?? 0
         var body = handle == nil ? 0 : handles!.lead.readableBytes + digits
         var separators = handle == nil ? 0 : 1
-        for argument in [a, b, c] {
-            if let argument {
-                body += argument.readableBytes
-                separators += 1
-            }
+        if let a {
+            body += a.readableBytes
+            separators += 1
+        }
+        if let b {
+            body += b.readableBytes
+            separators += 1
+        }
+        if let c {
+            body += c.readableBytes
+            separators += 1
         }
         let trailer = lastByReference && (last?.readableBytes ?? 0) >= referenceThreshold ? last : nil
         if let last {
