@@ -193,49 +193,26 @@ extension GearmanRequest {
         switch self {
         case .resetAbilities, .preSleep, .grabJob, .allYours:
             return GearmanPacketWriter.write(.request, type, into: &buffer)
-        case .canDo(let function), .cantDo(let function):
-            return GearmanPacketWriter.write(.request, type, last: function, into: &buffer)
+        case .canDo(let data), .cantDo(let data), .setClientID(let data), .echo(let data), .option(let data),
+            .workFail(let data), .getStatus(let data), .getStatusUnique(let data):
+            return GearmanPacketWriter.write(.request, type, last: data, into: &buffer)
         case .workData(let handle, let data), .workWarning(let handle, let data),
             .workComplete(let handle, let data), .workException(let handle, let data):
             return GearmanPacketWriter.write(
                 .request, type, handle, last: data, lastByReference: largeDataByReference, into: &buffer)
-        case .workFail(let handle):
-            return GearmanPacketWriter.write(.request, type, last: handle, into: &buffer)
+        case .workStatus(let handle, let numerator, let denominator):
+            return GearmanPacketWriter.write(.request, type, handle, numerator, last: denominator, into: &buffer)
         case .submitJob(let job) where job.epoch == nil && job.reducer == nil:
             return GearmanPacketWriter.write(
                 .request, type, job.function, job.unique, last: job.workload, lastByReference: largeDataByReference,
                 into: &buffer)
-        default:
-            encodeArguments(into: &buffer)
-            return nil
-        }
-    }
-
-    private func encodeArguments(into buffer: inout ByteBuffer) {
-        buffer.writeGearmanPacket(.request, packetType) { body in
-            switch self {
-            case .canDo(let function), .cantDo(let function):
-                body.writeImmutableBuffer(function)
-            case .canDoTimeout(let function, let timeout):
+        case .canDoTimeout(let function, let timeout):
+            buffer.writeGearmanPacket(.request, type) { body in
                 body.writeGearmanArgument(function)
                 body.writeString(String(timeout))
-            case .resetAbilities, .preSleep, .grabJob, .allYours:
-                break
-            case .setClientID(let data), .echo(let data), .option(let data):
-                body.writeImmutableBuffer(data)
-            case .workData(let handle, let data), .workWarning(let handle, let data),
-                .workComplete(let handle, let data), .workException(let handle, let data):
-                body.writeGearmanArgument(handle)
-                body.writeImmutableBuffer(data)
-            case .workStatus(let handle, let numerator, let denominator):
-                body.writeGearmanArgument(handle)
-                body.writeGearmanArgument(numerator)
-                body.writeImmutableBuffer(denominator)
-            case .workFail(let handle), .getStatus(let handle):
-                body.writeImmutableBuffer(handle)
-            case .getStatusUnique(let unique):
-                body.writeImmutableBuffer(unique)
-            case .submitJob(let job):
+            }
+        case .submitJob(let job):
+            buffer.writeGearmanPacket(.request, type) { body in
                 body.writeGearmanArgument(job.function)
                 body.writeGearmanArgument(job.unique)
                 if let epoch = job.epoch {
@@ -245,7 +222,9 @@ extension GearmanRequest {
                     body.writeGearmanArgument(job.aggregator)
                 }
                 body.writeImmutableBuffer(job.workload)
-            case .submitJobScheduled(let job, let schedule):
+            }
+        case .submitJobScheduled(let job, let schedule):
+            buffer.writeGearmanPacket(.request, type) { body in
                 body.writeGearmanArgument(job.function)
                 body.writeGearmanArgument(job.unique)
                 body.writeGearmanArgument(schedule.minute)
@@ -256,5 +235,6 @@ extension GearmanRequest {
                 body.writeImmutableBuffer(job.workload)
             }
         }
+        return nil
     }
 }

@@ -155,12 +155,14 @@ extension GearmanResponse {
         switch self {
         case .noop, .noJob:
             return GearmanPacketWriter.write(.response, type, into: &buffer)
-        case .jobCreated(let handle), .workFail(let handle):
-            return GearmanPacketWriter.write(.response, type, last: handle, into: &buffer)
+        case .jobCreated(let data), .workFail(let data), .echo(let data), .option(let data):
+            return GearmanPacketWriter.write(.response, type, last: data, into: &buffer)
         case .workData(let handle, let data), .workWarning(let handle, let data),
             .workComplete(let handle, let data), .workException(let handle, let data):
             return GearmanPacketWriter.write(
                 .response, type, handle, last: data, lastByReference: largeDataByReference, into: &buffer)
+        case .workStatus(let handle, let numerator, let denominator):
+            return GearmanPacketWriter.write(.response, type, handle, numerator, last: denominator, into: &buffer)
         case .jobAssign(let handle, let function, let workload):
             return GearmanPacketWriter.write(
                 .response, type, handle, function, last: workload, lastByReference: largeDataByReference,
@@ -169,61 +171,37 @@ extension GearmanResponse {
             return GearmanPacketWriter.write(
                 .response, type, handle, function, unique, last: workload, lastByReference: largeDataByReference,
                 into: &buffer)
-        default:
-            encodeArguments(into: &buffer)
-            return nil
-        }
-    }
-
-    private func encodeArguments(into buffer: inout ByteBuffer) {
-        buffer.writeGearmanPacket(.response, packetType) { body in
-            switch self {
-            case .noop, .noJob:
-                break
-            case .jobAssign(let handle, let function, let workload):
-                body.writeGearmanArgument(handle)
-                body.writeGearmanArgument(function)
-                body.writeImmutableBuffer(workload)
-            case .jobAssignUnique(let handle, let function, let unique, let workload):
-                body.writeGearmanArgument(handle)
-                body.writeGearmanArgument(function)
-                body.writeGearmanArgument(unique)
-                body.writeImmutableBuffer(workload)
-            case .jobAssignAll(let handle, let function, let unique, let reducer, let workload):
+        case .jobAssignAll(let handle, let function, let unique, let reducer, let workload):
+            buffer.writeGearmanPacket(.response, type) { body in
                 body.writeGearmanArgument(handle)
                 body.writeGearmanArgument(function)
                 body.writeGearmanArgument(unique)
                 body.writeGearmanArgument(reducer)
                 body.writeImmutableBuffer(workload)
-            case .jobCreated(let handle), .workFail(let handle):
-                body.writeImmutableBuffer(handle)
-            case .workData(let handle, let data), .workWarning(let handle, let data),
-                .workComplete(let handle, let data), .workException(let handle, let data):
-                body.writeGearmanArgument(handle)
-                body.writeImmutableBuffer(data)
-            case .workStatus(let handle, let numerator, let denominator):
-                body.writeGearmanArgument(handle)
-                body.writeGearmanArgument(numerator)
-                body.writeImmutableBuffer(denominator)
-            case .status(let status):
+            }
+        case .status(let status):
+            buffer.writeGearmanPacket(.response, type) { body in
                 body.writeGearmanArgument(status.key)
                 body.writeGearmanArgument(number: status.isKnown ? 1 : 0)
                 body.writeGearmanArgument(number: status.isRunning ? 1 : 0)
                 body.writeGearmanArgument(number: status.numerator)
                 body.writeString(String(status.denominator))
-            case .statusUnique(let status):
+            }
+        case .statusUnique(let status):
+            buffer.writeGearmanPacket(.response, type) { body in
                 body.writeGearmanArgument(status.key)
                 body.writeGearmanArgument(number: status.isKnown ? 1 : 0)
                 body.writeGearmanArgument(number: status.isRunning ? 1 : 0)
                 body.writeGearmanArgument(number: status.numerator)
                 body.writeGearmanArgument(number: status.denominator)
                 body.writeString(String(status.waitingClients))
-            case .echo(let data), .option(let data):
-                body.writeImmutableBuffer(data)
-            case .error(let code, let message):
+            }
+        case .error(let code, let message):
+            buffer.writeGearmanPacket(.response, type) { body in
                 body.writeGearmanArgument(code)
                 body.writeString(message)
             }
         }
+        return nil
     }
 }
