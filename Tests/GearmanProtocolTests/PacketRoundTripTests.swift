@@ -42,29 +42,32 @@ import Testing
             .submitJob(GearmanSubmitJob(function: ByteBuffer(string: "f"), unique: ByteBuffer(), workload: large)),
             .workComplete(handle: handle, data: large), .workData(handle: handle, data: large),
         ]
-        for request in requests {
-            var whole = ByteBuffer()
-            request.encode(into: &whole)
-            var head = ByteBuffer()
-            if var trailer = request.encode(into: &head, largeDataByReference: true) {
-                #expect(trailer.readableBytes >= GearmanPacketWriter.referenceThreshold)
-                head.writeBuffer(&trailer)
-            }
-            #expect(head == whole, "\(request)")
+        expectHeadAndTrailerMakeTheWholePacket(requests) { request, buffer, byReference in
+            request.encode(into: &buffer, largeDataByReference: byReference)
         }
         let responses: [GearmanResponse] = Samples.responses + [
             .workComplete(handle: handle, data: large),
             .jobAssignUnique(handle: handle, function: ByteBuffer(string: "f"), unique: ByteBuffer(), workload: large),
         ]
-        for response in responses {
+        expectHeadAndTrailerMakeTheWholePacket(responses) { response, buffer, byReference in
+            response.encode(into: &buffer, largeDataByReference: byReference)
+        }
+    }
+
+    /// Each message written whole, and written with its large data left out and then appended, gives the same
+    /// bytes; what is left out is at least the threshold.
+    private func expectHeadAndTrailerMakeTheWholePacket<Message>(
+        _ messages: [Message], _ encode: (Message, inout ByteBuffer, Bool) -> ByteBuffer?
+    ) {
+        for message in messages {
             var whole = ByteBuffer()
-            response.encode(into: &whole)
+            #expect(encode(message, &whole, false) == nil)
             var head = ByteBuffer()
-            if var trailer = response.encode(into: &head, largeDataByReference: true) {
+            if var trailer = encode(message, &head, true) {
                 #expect(trailer.readableBytes >= GearmanPacketWriter.referenceThreshold)
                 head.writeBuffer(&trailer)
             }
-            #expect(head == whole, "\(response)")
+            #expect(head == whole, "\(message)")
         }
     }
 
