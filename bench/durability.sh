@@ -29,6 +29,7 @@ cd "$ROOT"
 STOP_SIGNAL=KILL  # no graceful stop needed: every round starts on a fresh store
 # shellcheck source=bench/server-common.sh
 source bench/server-common.sh
+require_gearmand_and_gearbox
 
 # server_command NAME STORE: the command line, with {port} for the port.
 server_command() {

@@ -21,8 +21,8 @@ WORKERS="${WORKERS:-4}"
 LOOPS="${LOOPS:-1}"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-say() { printf '%s\n' "$*" >&2; }
-command -v python3 >/dev/null || { say "bench: python3 is missing"; exit 1; }
+# shellcheck source=bench/server-common.sh
+source bench/server-common.sh
 
 PROBE="${SCALING_PROBE:-}"
 if [[ -z "$PROBE" ]]; then
@@ -36,18 +36,6 @@ GEARMAND="${GEARMAND:-$(command -v gearmand || { [[ -x /usr/sbin/gearmand ]] && 
 SERVERS="gearbox"
 [[ "$GEARMAND" != none ]] && SERVERS="gearmand gearbox"
 
-WORK="$(mktemp -d)"
-SERVER_PID=""
-cleanup() {
-    [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
 for _ in $(seq "$ROUNDS"); do
     for threads in $THREAD_COUNTS; do
         for server in $SERVERS; do
@@ -58,16 +46,10 @@ for _ in $(seq "$ROUNDS"); do
                 "$PROBE" server "$PORT" "$threads" &
             fi
             SERVER_PID=$!
-            started=""
-            for _ in $(seq 100); do
-                if (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then started=1; break; fi
-                sleep 0.05
-            done
-            [[ -n "$started" ]] || { say "bench: $server did not start"; exit 1; }
+            wait_for_server "$server" 100
             "$PROBE" bench "$PORT" "$SERVER_PID" "$CLIENTS" "$WORKERS" "$LOOPS" "$DURATION" \
                 >>"$WORK/$server.$threads" || say "bench: $server, $threads threads: the run reported errors"
-            kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
-            SERVER_PID=""
+            stop_server
             say "bench: $server, $threads threads: $(tail -1 "$WORK/$server.$threads" | python3 -c \
                 'import json,sys; print(round(json.load(sys.stdin)["measured"]["jobsPerSecond"]), "jobs/s")' 2>/dev/null || echo failed)"
         done

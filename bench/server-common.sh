@@ -1,18 +1,21 @@
-# Shared set-up of the job-server benchmarks, sourced by bench/server.sh and bench/durability.sh: checks for
-# gearmand and python3, builds the release gearbox (GEARBOX, GEARMAND), makes a scratch folder (WORK) and
-# keeps the one server a benchmark runs at a time (SERVER_PID), stopped on exit. A sourcing script may set
-# STOP_SIGNAL (default TERM) before sourcing: how its servers are stopped.
+# Shared set-up of the job-server benchmarks, sourced by bench/server.sh, bench/durability.sh and
+# bench/scaling.sh: checks for python3, makes a scratch folder (WORK) and keeps the one server a benchmark
+# runs at a time (SERVER_PID, on PORT), stopped on exit. `require_gearmand_and_gearbox` finds gearmand and
+# builds the release gearbox (GEARMAND, GEARBOX). A sourcing script may set STOP_SIGNAL (default TERM)
+# before sourcing: how its servers are stopped.
 
 say() { printf '%s\n' "$*" >&2; }
 
-command -v gearmand >/dev/null || [[ -x /usr/sbin/gearmand ]] || {
-    say "bench: gearmand is missing: apt-get install gearman-job-server"; exit 1; }
-GEARMAND="$(command -v gearmand || echo /usr/sbin/gearmand)"
 command -v python3 >/dev/null || { say "bench: python3 is missing"; exit 1; }
 
-say "bench: building gearbox (release)"
-swift build -c release --product gearbox >/dev/null 2>&1 || swift build -c release --product gearbox
-GEARBOX="$(swift build -c release --show-bin-path)/gearbox"
+require_gearmand_and_gearbox() {
+    command -v gearmand >/dev/null || [[ -x /usr/sbin/gearmand ]] || {
+        say "bench: gearmand is missing: apt-get install gearman-job-server"; exit 1; }
+    GEARMAND="$(command -v gearmand || echo /usr/sbin/gearmand)"
+    say "bench: building gearbox (release)"
+    swift build -c release --product gearbox >/dev/null 2>&1 || swift build -c release --product gearbox
+    GEARBOX="$(swift build -c release --show-bin-path)/gearbox"
+}
 
 STOP_SIGNAL="${STOP_SIGNAL:-TERM}"
 WORK="$(mktemp -d)"

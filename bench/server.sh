@@ -32,6 +32,7 @@ cd "$ROOT"
 
 # shellcheck source=bench/server-common.sh
 source bench/server-common.sh
+require_gearmand_and_gearbox
 
 command -v cc >/dev/null && [[ -f /usr/include/libgearman-1.0/gearman.h ]] || {
     say "bench: libgearman's headers or a C compiler are missing: scripts/install-deps.sh installs them"; exit 1; }
