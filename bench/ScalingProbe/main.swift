@@ -14,19 +14,18 @@ import Glibc
 #endif
 
 let arguments = CommandLine.arguments
-func number(_ index: Int) -> Int {
-    guard index < arguments.count, let value = Int(arguments[index]), value >= 0 else {
-        FileHandleOutput.fail("scaling-probe: argument \(index) must be a whole number")
-    }
-    return value
+
+func fail(_ message: String) -> Never {
+    var bytes = Array((message + "\n").utf8)
+    _ = write(STDERR_FILENO, &bytes, bytes.count)
+    exit(2)
 }
 
-enum FileHandleOutput {
-    static func fail(_ message: String) -> Never {
-        var bytes = Array((message + "\n").utf8)
-        _ = write(STDERR_FILENO, &bytes, bytes.count)
-        exit(2)
+func number(_ index: Int) -> Int {
+    guard index < arguments.count, let value = Int(arguments[index]), value >= 0 else {
+        fail("scaling-probe: argument \(index) must be a whole number")
     }
+    return value
 }
 
 switch arguments.count > 1 ? arguments[1] : "" {
@@ -36,7 +35,7 @@ case "server":
     let server = try await GearmanJobServer.bind(
         configuration: GearmanServerConfiguration(host: "127.0.0.1", port: number(2), threads: max(1, number(3))),
         logger: logger)
-    signal(SIGTERM, SIG_DFL)
+    // No ServiceGroup here: SIGTERM keeps its default action and ends the probe.
     try await server.run()
 case "bench":
     let configuration = BenchConfiguration(
@@ -46,5 +45,5 @@ case "bench":
     let result = try await BenchRunner(configuration: configuration).run()
     print(try result.json())
 default:
-    FileHandleOutput.fail("usage: scaling-probe server PORT THREADS | bench PORT SERVER_PID CLIENTS WORKERS LOOPS SECONDS")
+    fail("usage: scaling-probe server PORT THREADS | bench PORT SERVER_PID CLIENTS WORKERS LOOPS SECONDS")
 }
