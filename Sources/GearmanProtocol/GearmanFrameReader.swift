@@ -4,8 +4,8 @@ import NIOCore
 ///
 /// A `ByteToMessageHandler` in front would box every frame into an `NIOAny` and cast it back. Frames are
 /// slices of the bytes read, not copies. Only a frame that spans two reads is copied: its first part into a
-/// buffer of its own, sized for the whole frame when its header says how long it is, and then just the bytes
-/// of the next read that complete it. The frames after it are sliced from that read in place.
+/// buffer of its own, sized for the whole frame when its header says how long it is (up to 1 MiB ahead of its
+/// bytes), and then just the bytes of the next read that complete it. The frames after it are sliced from that read in place.
 public struct GearmanFrameReader {
     private var decoder: GearmanFrameDecoder
     /// The start of a frame that the last read ended inside.
@@ -32,7 +32,10 @@ public struct GearmanFrameReader {
             try body(frame)
         }
         guard buffer.readableBytes > 0 else { return }
-        var own = allocator.buffer(capacity: Self.frameLength(startingWith: buffer) ?? buffer.readableBytes)
+        // Sized for the whole frame, but never more than `largestReservation` ahead of the bytes that came:
+        // a header alone must not make the server reserve the 64 MiB it may announce.
+        let frame = Self.frameLength(startingWith: buffer) ?? buffer.readableBytes
+        var own = allocator.buffer(capacity: min(frame, max(buffer.readableBytes, Self.largestReservation)))
         own.writeBuffer(&buffer)
         unread = own
     }
@@ -47,6 +50,9 @@ public struct GearmanFrameReader {
         own.writeImmutableBuffer(incoming)
         return own
     }
+
+    /// The most a frame's buffer reserves beyond what has arrived of it; the rest grows as its bytes come.
+    static let largestReservation = 1 << 20
 
     /// Unused bytes of a read's buffer above which, when they also outnumber the bytes read, the bytes are
     /// copied (see `compacted`).

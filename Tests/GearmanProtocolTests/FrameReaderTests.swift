@@ -44,6 +44,29 @@ import Testing
         #expect(try Self.frames(readingIn: pieces) == Self.wholeFrames())
     }
 
+    /// A frame larger than the reader reserves ahead comes out whole, however its bytes are cut.
+    @Test func aFrameOfSeveralMebibytesArrivingInPiecesComesOutWhole() throws {
+        let workload = ByteBuffer(bytes: (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        var stream = ByteBuffer()
+        GearmanRequest.echo(workload).encode(into: &stream)
+        GearmanRequest.echo(ByteBuffer(string: "after")).encode(into: &stream)
+        var reader = GearmanFrameReader()
+        var frames: [GearmanFrame] = []
+        let pieces = [5, 7, 65536, 1 << 20, 3]
+        var turn = 0
+        while stream.readableBytes > 0 {
+            let piece = stream.readSlice(length: min(pieces[turn % pieces.count], stream.readableBytes))!
+            turn += 1
+            try reader.read(piece, allocator: ByteBufferAllocator()) { frames.append($0) }
+        }
+        #expect(frames.count == 2)
+        guard case .packet(let packet)? = frames.first else {
+            Issue.record("no packet")
+            return
+        }
+        #expect(packet.body == workload)
+    }
+
     @Test func aTwoPartFrameIsFollowedByTheFramesOfTheSameRead() throws {
         var stream = ByteBuffer()
         GearmanRequest.echo(ByteBuffer(string: "first")).encode(into: &stream)
