@@ -10,6 +10,8 @@ public enum GearmanAdminCommand: Sendable, Hashable {
     case showUniqueJobs
     /// Gearbox's own: where background jobs are stored and whether the store keeps up.
     case showStore
+    /// Gearbox's own: the servers that share this server's store, and their leases.
+    case showServers
     case cancelJob(handle: String)
     /// Queue limits for HIGH, NORMAL and LOW; 0 means unlimited.
     case maxQueue(function: String, limits: [GearmanPriority: Int])
@@ -55,6 +57,8 @@ public enum GearmanAdminCommand: Sendable, Hashable {
                 self = .showJobs
             } else if words.count == 2, word(1, is: "store") {
                 self = .showStore
+            } else if words.count == 2, word(1, is: "servers") {
+                self = .showServers
             } else {
                 self = .invalid(.error("UNKNOWN_SHOW_ARGUMENTS"))
             }

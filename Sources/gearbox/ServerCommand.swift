@@ -19,6 +19,11 @@ struct ServerCommand: AsyncParsableCommand {
             a bare PATH) keeps each one in a SQLite file from before its JOB_CREATED until a worker ends it, \
             and a restart, even after a crash, queues them again. gearmand's `-q libsqlite3 --libsqlite3-db \
             PATH` means the same.
+
+            `--store postgres://USER:PASSWORD@HOST:PORT/DATABASE` (gearmand's `-q Postgres --libpq-conninfo \
+            'host=... dbname=...'` too) keeps them in PostgreSQL, which several servers may share: each \
+            renews a lease there, and when one dies, another adopts its queued jobs once its lease expires. \
+            Give each server of such a group its own `--server-name` (by default HOST:PORT).
             """
     )
 
@@ -51,17 +56,33 @@ struct ServerCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Where background jobs are kept: memory (the default), or sqlite:PATH (a bare PATH too).",
+            "Where background jobs are kept: memory (the default), sqlite:PATH (a bare PATH too), or postgres://USER:PASSWORD@HOST:PORT/DATABASE.",
             valueName: "store"))
     var store: StoreLocation?
 
     @Option(
         name: [.customShort("q"), .customLong("queue-type")],
-        help: ArgumentHelp("gearmand's spelling: builtin (memory) or libsqlite3 (with --libsqlite3-db).", valueName: "type"))
+        help: ArgumentHelp(
+            "gearmand's spelling: builtin (memory), libsqlite3 (with --libsqlite3-db) or Postgres (with --libpq-conninfo).",
+            valueName: "type"))
     var queueType: String?
 
     @Option(name: .customLong("libsqlite3-db"), help: ArgumentHelp("gearmand's spelling of --store sqlite:PATH.", valueName: "path"))
     var libsqlite3Database: String?
+
+    @Option(
+        name: .customLong("libpq-conninfo"),
+        help: ArgumentHelp("gearmand's spelling of --store postgres://...: 'host=H port=P dbname=D user=U password=W'.", valueName: "conninfo"))
+    var libpqConnectionString: String?
+
+    @Option(help: ArgumentHelp("This server's name among the servers sharing a PostgreSQL store (default: HOST:PORT).", valueName: "name"))
+    var serverName: String?
+
+    @Option(help: ArgumentHelp("Seconds between renewals of this server's lease in a shared store.", valueName: "seconds"))
+    var leaseRenewal: Double = 2
+
+    @Option(help: ArgumentHelp("Seconds after its last renewal when a server's lease expires and another adopts its jobs.", valueName: "seconds"))
+    var leaseExpiry: Double = 10
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
@@ -72,6 +93,16 @@ struct ServerCommand: AsyncParsableCommand {
             throw ValidationError("--job-handle-prefix may be at most \(JobHandleFormat.maximumPrefixLength) bytes")
         }
         _ = try storeLocation()
+        guard leaseRenewal.isFinite, leaseExpiry.isFinite, leaseRenewal <= 3600, leaseExpiry <= 86400 else {
+            throw ValidationError("--lease-renewal and --lease-expiry must be seconds (at most an hour and a day)")
+        }
+        if let problem = storeGroup.problem { throw ValidationError(problem) }
+    }
+
+    var storeGroup: StoreGroupConfiguration {
+        StoreGroupConfiguration(
+            serverName: serverName, leaseRenewal: .nanoseconds(Int64(max(0, leaseRenewal) * 1e9)),
+            leaseExpiry: .nanoseconds(Int64(max(0, leaseExpiry) * 1e9)))
     }
 
     /// `--store`, or gearmand's `-q`/`--libsqlite3-db`, which mean the same.
@@ -82,7 +113,18 @@ struct ServerCommand: AsyncParsableCommand {
             guard libsqlite3Database == nil else {
                 throw ValidationError("--libsqlite3-db needs -q libsqlite3 (or use --store sqlite:PATH)")
             }
+            guard libpqConnectionString == nil else {
+                throw ValidationError("--libpq-conninfo needs -q Postgres (or use --store postgres://...)")
+            }
             gearmandSpelling = nil
+        case "postgres":
+            guard let text = libpqConnectionString,
+                let address = PostgresStoreAddress(url: text) ?? PostgresStoreAddress(connectionString: text)
+            else {
+                throw ValidationError(
+                    "-q Postgres needs --libpq-conninfo 'host=H port=P dbname=D user=U password=W' (user is required)")
+            }
+            gearmandSpelling = .postgres(address)
         case "builtin":
             gearmandSpelling = .memory
         case "libsqlite3":
@@ -91,7 +133,7 @@ struct ServerCommand: AsyncParsableCommand {
             }
             gearmandSpelling = .sqlite(path: path)
         case let other?:
-            throw ValidationError("-q \(other) is not supported: use builtin or libsqlite3")
+            throw ValidationError("-q \(other) is not supported: use builtin, libsqlite3 or Postgres")
         }
         if let store, let gearmandSpelling, store != gearmandSpelling {
             throw ValidationError("--store \(store) and -q \(queueType ?? "") name different stores")
@@ -109,7 +151,8 @@ struct ServerCommand: AsyncParsableCommand {
             jobHandlePrefix: jobHandlePrefix,
             maximumPacketSize: maxPacketSize,
             verbosity: verbose.rawValue,
-            store: try storeLocation()
+            store: try storeLocation(),
+            storeGroup: storeGroup
         )
         // Binds inside the group, once SIGTERM and SIGINT are handled. The admin `shutdown` command ends the
         // server's run: that is a normal stop, not a failure.

@@ -223,6 +223,18 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     private func write(_ message: ServerMessage) {
         guard let context else { return }
+        if case .storeGroupStatus = message, let writer = core.storeWriter, writer.location.isShared {
+            GearmanAdminReply.storeGroup(
+                (writer.lastGroupStatus?.members ?? []).map { member in
+                    (
+                        member.name, member.isSelf ? "self" : member.leaseMilliseconds >= 0 ? "live" : "expired",
+                        member.leaseMilliseconds, member.queued
+                    )
+                }
+            ).encode(into: &outbound)
+            hasPendingWrites = true
+            return
+        }
         if case .storeStatus = message, let writer = core.storeWriter {
             let state = writer.state
             GearmanAdminReply.storeStatus(

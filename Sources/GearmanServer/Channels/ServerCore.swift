@@ -178,16 +178,32 @@ final class ServerCore: @unchecked Sendable {
 
     // MARK: Store
 
-    /// Puts jobs read back from the store into the engine; before the server listens.
+    /// Puts jobs read back from the store, or adopted from a dead server of the group, into the engine.
     func restore(_ stored: [StoredJob]) {
-        var actions: [ServerAction] = []
         let now = Self.now()
-        lock.withLock {
+        processDetached { engine, actions in
             for job in stored {
                 engine.restore(job, now: now, into: &actions)
             }
         }
-        performDetached(actions)
+    }
+
+    /// What a shared store asks of the engine while it keeps this server's lease.
+    var storeGroupDelegate: StoreGroupDelegate {
+        StoreGroupDelegate(
+            reserveHandles: { [self] count in lock.withLock { engine.reserveHandles(count) } },
+            adopt: { [self] jobs in restore(jobs) },
+            leaseRenewed: { [self] heldUntil in
+                processDetached { engine, actions in engine.leaseRenewed(heldUntil: heldUntil, into: &actions) }
+            },
+            lostStoredJobs: { [self] in
+                processDetached { engine, actions in engine.storedJobsLost(into: &actions) }
+            },
+            wantsCounts: { [self] in lock.withLock { engine.takeGroupCountsRequest() } },
+            observed: { [self] status in
+                guard let counts = status.queuedElsewhere else { return }
+                lock.withLock { engine.groupCounted(queuedElsewhere: counts) }
+            })
     }
 
     /// A store transaction ended: acknowledge (or refuse) its jobs and queue them.

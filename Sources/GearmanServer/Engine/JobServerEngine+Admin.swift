@@ -8,10 +8,8 @@ extension JobServerEngine {
         let reply: GearmanAdminReply
         switch command {
         case .status:
-            reply = .table(
-                sortedFunctions.map {
-                    "\($0.nameString)\t\($0.totalCount)\t\($0.runningCount)\t\($0.workerCount)"
-                })
+            groupCountsRequested = true
+            reply = .table(statusLines())
         case .priorityStatus:
             reply = .table(
                 sortedFunctions.map {
@@ -38,6 +36,10 @@ extension JobServerEngine {
                 uniques.values.sorted { $0.handle < $1.handle }.map { String(buffer: $0.unique) })
         case .showStore:
             actions.append(.send(id, .storeStatus))
+            return
+        case .showServers:
+            groupCountsRequested = true
+            actions.append(.send(id, .storeGroupStatus))
             return
         case .cancelJob(let handleText):
             guard let job = handleFormat.parse(handleText).flatMap({ jobs[$0] }) else {
@@ -78,6 +80,24 @@ extension JobServerEngine {
             reply = error
         }
         actions.append(.send(id, .admin(reply)))
+    }
+
+    /// `FUNCTION TOTAL RUNNING WORKERS` per function. In a group of servers sharing a store, TOTAL also
+    /// counts the jobs the other servers hold stored, as last counted, and functions known only to them
+    /// are listed too.
+    private func statusLines() -> [String] {
+        var lines: [(name: String, line: String)] = []
+        for function in functions.values {
+            let elsewhere = queuedElsewhere[function.name] ?? 0
+            lines.append(
+                (function.nameString,
+                 "\(function.nameString)\t\(function.totalCount + elsewhere)\t\(function.runningCount)\t\(function.workerCount)"))
+        }
+        for (name, count) in queuedElsewhere where functions[name] == nil {
+            let nameString = String(buffer: name)
+            lines.append((nameString, "\(nameString)\t\(count)\t0\t0"))
+        }
+        return lines.sorted { $0.name < $1.name }.map(\.line)
     }
 
     private var sortedFunctions: [FunctionQueue] {

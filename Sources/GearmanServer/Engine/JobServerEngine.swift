@@ -48,6 +48,15 @@ public final class JobServerEngine {
     /// Background submitters that joined a job while its row was being written, besides the one its
     /// `StoreReceipt` names. A job cancelled meanwhile keeps its entry: they are still owed an answer.
     var lateAcknowledgements: [JobHandle: [ConnectionID]] = [:]
+    /// Stored jobs of each function that other servers sharing the store hold, as last counted; empty
+    /// outside such a group.
+    var queuedElsewhere: [ByteBuffer: Int] = [:]
+    /// Unix time until which this server's lease in a shared store surely holds; `.max` outside a group.
+    @exclusivity(unchecked) var leaseHeldUntil = Int64.max
+    /// Set when a stored job was passed over for want of a lease.
+    var heldBackStoredJobs = false
+    /// Set by the admin commands that show the group's counts; the store counts while they are asked for.
+    var groupCountsRequested = false
     private var scheduledJobs = Heap<ScheduledJob>()
     private var requestedWakeup: Int64?
     @exclusivity(unchecked) private var nextHandle: UInt64 = 1
@@ -110,9 +119,9 @@ public final class JobServerEngine {
         case .submitJob(let submission):
             submit(submission, from: connection, now: now, into: &actions)
         case .grabJob(let mode):
-            grab(mode, for: connection, into: &actions)
+            grab(mode, for: connection, now: now, into: &actions)
         case .preSleep:
-            preSleep(connection, into: &actions)
+            preSleep(connection, now: now, into: &actions)
         case .workComplete(let handle, let data):
             guard let job = runningJob(handle, of: connection, into: &actions) else { return }
             forward(.workComplete(handle: handle, data: data), of: job, into: &actions)
@@ -359,8 +368,9 @@ public final class JobServerEngine {
         }
     }
 
-    /// Puts a job read back from the store into its queue, or on its timer. Call in the order of `id`, before
-    /// any connection opens; the handles given out afterwards follow the largest `id` seen.
+    /// Puts a job read back from the store into its queue, or on its timer, and wakes a worker for it. Call
+    /// in the order of `id`; the handles given out afterwards follow the largest `id` seen. Jobs adopted
+    /// from another server come with numbers from `reserveHandles`.
     public func restore(_ stored: StoredJob, now: Int64, into actions: inout [ServerAction]) {
         let handle = JobHandle(stored.id)
         nextHandle = max(nextHandle, stored.id &+ 1)
@@ -377,6 +387,58 @@ public final class JobServerEngine {
             uniques[key] = job
         }
         start(job, epoch: stored.epoch, now: now, into: &actions)
+    }
+
+    /// The store renewed this server's lease, which holds at least until `heldUntil` (Unix time). Past that
+    /// time, another server of the group may adopt this one's stored jobs, so none is handed out until the
+    /// next renewal; workers passed over meanwhile are woken once it comes.
+    public func leaseRenewed(heldUntil: Int64, into actions: inout [ServerAction]) {
+        leaseHeldUntil = heldUntil
+        guard heldBackStoredJobs else { return }
+        heldBackStoredJobs = false
+        for function in functions.values {
+            for _ in 0..<function.queuedCount {
+                guard let workerID = function.popSleeper(isCurrent: isAsleep) else { break }
+                connections[workerID]?.isSleeping = false
+                actions.append(.send(workerID, .response(.noop)))
+            }
+        }
+    }
+
+    /// Sets aside `count` handle numbers, the first returned, for jobs adopted from a server that died.
+    public func reserveHandles(_ count: Int) -> UInt64 {
+        let first = nextHandle
+        nextHandle += UInt64(count)
+        return first
+    }
+
+    /// This server's stored jobs now belong to another server of its group, which adopted them when this
+    /// one's lease ran out: the queued ones are dropped (the adopter runs them), unless a client waits on
+    /// one in the foreground, and none of their rows is deleted here any more. Running ones finish for the
+    /// clients that wait on them; the adopter runs them again (at-least-once).
+    public func storedJobsLost(into actions: inout [ServerAction]) {
+        let lost = jobs.values.filter { $0.storage == .stored }
+        for job in lost {
+            job.storage = .none
+            job.runsDetached = false
+            switch job.state {
+            case .queued, .scheduled:
+                if !job.hasWaiters { discard(job, into: &actions) }
+            case .running, .storing, .gone:
+                break
+            }
+        }
+    }
+
+    /// The other servers of the group hold these numbers of stored jobs per function.
+    public func groupCounted(queuedElsewhere counts: [ByteBuffer: Int]) {
+        queuedElsewhere = counts
+    }
+
+    /// Whether an admin command asked for the group's counts since the last call.
+    public func takeGroupCountsRequest() -> Bool {
+        defer { groupCountsRequested = false }
+        return groupCountsRequested
     }
 
     private func requestWakeup(at epoch: Int64, into actions: inout [ServerAction]) {
@@ -443,8 +505,9 @@ public final class JobServerEngine {
         }
     }
 
-    private func preSleep(_ worker: ConnectionState, into actions: inout [ServerAction]) {
-        if worker.abilities.contains(where: { $0.function.queuedCount > 0 }) {
+    private func preSleep(_ worker: ConnectionState, now: Int64, into actions: inout [ServerAction]) {
+        let holdsStoredJobs = now >= leaseHeldUntil
+        if worker.abilities.contains(where: { hasJobToHandOut($0.function, holdingStoredJobs: holdsStoredJobs) }) {
             worker.isSleeping = false
             actions.append(.send(worker.id, .response(.noop)))
             return
@@ -456,9 +519,9 @@ public final class JobServerEngine {
         }
     }
 
-    private func grab(_ mode: GearmanGrabMode, for worker: ConnectionState, into actions: inout [ServerAction]) {
+    private func grab(_ mode: GearmanGrabMode, for worker: ConnectionState, now: Int64, into actions: inout [ServerAction]) {
         worker.isSleeping = false
-        guard let job = nextJob(for: worker) else {
+        guard let job = nextJob(for: worker, holdingStoredJobs: now >= leaseHeldUntil) else {
             actions.append(.send(worker.id, .response(.noJob)))
             return
         }
@@ -477,12 +540,17 @@ public final class JobServerEngine {
         }
     }
 
-    /// The oldest job of the highest priority among the worker's functions: priority is global.
-    private func nextJob(for worker: ConnectionState) -> Job? {
+    /// The oldest job of the highest priority among the worker's functions: priority is global. While
+    /// `holdingStoredJobs`, a queue whose oldest job is stored is passed over.
+    private func nextJob(for worker: ConnectionState, holdingStoredJobs: Bool) -> Job? {
         for priority in GearmanPriority.allCases {
             var best: (function: FunctionQueue, sequence: UInt64)?
             for ability in worker.abilities {
                 guard let head = ability.function.head(at: priority) else { continue }
+                if holdingStoredJobs, head.storage == .stored {
+                    heldBackStoredJobs = true
+                    continue
+                }
                 if best.map({ head.sequence < $0.sequence }) ?? true {
                     best = (ability.function, head.sequence)
                 }
@@ -536,6 +604,17 @@ public final class JobServerEngine {
         } else {
             enqueue(job, atFront: true, into: &actions)
         }
+    }
+
+    /// Whether a worker of `function` may be given a job now; notes a stored job held back.
+    private func hasJobToHandOut(_ function: FunctionQueue, holdingStoredJobs: Bool) -> Bool {
+        guard function.queuedCount > 0 else { return false }
+        guard holdingStoredJobs else { return true }
+        if GearmanPriority.allCases.contains(where: { function.head(at: $0).map { $0.storage != .stored } ?? false }) {
+            return true
+        }
+        heldBackStoredJobs = true
+        return false
     }
 
     // MARK: Bookkeeping

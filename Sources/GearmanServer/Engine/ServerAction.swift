@@ -33,6 +33,9 @@ public enum ServerMessage: Sendable {
     case stored(JobHandle, failure: String?)
     /// The admin `show store` table, which the channel layer fills in from the store's writer.
     case storeStatus
+    /// The admin `show servers` table, which the channel layer fills in from the store's last look at its
+    /// group.
+    case storeGroupStatus
 }
 
 extension ServerMessage {
@@ -73,6 +76,8 @@ extension ServerMessage {
         case .storeStatus:
             GearmanAdminReply.storeStatus(location: "memory", unwritten: 0, transactions: 0, failure: nil)
                 .encode(into: &buffer)
+        case .storeGroupStatus:
+            GearmanAdminReply.notInStoreGroup.encode(into: &buffer)
         case .stored(_, let failure?):
             GearmanResponse.error(code: "QUEUE_ERROR", message: failure).encode(into: &buffer)
         }

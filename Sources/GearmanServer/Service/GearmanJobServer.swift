@@ -61,7 +61,15 @@ public final class GearmanJobServer: Service, Sendable {
                 verbosity: configuration.verbosity,
                 storesBackgroundJobs: configuration.store.isDurable))
         let stopRequest = NIOLockedValueBox(StopRequest())
-        let storeWriter = configuration.store.isDurable ? StoreWriter(location: configuration.store, logger: logger) : nil
+        if configuration.store.isShared, let problem = configuration.storeGroup.problem {
+            throw StoreError(location: configuration.store, reason: problem)
+        }
+        let storeWriter =
+            configuration.store.isDurable
+            ? StoreWriter(
+                location: configuration.store, serverName: configuration.storeServerName,
+                group: configuration.storeGroup, logger: logger)
+            : nil
         let core = ServerCore(
             engine: engine, timerLoop: group.next(), logger: logger, storeWriter: storeWriter,
             shutdownRequested: { graceful in Self.requestStop(stopRequest, graceful: graceful) })
@@ -72,18 +80,23 @@ public final class GearmanJobServer: Service, Sendable {
                 let reportLoop = group.next()
                 let recovery = try await storeWriter.open(
                     restore: { core.restore($0) },
-                    report: { outcome in reportLoop.execute { core.storeFinished(outcome) } })
+                    report: { outcome in reportLoop.execute { core.storeFinished(outcome) } },
+                    group: core.storeGroupDelegate)
                 let milliseconds = (NIODeadline.now() - started).nanoseconds / 1_000_000
                 logger.info(
                     "store opened",
                     metadata: [
                         "store": "\(configuration.store)", "restored": "\(recovery.restored)",
+                        "server": "\(configuration.store.isShared ? configuration.storeServerName : "-")",
                         "setAside": "\(recovery.setAside)", "milliseconds": "\(milliseconds)",
                     ])
                 if recovery.setAside > 0 {
                     logger.warning(
                         "store: rows that are not jobs were set aside",
-                        metadata: ["rows": "\(recovery.setAside)", "table": "\(SQLiteJobStore.setAsideTable)"])
+                        metadata: [
+                            "rows": "\(recovery.setAside)",
+                            "table": "\(configuration.store.isShared ? PostgresJobStore.setAsideTable : SQLiteJobStore.setAsideTable)",
+                        ])
                 }
             } catch {
                 await storeWriter.close()

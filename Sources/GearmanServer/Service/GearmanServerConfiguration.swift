@@ -21,6 +21,8 @@ public struct GearmanServerConfiguration: Sendable {
     public var shutdownGracePeriod: TimeAmount
     /// Where background jobs are kept: in memory, or durably, so that they outlive the process.
     public var store: StoreLocation
+    /// The server's name and lease among the servers that share its store; used with a shared store only.
+    public var storeGroup: StoreGroupConfiguration
 
     public init(
         host: String = "127.0.0.1",
@@ -31,7 +33,8 @@ public struct GearmanServerConfiguration: Sendable {
         maximumPacketSize: Int = GearmanFrameDecoder.defaultMaximumPacketSize,
         verbosity: String = "ERROR",
         shutdownGracePeriod: TimeAmount = .seconds(10),
-        store: StoreLocation = .memory
+        store: StoreLocation = .memory,
+        storeGroup: StoreGroupConfiguration = StoreGroupConfiguration()
     ) {
         self.host = host
         self.port = port
@@ -42,6 +45,12 @@ public struct GearmanServerConfiguration: Sendable {
         self.verbosity = verbosity
         self.shutdownGracePeriod = shutdownGracePeriod
         self.store = store
+        self.storeGroup = storeGroup
+    }
+
+    /// The name under which this server's jobs are recorded in a shared store.
+    public var storeServerName: String {
+        storeGroup.serverName ?? "\(jobHandlePrefix):\(port)"
     }
 
     /// The host name, as gearmand uses it, cut to what fits a 64-byte handle.

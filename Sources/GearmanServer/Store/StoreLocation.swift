@@ -4,11 +4,16 @@ public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
     case memory
     /// One SQLite file (gearmand's `-q libsqlite3 --libsqlite3-db PATH`).
     case sqlite(path: String)
+    /// A PostgreSQL database, which several servers may share (gearmand's `-q Postgres --libpq-conninfo`).
+    case postgres(PostgresStoreAddress)
 
-    /// `sqlite:PATH`, a bare path (SQLite too), or `memory`.
+    /// `sqlite:PATH`, a bare path (SQLite too), `postgres://user:password@host:port/database`, or `memory`.
     public init?(_ text: String) {
         if text == "memory" || text == "builtin" {
             self = .memory
+        } else if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+            guard let address = PostgresStoreAddress(url: text) else { return nil }
+            self = .postgres(address)
         } else if text.hasPrefix("sqlite:") {
             let path = String(text.dropFirst("sqlite:".count))
             guard !path.isEmpty else { return nil }
@@ -24,8 +29,15 @@ public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .memory: "memory"
         case .sqlite(let path): "sqlite:\(path)"
+        case .postgres(let address): "\(address)"
         }
     }
 
     var isDurable: Bool { self != .memory }
+
+    /// Whether several servers may share it, each taking over the jobs of those that die.
+    public var isShared: Bool {
+        if case .postgres = self { return true }
+        return false
+    }
 }

@@ -37,7 +37,11 @@ final class StoreWriter: Sendable {
     static let retryDelay = DispatchTimeInterval.seconds(1)
 
     let location: StoreLocation
+    private let serverName: String
+    private let group: StoreGroupConfiguration
     private let logger: Logger
+    /// The group as the store last saw it; nil until then, or when the store is not shared.
+    private let groupStatus = NIOLockedValueBox<StoreGroupStatus?>(nil)
     private let pending = NIOLockedValueBox(Pending())
     private let wakeUp = DispatchSemaphore(value: 0)
     private let thread = NIOThreadPool(numberOfThreads: 1)
@@ -51,27 +55,38 @@ final class StoreWriter: Sendable {
         case stopped
     }
 
-    init(location: StoreLocation, logger: Logger) {
+    init(
+        location: StoreLocation, serverName: String = "", group: StoreGroupConfiguration = StoreGroupConfiguration(),
+        logger: Logger
+    ) {
         self.location = location
+        self.serverName = serverName
+        self.group = group
         self.logger = logger
     }
 
     /// Opens the store on the writer's thread, hands every stored job to `restore` (in `id` order, a chunk
-    /// at a time), then starts writing; `report` gets each transaction's outcome, on the writer's thread.
+    /// at a time), then starts writing; `report` gets each transaction's outcome, and a shared store's
+    /// `group` its calls, on the writer's thread.
     func open(
         restore: @escaping @Sendable ([StoredJob]) -> Void,
-        report: @escaping @Sendable (Outcome) -> Void
+        report: @escaping @Sendable (Outcome) -> Void,
+        group: StoreGroupDelegate = .unshared
     ) async throws -> StoreRecovery {
         lifecycle.withLockedValue { $0 = .running }
         thread.start()
-        let location = self.location
-        let logger = self.logger
-        return try await withCheckedThrowingContinuation { opened in
+        let observed = group.observed
+        var group = group
+        group.observed = { [groupStatus] status in
+            groupStatus.withLockedValue { $0 = status }
+            observed(status)
+        }
+        return try await withCheckedThrowingContinuation { [group] opened in
             thread.submit { [self] _ in
                 let store: any JobStore
                 let recovery: StoreRecovery
                 do {
-                    store = try Self.makeStore(location, logger: logger)
+                    store = try makeStore()
                     recovery = try store.recover(restore)
                 } catch {
                     opened.resume(throwing: StoreError(location: location, reason: "\(error)"))
@@ -79,17 +94,27 @@ final class StoreWriter: Sendable {
                     return
                 }
                 opened.resume(returning: recovery)
-                writeUntilClosed(store, report: report)
+                writeUntilClosed(store, report: report, group: group)
+                store.close()
                 finish()
             }
         }
     }
 
-    private static func makeStore(_ location: StoreLocation, logger: Logger) throws -> any JobStore {
+    private func makeStore() throws -> any JobStore {
         switch location {
-        case .sqlite(let path): try SQLiteJobStore(path: path, logger: logger)
-        case .memory: preconditionFailure("a memory store has no writer")
+        case .sqlite(let path):
+            try SQLiteJobStore(path: path, logger: logger)
+        case .postgres(let address):
+            try PostgresJobStore(address: address, serverName: serverName, group: group, logger: logger)
+        case .memory:
+            preconditionFailure("a memory store has no writer")
         }
+    }
+
+    /// The servers sharing the store, as last seen; nil before the first look or when it is not shared.
+    var lastGroupStatus: StoreGroupStatus? {
+        groupStatus.withLockedValue { $0 }
     }
 
     /// Takes the store operations among `actions`. Cheap: called under the server's lock, which keeps the
@@ -144,6 +169,24 @@ final class StoreWriter: Sendable {
         try? await thread.shutdownGracefully()
     }
 
+    /// Runs a shared store's lease renewal and adoptions; logs a failure once, until it succeeds again.
+    private func maintain(_ store: any JobStore, group: StoreGroupDelegate, lastFailure: String?) -> String? {
+        do {
+            try store.maintain(group)
+            if lastFailure != nil {
+                logger.notice("store: the group's lease renewed again", metadata: ["store": "\(location)"])
+            }
+            return nil
+        } catch {
+            let reason = "\(error)"
+            if reason != lastFailure {
+                logger.error(
+                    "store: renewing the lease failed", metadata: ["store": "\(location)", "error": "\(reason)"])
+            }
+            return reason
+        }
+    }
+
     private func finish() {
         let waiter = lifecycle.withLockedValue { lifecycle -> CheckedContinuation<Void, Never>? in
             defer { lifecycle = .stopped }
@@ -153,13 +196,20 @@ final class StoreWriter: Sendable {
         waiter?.resume()
     }
 
-    private func writeUntilClosed(_ store: any JobStore, report: (Outcome) -> Void) {
+    private func writeUntilClosed(_ store: any JobStore, report: (Outcome) -> Void, group: StoreGroupDelegate) {
         var failedDeletes: [UInt64] = []
+        let maintenanceInterval = store.maintenanceInterval.map { DispatchTimeInterval.nanoseconds(Int($0.nanoseconds)) }
+        var nextMaintenance = maintenanceInterval.map { DispatchTime.now() + $0 }
+        var maintenanceFailure: String?
         while true {
-            if failedDeletes.isEmpty {
-                wakeUp.wait()
+            var wakeAt = nextMaintenance
+            if !failedDeletes.isEmpty {
+                wakeAt = min(wakeAt ?? .distantFuture, .now() + Self.retryDelay)
+            }
+            if let wakeAt {
+                _ = wakeUp.wait(timeout: wakeAt)
             } else {
-                _ = wakeUp.wait(timeout: .now() + Self.retryDelay)
+                wakeUp.wait()
             }
             var inserts: [StoredJob] = []
             var receipts: [StoreReceipt] = []
@@ -201,6 +251,13 @@ final class StoreWriter: Sendable {
             }
             if !outcome.stored.isEmpty || !outcome.notStored.isEmpty {
                 report(outcome)
+            }
+            if let interval = maintenanceInterval, let due = nextMaintenance,
+                outcome.failure != nil || DispatchTime.now() >= due
+            {
+                // A failed write may mean the lease was lost: look at once rather than at the next renewal.
+                maintenanceFailure = maintain(store, group: group, lastFailure: maintenanceFailure)
+                nextMaintenance = .now() + interval
             }
             if closing {
                 let more = pending.withLockedValue { $0.inFlight > 0 }

@@ -1,0 +1,323 @@
+import Foundation
+import Gearman
+import GearmanProtocol
+import NIOCore
+import Synchronization
+import TestSupport
+import Testing
+
+/// `gearbox server` processes sharing one real PostgreSQL database: a server killed with SIGKILL has its
+/// jobs adopted by another once its lease expires, two killed at once by a third, and a database
+/// restarted in the middle of a submit storm loses no acknowledged job.
+@Suite(.serialized) struct SharedStoreTests {
+    /// Short leases keep the tests short; the figures in bench/durability.sh use the defaults (2 s, 10 s).
+    static let leaseExpirySeconds = 3
+    static let lease = ["--lease-renewal", "0.5", "--lease-expiry", "\(leaseExpirySeconds)"]
+
+    func startServer(_ name: String, _ cluster: PostgresCluster, database: String) async throws -> (process: ChildProcess, port: Int) {
+        try await startJobServer(try gearboxBinary()) {
+            ["server", "--port", "\($0)", "--store", cluster.url(database: database), "--server-name", name, "--verbose", "INFO"]
+                + Self.lease
+        }
+    }
+
+    /// Submits `count` background jobs `prefix-N`, 256 in flight, and waits for every JOB_CREATED.
+    static func submit(_ count: Int, prefix: String, port: Int) async throws {
+        try await offThePool {
+            let client = try RawConnection(port: port, timeout: 20)
+            var sent = 0
+            var acknowledged = 0
+            while acknowledged < count {
+                while sent < count, sent - acknowledged < 256 {
+                    try client.send(DurabilityTests.submitBackground("\(prefix)-\(sent)", function: "shared"))
+                    sent += 1
+                }
+                for response in try client.receive(min(64, sent - acknowledged)) {
+                    guard case .jobCreated = response else { throw TestFailure("submit answered \(response)") }
+                    acknowledged += 1
+                }
+            }
+        }
+    }
+
+    /// Every run of every job, with when it ended.
+    final class JobRuns: Sendable {
+        private let runs = Mutex<[String: [ContinuousClock.Instant]]>([:])
+
+        func record(_ workload: String) {
+            let now = ContinuousClock.now
+            runs.withLock { $0[workload, default: []].append(now) }
+        }
+
+        var distinct: Int { runs.withLock { $0.count } }
+        var all: [String: [ContinuousClock.Instant]] { runs.withLock { $0 } }
+
+        func waitFor(_ count: Int, until deadline: ContinuousClock.Instant) async throws {
+            while distinct < count, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+
+    /// A Gearbox worker on `ports`, four jobs at a time, recording each run of `shared`.
+    static func startWorker(_ ports: [Int], _ runs: JobRuns) -> (GearmanWorker, Task<Void, any Error>) {
+        let worker = GearmanWorker(
+            servers: ports.map { GearmanServerAddress(host: "127.0.0.1", port: $0) }, concurrency: 4)
+        worker.register("shared") { job in
+            runs.record(String(buffer: job.workload))
+            return ByteBuffer()
+        }
+        return (worker, Task { try await worker.run() })
+    }
+
+    static func stop(_ worker: (GearmanWorker, Task<Void, any Error>)) async {
+        worker.0.shutdownGracefully()
+        _ = try? await worker.1.value
+    }
+
+    static func kill(_ process: ChildProcess) async throws {
+        process.signal(SIGKILL)
+        _ = try await process.wait(timeout: .seconds(10))
+    }
+
+    static func admin(_ line: String, port: Int) async throws -> String {
+        try await offThePool {
+            let admin = try RawConnection(port: port)
+            try admin.send(line: line)
+            return try admin.receiveAdminReply()
+        }
+    }
+
+    @Test func aSecondServerRunsEveryJobOfAServerKilledWithSIGKILLAndTheFirstDoesNotRunThemAgain() async throws {
+        let cluster = try await PostgresCluster()
+        try await cluster.createDatabase("takeover")
+        let (first, firstPort) = try await startServer("first", cluster, database: "takeover")
+        let (second, secondPort) = try await startServer("second", cluster, database: "takeover")
+        _ = second
+        let runs = JobRuns()
+        let worker = Self.startWorker([firstPort, secondPort], runs)
+
+        try await Self.submit(10_000, prefix: "job", port: firstPort)
+        let killedAt = ContinuousClock.now
+        try await Self.kill(first)
+        try await runs.waitFor(10_000, until: killedAt + .seconds(Self.leaseExpirySeconds + 5))
+        let finishedAt = ContinuousClock.now
+        #expect(runs.distinct == 10_000, "jobs that ran by the lease time plus 5 s")
+
+        // A job may run twice only when it was in flight as the server died: taken by the worker, or
+        // finished with its row's delete not yet committed.
+        let twice = runs.all.filter { $0.value.count > 1 }
+        let inFlight = ContinuousClock.Duration.milliseconds(500)
+        for (workload, ends) in twice {
+            #expect(ends[0] > killedAt - inFlight, "\(workload) ended long before the kill and ran again")
+        }
+        print(
+            "takeover: 10,000 jobs done \(finishedAt - killedAt) after SIGKILL, \(twice.count) ran twice (in flight at the kill)"
+        )
+        let servers = try await Self.admin("show servers", port: secondPort)
+        #expect(servers.contains("second\tself\t"))
+        #expect(!servers.contains("first\t"), "the adopted server's lease is gone: \(servers)")
+
+        // The first server comes back under its name: its jobs were adopted, it has none to run.
+        let (restarted, restartedPort) = try await startServer("first", cluster, database: "takeover")
+        _ = restarted
+        try await Task.sleep(for: .seconds(1))
+        let status = try await Self.admin("status", port: restartedPort)
+        #expect(!status.contains("shared\t") || status.contains("shared\t0\t"), "the restarted server holds jobs: \(status)")
+        #expect(runs.all.values.reduce(0) { $0 + $1.count } == 10_000 + twice.count, "jobs ran after the restart")
+        #expect(try await cluster.query("SELECT count(*) FROM gearbox_jobs", database: "takeover") == "0")
+        await Self.stop(worker)
+    }
+
+    @Test func aThirdServerAdoptsTheJobsOfTwoServersKilledAtOnce() async throws {
+        let cluster = try await PostgresCluster()
+        try await cluster.createDatabase("three")
+        let (first, firstPort) = try await startServer("one", cluster, database: "three")
+        let (second, secondPort) = try await startServer("two", cluster, database: "three")
+        let (third, thirdPort) = try await startServer("three", cluster, database: "three")
+        _ = third
+        try await Self.submit(2_000, prefix: "one", port: firstPort)
+        try await Self.submit(2_000, prefix: "two", port: secondPort)
+        let killedAt = ContinuousClock.now
+        first.signal(SIGKILL)
+        second.signal(SIGKILL)
+        _ = try await first.wait(timeout: .seconds(10))
+        _ = try await second.wait(timeout: .seconds(10))
+
+        let runs = JobRuns()
+        let worker = Self.startWorker([thirdPort], runs)
+        try await runs.waitFor(4_000, until: killedAt + .seconds(Self.leaseExpirySeconds + 5))
+        #expect(runs.distinct == 4_000)
+        #expect(runs.all.values.allSatisfy { $0.count == 1 }, "no worker was mid-job: nothing runs twice")
+        let servers = try await Self.admin("show servers", port: thirdPort)
+        #expect(servers == "three\tself\t\(servers.split(separator: "\t")[2])\t\(servers.split(separator: "\t")[3])")
+        await Self.stop(worker)
+    }
+
+    /// What one storm connection saw.
+    struct StormTally: Sendable {
+        var acknowledged: [String] = []
+        var refused = 0
+        var acknowledgedAfterRefusal = false
+    }
+
+    @Test func aDatabaseRestartedDuringASubmitStormLosesNoAcknowledgedJobAndTheServersRecover() async throws {
+        let cluster = try await PostgresCluster()
+        try await cluster.createDatabase("storm")
+        let (first, firstPort) = try await startServer("alpha", cluster, database: "storm")
+        let (second, secondPort) = try await startServer("beta", cluster, database: "storm")
+        _ = (first, second)
+
+        let restarted = JobRuns()  // records "restarted" once the database is back
+        // Two connections per server submit 32 at a time; each waits at most 12 s for an answer (a hang
+        // fails the test). They go on until the restart is over and they have had JOB_CREATED again.
+        let storm = try await withThrowingTaskGroup(of: StormTally.self) { group in
+            for (index, port) in [firstPort, firstPort, secondPort, secondPort].enumerated() {
+                group.addTask {
+                    try await offThePool {
+                        // A statement waits at most 5 s, and so does a connection attempt.
+                        let client = try RawConnection(port: port, timeout: 12)
+                        var tally = StormTally()
+                        var round = 0
+                        let deadline = ContinuousClock.now + .seconds(90)
+                        while !(restarted.distinct > 0 && tally.acknowledgedAfterRefusal) {
+                            guard ContinuousClock.now < deadline else {
+                                throw TestFailure("connection \(index) never had JOB_CREATED again after the restart")
+                            }
+                            let workloads = (0..<32).map { "storm-\(index)-\(round)-\($0)" }
+                            round += 1
+                            for workload in workloads {
+                                try client.send(DurabilityTests.submitBackground(workload, function: "shared"))
+                            }
+                            for (workload, response) in zip(workloads, try client.receive(workloads.count)) {
+                                switch response {
+                                case .jobCreated:
+                                    tally.acknowledged.append(workload)
+                                    if tally.refused > 0 { tally.acknowledgedAfterRefusal = true }
+                                case .error(let code, _) where code == "QUEUE_ERROR":
+                                    tally.refused += 1
+                                default:
+                                    throw TestFailure("submit answered \(response)")
+                                }
+                            }
+                        }
+                        return tally
+                    }
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(1))
+                try await cluster.stop()
+                try await Task.sleep(for: .seconds(1))
+                try await cluster.start()
+                restarted.record("restarted")
+                return StormTally()
+            }
+            var tallies: [StormTally] = []
+            for try await tally in group { tallies.append(tally) }
+            return tallies
+        }
+        let acknowledged = storm.flatMap(\.acknowledged)
+        let refused = storm.reduce(0) { $0 + $1.refused }
+        print("storm: \(acknowledged.count) acknowledged, \(refused) refused with QUEUE_ERROR during the restart")
+        #expect(refused > 0, "the restart refused no submit: it happened outside the storm")
+
+        let runs = JobRuns()
+        let worker = Self.startWorker([firstPort, secondPort], runs)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline, !acknowledged.allSatisfy({ runs.all[$0] != nil }) {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let lost = acknowledged.filter { runs.all[$0] == nil }
+        #expect(lost.isEmpty, "\(lost.count) acknowledged jobs never ran, for example \(lost.prefix(3))")
+        await Self.stop(worker)
+    }
+
+    @Test func aServerPausedPastItsLeaseDropsTheJobsAnotherAdoptedInsteadOfRunningThemAgain() async throws {
+        let cluster = try await PostgresCluster()
+        try await cluster.createDatabase("paused")
+        let (paused, pausedPort) = try await startServer("paused", cluster, database: "paused")
+        let (other, otherPort) = try await startServer("other", cluster, database: "paused")
+        _ = other
+        try await Self.submit(1_000, prefix: "paused", port: pausedPort)
+        let seen = ContinuousClock.now + .seconds(5)
+        while try await !Self.admin("show servers", port: otherPort).contains("paused\tlive\t"), ContinuousClock.now < seen {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        paused.signal(SIGSTOP)
+        defer { paused.signal(SIGCONT) }
+        let deadline = ContinuousClock.now + .seconds(Self.leaseExpirySeconds + 5)
+        // Adoption deletes the dead server's lease.
+        while try await Self.admin("show servers", port: otherPort).contains("paused\t"), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(try await !Self.admin("show servers", port: otherPort).contains("paused\t"), "not adopted in time")
+        #expect(try await cluster.query("SELECT count(*) FROM gearbox_jobs WHERE server = 'other'", database: "paused") == "1000")
+
+        // A worker connects to both while the first is still paused: its CAN_DO and GRAB_JOB wait in the
+        // socket, and are read the moment the server runs again, before its lease is renewed.
+        let runs = JobRuns()
+        let worker = Self.startWorker([pausedPort, otherPort], runs)
+        try await Task.sleep(for: .milliseconds(300))
+        paused.signal(SIGCONT)
+        try await runs.waitFor(1_000, until: ContinuousClock.now + .seconds(10))
+        try await Task.sleep(for: .seconds(1))
+        #expect(runs.distinct == 1_000)
+        let twice = runs.all.filter { $0.value.count > 1 }.keys.sorted()
+        #expect(twice.isEmpty, "ran twice: \(twice.prefix(5))")
+        #expect(try await Self.admin("show servers", port: pausedPort).contains("paused\tself\t"), "it joined again")
+        await Self.stop(worker)
+    }
+
+    @Test func gearmandsSpellingStatusShowsTheGroupsQueuedJobsAndASecondProcessUnderOneNameIsRefused() async throws {
+        let cluster = try await PostgresCluster()
+        try await cluster.createDatabase("spelling")
+        let (holder, holderPort) = try await startJobServer(try gearboxBinary()) {
+            [
+                "server", "--port", "\($0)", "-q", "Postgres", "--libpq-conninfo",
+                "host=127.0.0.1 port=\(cluster.port) dbname=spelling user=\(PostgresCluster.user)", "--server-name", "holder",
+            ] + Self.lease
+        }
+        _ = holder
+        let (counter, counterPort) = try await startServer("counter", cluster, database: "spelling")
+        _ = counter
+        try await Self.submit(300, prefix: "held", port: holderPort)
+        #expect(try await Self.admin("show store", port: holderPort).contains("store\tpostgres://gearbox@127.0.0.1:\(cluster.port)/spelling\n"))
+
+        // The first `status` asks for the group's counts; they come with the next renewal.
+        _ = try await Self.admin("status", port: counterPort)
+        let deadline = ContinuousClock.now + .seconds(5)
+        var status = ""
+        while !status.contains("shared\t300\t0\t0\n"), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            status = try await Self.admin("status", port: counterPort)
+        }
+        #expect(status == "shared\t300\t0\t0\n.\n")
+        let servers = try await Self.admin("show servers", port: counterPort)
+        let lines = servers.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+        #expect(lines.count == 3 && lines.last == ["."], "\(servers)")
+        #expect(lines.first.map { [$0[0], $0[1], $0[3]] } == ["counter", "self", "0"])
+        #expect(lines.dropFirst().first.map { [$0[0], $0[1], $0[3]] } == ["holder", "live", "300"])
+        #expect(lines.prefix(2).allSatisfy { Int($0[2]).map { $0 > 0 && $0 <= Self.leaseExpirySeconds * 1000 } ?? false })
+
+        // A second process under the name "holder" takes it over; the first stops writing at its next
+        // renewal and says why.
+        let (usurper, usurperPort) = try await startServer("holder", cluster, database: "spelling")
+        _ = (usurper, usurperPort)
+        try await Task.sleep(for: .seconds(1))
+        let refusal = try await offThePool {
+            let client = try RawConnection(port: holderPort)
+            try client.send(DurabilityTests.submitBackground("refused", function: "shared"))
+            return try client.receive(1)[0]
+        }
+        guard case .error(let code, let message) = refusal else {
+            Issue.record("a background submit to the displaced server answered \(refusal)")
+            return
+        }
+        #expect(code == "QUEUE_ERROR")
+        #expect(message.contains("--server-name"), "\(message)")
+        // The newcomer has the name's 300 jobs: the displaced server dropped its copies.
+        #expect(try await Self.admin("status", port: usurperPort).contains("shared\t300\t"))
+        #expect(try await Self.admin("status", port: holderPort).contains("shared\t0\t0\t0\n"))
+    }
+}
