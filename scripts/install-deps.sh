@@ -5,6 +5,8 @@ set -euo pipefail
 packages=(pkg-config libvips-dev libvips-tools gearman-job-server gearman-tools curl)
 # The job server's durable store, and the sqlite3 tool the store tests use to damage a store on purpose.
 packages+=(libsqlite3-dev sqlite3)
+# A shared job store: the tests start throwaway PostgreSQL clusters of their own (initdb, postgres, psql).
+packages+=(postgresql)
 # The multi-host tests put servers and workers on hosts of their own, in network namespaces.
 packages+=(iproute2)
 # bench/server.sh drives both servers with a small C load generator on libgearman, gearmand's own library.

@@ -113,6 +113,18 @@ final class EngineHarness {
         absorb(actions)
     }
 
+    func leaseRenewed(heldUntil: Int64) {
+        var actions: [ServerAction] = []
+        engine.leaseRenewed(heldUntil: heldUntil, into: &actions)
+        absorb(actions)
+    }
+
+    func storedJobsLost() {
+        var actions: [ServerAction] = []
+        engine.storedJobsLost(into: &actions)
+        absorb(actions)
+    }
+
     func protocolError(_ error: GearmanProtocolError, from id: ConnectionID) {
         var actions: [ServerAction] = []
         engine.protocolError(error, from: id, into: &actions)
@@ -141,6 +153,10 @@ final class EngineHarness {
             switch action {
             case .send(let id, .admin(let reply)):
                 adminInbox[id, default: []].append(reply.text)
+            case .send(let id, let message) where message.isFilledInByChannel:
+                var buffer = ByteBuffer()
+                message.encode(into: &buffer, handles: engine.handleFormat)
+                adminInbox[id, default: []].append(String(buffer: buffer))
             case .send(let id, let message):
                 var buffer = ByteBuffer()
                 message.encode(into: &buffer, handles: engine.handleFormat)
@@ -213,4 +229,14 @@ final class EngineHarness {
 
 extension ByteBuffer {
     var string: String { String(buffer: self) }
+}
+
+extension ServerMessage {
+    /// The admin tables that the channel layer fills in from the store's writer.
+    fileprivate var isFilledInByChannel: Bool {
+        switch self {
+        case .storeStatus, .storeGroupStatus: true
+        default: false
+        }
+    }
 }
