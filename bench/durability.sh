@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Durable background jobs, measured side by side in one run: `gearbox server --store sqlite:PATH`, the same
-# server in memory, and gearmand 1.1 with its own SQLite queue (`-q libsqlite3`). Prints a table of medians.
+# server with a PostgreSQL store and in memory, and gearmand 1.1 with its own SQLite queue (`-q libsqlite3`).
+# Prints a table of medians.
 #
 #   bench/durability.sh
 #   ROUNDS=5 DEEP=200000 bench/durability.sh
@@ -11,7 +12,12 @@
 #      jobs finished before the kill that came back (bench/crash_probe.py);
 #   3. DEEP (1,000,000) stored jobs: submit rate with them queued against the idle queue's (same process),
 #      then SIGKILL: how long the restart takes to listen, its memory against the memory before the kill,
-#      and the store's bytes per queued job.
+#      and the store's bytes per queued job;
+#   4. a group of two servers on one PostgreSQL database: TAKEOVER_JOBS background jobs submitted to the
+#      first, which is then killed with SIGKILL: how long until the second has run them all (default lease:
+#      renewed every 2 s, expiring after 10 s) (bench/takeover_probe.py).
+# PostgreSQL runs as a throwaway cluster on a free port (bench/postgres-common.sh), with its defaults
+# (fsync on, synchronous_commit on).
 # Both servers get 2 threads. gearmand commits each job on its own, so it gets GEARMAND_JOBS submits per
 # round instead of BACKGROUND_JOBS.
 set -euo pipefail
@@ -21,6 +27,7 @@ BACKGROUND_JOBS="${BACKGROUND_JOBS:-200000}"
 GEARMAND_JOBS="${GEARMAND_JOBS:-5000}"
 DEEP="${DEEP:-1000000}"
 STORM_SECONDS="${STORM_SECONDS:-5}"
+TAKEOVER_JOBS="${TAKEOVER_JOBS:-20000}"
 THREADS="${THREADS:-2}"
 LOAD="${LOAD:---clients 4 --in-flight 64}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,12 +37,22 @@ STOP_SIGNAL=KILL  # no graceful stop needed: every round starts on a fresh store
 # shellcheck source=bench/server-common.sh
 source bench/server-common.sh
 require_gearmand_and_gearbox
+# shellcheck source=bench/postgres-common.sh
+source bench/postgres-common.sh
+say "bench: starting a throwaway PostgreSQL cluster"
+start_postgres
+
+# A fresh PostgreSQL store: the tables go, the next server makes them again.
+reset_postgres_store() {
+    postgres_query "SET client_min_messages = warning; DROP TABLE IF EXISTS gearbox_jobs, gearbox_servers, gearbox_jobs_set_aside" >/dev/null
+}
 
 # server_command NAME STORE: the command line, with {port} for the port.
 server_command() {
     case "$1" in
         gearbox-sqlite) echo "$GEARBOX server --port {port} --threads $THREADS --store sqlite:$2" ;;
         gearbox-memory) echo "$GEARBOX server --port {port} --threads $THREADS" ;;
+        gearbox-postgres) echo "$GEARBOX server --port {port} --threads $THREADS --store $(postgres_url postgres) --server-name ${3:-bench}" ;;
         gearmand-sqlite) echo "$GEARMAND --port {port} --listen 127.0.0.1 --log-file none -t $THREADS -q libsqlite3 --libsqlite3-db $2" ;;
     esac
 }
@@ -43,7 +60,7 @@ server_command() {
 start_server() {
     PORT="$(free_port)"
     local command
-    command="$(server_command "$1" "$2")"
+    command="$(server_command "$1" "$2" "${3:-}")"
     ${command//\{port\}/$PORT} >/dev/null 2>&1 &
     SERVER_PID=$!
     wait_for_server "$1" 400
@@ -51,16 +68,21 @@ start_server() {
 
 say "bench: case 1, acknowledged background submits, 64-byte payloads"
 for round in $(seq "$ROUNDS"); do
-    for server in gearmand-sqlite gearbox-memory gearbox-sqlite; do
+    for server in gearmand-sqlite gearbox-memory gearbox-sqlite gearbox-postgres; do
         store="$WORK/$server-$round.db"
         jobs="$BACKGROUND_JOBS"
         [[ "$server" == gearmand-sqlite ]] && jobs="$GEARMAND_JOBS"
+        [[ "$server" == gearbox-postgres ]] && reset_postgres_store
         start_server "$server" "$store"
         "$GEARBOX" bench --server "127.0.0.1:$PORT" --server-pid "$SERVER_PID" --quiet --json $LOAD \
             --background --workers 0 --jobs "$jobs" --warm-up 0 --payload 64 >>"$WORK/submit.$server" 2>>"$WORK/errors" \
             || { say "bench: $server reported errors:"; tail -3 "$WORK/errors" >&2; }
         stop_server
         rm -f "$store"*
+        if [[ "$server" == gearbox-postgres ]]; then
+            # The jobs stay queued (no workers): the database's bytes for them, table, index and TOAST.
+            postgres_query "SELECT pg_total_relation_size('gearbox_jobs'), count(*) FROM gearbox_jobs" >>"$WORK/pgsize"
+        fi
         say "bench: submit $server: $(tail -1 "$WORK/submit.$server" | python3 -c \
             'import json,sys; print(round(json.load(sys.stdin)["measured"]["jobsPerSecond"]), "jobs/s")' 2>/dev/null || echo failed)"
     done
@@ -86,6 +108,19 @@ python3 bench/crash_probe.py --restart "$SERVER_PID" --port "$PORT" --store "$st
 wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=""
 
+say "bench: case 4, a group of two servers on PostgreSQL: $TAKEOVER_JOBS jobs, SIGKILL the first, the second runs them"
+reset_postgres_store
+start_server gearbox-postgres "" takeover-second
+SECOND_PID="$SERVER_PID"
+SECOND_PORT="$PORT"
+start_server gearbox-postgres "" takeover-first
+python3 bench/takeover_probe.py --jobs "$TAKEOVER_JOBS" --kill "$SERVER_PID" --first "$PORT" --second "$SECOND_PORT" \
+    >"$WORK/takeover.json"
+wait "$SERVER_PID" 2>/dev/null || true
+SERVER_PID="$SECOND_PID"
+stop_server
+say "bench: takeover: $(cat "$WORK/takeover.json")"
+
 python3 - "$WORK" "$ROUNDS" "$BACKGROUND_JOBS" "$GEARMAND_JOBS" "$DEEP" "$LOAD" "$(nproc)" <<'PY'
 import json, os, statistics, sys
 work, rounds, bg_jobs, gearmand_jobs, deep, load, cores = sys.argv[1:8]
@@ -95,22 +130,22 @@ def runs(name):
 def median_rate(server):
     rates = [r["measured"]["jobsPerSecond"] for r in runs(f"submit.{server}")]
     return statistics.median(rates) if rates else None
-g, m, s = (median_rate(x) for x in ("gearmand-sqlite", "gearbox-memory", "gearbox-sqlite"))
+g, m, s, p = (median_rate(x) for x in ("gearmand-sqlite", "gearbox-memory", "gearbox-sqlite", "gearbox-postgres"))
 print(f"Durable background jobs, {cores} cores, medians of {rounds} rounds; load: {load}; "
       f"{int(bg_jobs):,} submits per Gearbox round, {int(gearmand_jobs):,} per gearmand round")
 print()
-print("| case | gearmand -q libsqlite3 | gearbox --store sqlite | gearbox in memory | sqlite/gearmand | sqlite/memory |")
-print("|---|---:|---:|---:|---:|---:|")
+print("| case | gearmand -q libsqlite3 | gearbox --store sqlite | gearbox --store postgres | gearbox in memory | sqlite/gearmand | postgres/gearmand | sqlite/memory |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
 fmt = lambda v: f"{v:,.0f}" if v is not None else "-"
 ratio = lambda a, b: f"{a / b:.1f}x" if a and b else "-"
-print(f"| 1. acknowledged background submits, jobs/s | {fmt(g)} | {fmt(s)} | {fmt(m)} | {ratio(s, g)} | {s / m:.0%} |" if s and m else "| 1. | - | - | - | - | - |")
+print(f"| 1. acknowledged background submits, jobs/s | {fmt(g)} | {fmt(s)} | {fmt(p)} | {fmt(m)} | {ratio(s, g)} | {ratio(p, g)} | {s / m:.0%} |" if s and m else "| 1. | - | - | - | - | - | - | - |")
 crash = {name: (runs(f"crash.{name}") or [{}])[0] for name in ("gearmand-sqlite", "gearbox-sqlite")}
 def crash_cell(c):
     if not c:
         return "-"
     return (f"{c['cameBack']:,} of {c['acknowledged']:,} back, {c['lost']:,} lost, "
             f"{c['finishedCameBack']:,} of {c['finished']:,} finished came back")
-print(f"| 2. SIGKILL mid-storm, restart | {crash_cell(crash['gearmand-sqlite'])} | {crash_cell(crash['gearbox-sqlite'])} | - | | |")
+print(f"| 2. SIGKILL mid-storm, restart | {crash_cell(crash['gearmand-sqlite'])} | {crash_cell(crash['gearbox-sqlite'])} | see 4 | - | | | |")
 print()
 d = (runs("deep.json") or [{}])[0]
 r = (runs("restart.json") or [{}])[0]
@@ -123,6 +158,20 @@ if d and r:
     print(f"   resident memory: {r['rssBeforeKill'] / 1048576:,.0f} MiB before the kill, {r['rssAfterRestart'] / 1048576:,.0f} MiB "
           f"after the restart ({r['rssAfterRestart'] / r['rssBeforeKill'] - 1:+.0%})")
     print(f"   store: {r['storeBytes'] / 1048576:,.0f} MiB, {r['storeBytes'] / r['queued']:.0f} bytes per queued 64-byte job")
+sizes = [tuple(map(int, line.split("|"))) for line in open(os.path.join(work, "pgsize"))] if os.path.exists(os.path.join(work, "pgsize")) else []
+sizes = [(b, n) for b, n in sizes if n > 0]
+if sizes:
+    per_job = statistics.median(b / n for b, n in sizes)
+    print(f"gearbox --store postgres: {per_job:.0f} bytes of database per queued 64-byte job "
+          f"(table, primary key and TOAST; {sizes[-1][1]:,} jobs, median of {len(sizes)})")
+t = (runs("takeover.json") or [{}])[0]
+if t:
+    done = f"{t['allDoneSeconds']:.2f} s" if t.get("allDoneSeconds") is not None else "never"
+    print(f"4. group of two on PostgreSQL, {t['jobs']:,} jobs on the first, SIGKILL: the second ran the first adopted job "
+          f"{t['firstAdoptedSeconds']:.2f} s after the kill and all of them after {done} (lease 10 s); "
+          f"{t['ranTwice']} ran twice, {t['neverRan']} never ran")
+if p is not None:
+    print(f"goal: durable PostgreSQL submits at least 20,000 jobs/s: {'met' if p >= 20000 else 'not met'} ({p:,.0f})")
 for name, c in crash.items():
     if c:
         print(f"{name}: {c['acknowledged']:,} acknowledged during the storm ({c['acknowledgedPerSecond']:,.0f}/s), "

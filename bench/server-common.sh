@@ -22,6 +22,8 @@ WORK="$(mktemp -d)"
 SERVER_PID=""
 cleanup() {
     [[ -n "$SERVER_PID" ]] && kill -s "$STOP_SIGNAL" "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    # A sourcing script's own clean-up (bench/postgres-common.sh stops its cluster), before the folder goes.
+    declare -F cleanup_more >/dev/null && cleanup_more
     rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -114,7 +114,41 @@ public final class EngineFuzzer {
             apply { engine, actions in engine.releaseDueJobs(now: now, into: &actions) }
             if isDurable {
                 finishStoring(failing: input.choose(4) == 0)
+                groupEvent()
             }
+        }
+    }
+
+    /// What a shared store reports now and then: a renewed lease (perhaps already past), jobs adopted from
+    /// a dead server, or this server's jobs adopted by another.
+    private func groupEvent() {
+        switch input.choose(16) {
+        case 0, 1:
+            let heldUntil = now + Int64(input.byte()) - 128
+            apply { engine, actions in engine.leaseRenewed(heldUntil: heldUntil, into: &actions) }
+        case 2:
+            let count = 1 + input.choose(4)
+            let first = engine.reserveHandles(count)
+            let adopted = (0..<count).map { index in
+                StoredJob(
+                    id: first + UInt64(index), function: function(), unique: bytes(Self.uniques[input.choose(Self.uniques.count)]),
+                    priority: GearmanPriority(rawValue: input.choose(3))!, epoch: input.choose(4) == 0 ? now + 5 : nil,
+                    reducer: nil, workload: workload())
+            }
+            for job in adopted {
+                rows[job.id] = job
+            }
+            apply { engine, actions in
+                for job in adopted {
+                    engine.restore(job, now: now, into: &actions)
+                }
+            }
+        case 3:
+            // The adopter has the rows now; none may be deleted here any more.
+            rows.removeAll()
+            apply { engine, actions in engine.storedJobsLost(into: &actions) }
+        default:
+            break
         }
     }
 
