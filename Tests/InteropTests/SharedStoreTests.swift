@@ -59,10 +59,10 @@ import Testing
         }
     }
 
-    /// A Gearbox worker on `ports`, four jobs at a time, recording each run of `shared`.
+    /// A Gearbox worker on `ports`, eight jobs at a time, recording each run of `shared`.
     static func startWorker(_ ports: [Int], _ runs: JobRuns) -> (GearmanWorker, Task<Void, any Error>) {
         let worker = GearmanWorker(
-            servers: ports.map { GearmanServerAddress(host: "127.0.0.1", port: $0) }, concurrency: 4)
+            servers: ports.map { GearmanServerAddress(host: "127.0.0.1", port: $0) }, concurrency: 8)
         worker.register("shared") { job in
             runs.record(String(buffer: job.workload))
             return ByteBuffer()
@@ -96,23 +96,41 @@ import Testing
         _ = second
         let runs = JobRuns()
         let worker = Self.startWorker([firstPort, secondPort], runs)
+        // Jobs finished well before the kill, their deletes committed: they must never run again.
+        try await Self.submit(1_000, prefix: "early", port: firstPort)
+        try await runs.waitFor(1_000, until: .now + .seconds(60))
+        try await Task.sleep(for: .seconds(1))
 
         try await Self.submit(10_000, prefix: "job", port: firstPort)
         let killedAt = ContinuousClock.now
         try await Self.kill(first)
-        try await runs.waitFor(10_000, until: killedAt + .seconds(Self.leaseExpirySeconds + 5))
+        // Within the lease time plus 5 s, the second server has adopted every job the first held (its rows
+        // and its lease are gone). How fast they then run is the worker's affair, on a machine shared with
+        // the other tests: they get a minute. bench/durability.sh times the whole takeover on its own.
+        let adoptionDeadline = killedAt + .seconds(Self.leaseExpirySeconds + 5)
+        var adopted = false
+        while !adopted, ContinuousClock.now < adoptionDeadline {
+            try await Task.sleep(for: .milliseconds(100))
+            adopted = try await cluster.query(
+                "SELECT count(*) FROM gearbox_jobs WHERE server = 'first' UNION ALL SELECT count(*) FROM gearbox_servers WHERE name = 'first'",
+                database: "takeover") == "0\n0"
+        }
+        let adoptedAt = ContinuousClock.now
+        #expect(adopted, "the first server's jobs were not adopted by the lease time plus 5 s")
+        try await runs.waitFor(11_000, until: killedAt + .seconds(60))
         let finishedAt = ContinuousClock.now
-        #expect(runs.distinct == 10_000, "jobs that ran by the lease time plus 5 s")
+        #expect(runs.distinct == 11_000, "jobs that ran within a minute of the kill")
 
         // A job may run twice only when it was in flight as the server died: taken by the worker, or
-        // finished with its row's delete not yet committed.
+        // finished with its row's delete not yet committed (2 s allows for a loaded machine).
         let twice = runs.all.filter { $0.value.count > 1 }
-        let inFlight = ContinuousClock.Duration.milliseconds(500)
+        #expect(!twice.keys.contains { $0.hasPrefix("early-") }, "a job finished long before the kill ran again")
+        let inFlight = ContinuousClock.Duration.seconds(2)
         for (workload, ends) in twice {
             #expect(ends[0] > killedAt - inFlight, "\(workload) ended long before the kill and ran again")
         }
         print(
-            "takeover: 10,000 jobs done \(finishedAt - killedAt) after SIGKILL, \(twice.count) ran twice (in flight at the kill)"
+            "takeover: adopted \(adoptedAt - killedAt) and 10,000 jobs done \(finishedAt - killedAt) after SIGKILL, \(twice.count) ran twice (in flight at the kill)"
         )
         let servers = try await Self.admin("show servers", port: secondPort)
         #expect(servers.contains("second\tself\t"))
@@ -124,7 +142,7 @@ import Testing
         try await Task.sleep(for: .seconds(1))
         let status = try await Self.admin("status", port: restartedPort)
         #expect(!status.contains("shared\t") || status.contains("shared\t0\t"), "the restarted server holds jobs: \(status)")
-        #expect(runs.all.values.reduce(0) { $0 + $1.count } == 10_000 + twice.count, "jobs ran after the restart")
+        #expect(runs.all.values.reduce(0) { $0 + $1.count } == 11_000 + twice.count, "jobs ran after the restart")
         #expect(try await cluster.query("SELECT count(*) FROM gearbox_jobs", database: "takeover") == "0")
         await Self.stop(worker)
     }
@@ -146,7 +164,16 @@ import Testing
 
         let runs = JobRuns()
         let worker = Self.startWorker([thirdPort], runs)
-        try await runs.waitFor(4_000, until: killedAt + .seconds(Self.leaseExpirySeconds + 5))
+        let adoptionDeadline = killedAt + .seconds(Self.leaseExpirySeconds + 5)
+        var adopted = false
+        while !adopted, ContinuousClock.now < adoptionDeadline {
+            try await Task.sleep(for: .milliseconds(100))
+            adopted = try await cluster.query(
+                "SELECT count(*) FROM gearbox_servers WHERE name <> 'three' UNION ALL SELECT count(*) FROM gearbox_jobs WHERE server <> 'three'",
+                database: "three") == "0\n0"
+        }
+        #expect(adopted, "the two dead servers' jobs were not adopted by the lease time plus 5 s")
+        try await runs.waitFor(4_000, until: killedAt + .seconds(60))
         #expect(runs.distinct == 4_000)
         #expect(runs.all.values.allSatisfy { $0.count == 1 }, "no worker was mid-job: nothing runs twice")
         let servers = try await Self.admin("show servers", port: thirdPort)
@@ -208,6 +235,8 @@ import Testing
             group.addTask {
                 try await Task.sleep(for: .seconds(1))
                 try await cluster.stop()
+                // Foreground jobs never touch the store: one runs while the database is down.
+                try await offThePool { try Self.runForegroundJob(port: firstPort) }
                 try await Task.sleep(for: .seconds(1))
                 try await cluster.start()
                 restarted.record("restarted")
@@ -231,6 +260,23 @@ import Testing
         let lost = acknowledged.filter { runs.all[$0] == nil }
         #expect(lost.isEmpty, "\(lost.count) acknowledged jobs never ran, for example \(lost.prefix(3))")
         await Self.stop(worker)
+    }
+
+    /// A foreground job from submit to WORK_COMPLETE, with a raw worker and client.
+    static func runForegroundJob(port: Int) throws {
+        let worker = try RawConnection(port: port)
+        try worker.send(.canDo(function: ByteBuffer(string: "foreground")))
+        let client = try RawConnection(port: port)
+        try client.send(.submitJob(GearmanSubmitJob(function: ByteBuffer(string: "foreground"), workload: ByteBuffer(string: "fg"))))
+        guard case .jobCreated = try client.receive(1)[0] else { throw TestFailure("no JOB_CREATED for a foreground job") }
+        try worker.send(.grabJob(.unique))
+        guard case .jobAssignUnique(let handle, _, _, _) = try worker.receive(1)[0] else {
+            throw TestFailure("the worker got no job")
+        }
+        try worker.send(.workComplete(handle: handle, data: ByteBuffer(string: "done")))
+        guard case .workComplete(_, let data) = try client.receive(1)[0], String(buffer: data) == "done" else {
+            throw TestFailure("the client got no WORK_COMPLETE")
+        }
     }
 
     @Test func aServerPausedPastItsLeaseDropsTheJobsAnotherAdoptedInsteadOfRunningThemAgain() async throws {
@@ -260,7 +306,7 @@ import Testing
         let worker = Self.startWorker([pausedPort, otherPort], runs)
         try await Task.sleep(for: .milliseconds(300))
         paused.signal(SIGCONT)
-        try await runs.waitFor(1_000, until: ContinuousClock.now + .seconds(10))
+        try await runs.waitFor(1_000, until: ContinuousClock.now + .seconds(60))
         try await Task.sleep(for: .seconds(1))
         #expect(runs.distinct == 1_000)
         let twice = runs.all.filter { $0.value.count > 1 }.keys.sorted()
@@ -286,7 +332,7 @@ import Testing
 
         // The first `status` asks for the group's counts; they come with the next renewal.
         _ = try await Self.admin("status", port: counterPort)
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(20)
         var status = ""
         while !status.contains("shared\t300\t0\t0\n"), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(100))
@@ -304,18 +350,20 @@ import Testing
         // renewal and says why.
         let (usurper, usurperPort) = try await startServer("holder", cluster, database: "spelling")
         _ = (usurper, usurperPort)
-        try await Task.sleep(for: .seconds(1))
+        // Until its next renewal, a write finds its lease taken ("lease was lost"); from then on it names
+        // the cause.
         let refusal = try await offThePool {
             let client = try RawConnection(port: holderPort)
-            try client.send(DurabilityTests.submitBackground("refused", function: "shared"))
-            return try client.receive(1)[0]
+            let deadline = ContinuousClock.now + .seconds(20)
+            while true {
+                try client.send(DurabilityTests.submitBackground("refused", function: "shared"))
+                let response = try client.receive(1)[0]
+                guard case .error("QUEUE_ERROR", let message) = response else { return "answered \(response)" }
+                if message.contains("--server-name") || ContinuousClock.now > deadline { return message }
+                usleep(50_000)
+            }
         }
-        guard case .error(let code, let message) = refusal else {
-            Issue.record("a background submit to the displaced server answered \(refusal)")
-            return
-        }
-        #expect(code == "QUEUE_ERROR")
-        #expect(message.contains("--server-name"), "\(message)")
+        #expect(refusal.contains("--server-name"), "\(refusal)")
         // The newcomer has the name's 300 jobs: the displaced server dropped its copies.
         #expect(try await Self.admin("status", port: usurperPort).contains("shared\t300\t"))
         #expect(try await Self.admin("status", port: holderPort).contains("shared\t0\t0\t0\n"))

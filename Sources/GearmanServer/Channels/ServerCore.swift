@@ -201,8 +201,8 @@ final class ServerCore: @unchecked Sendable {
             },
             wantsCounts: { [self] in lock.withLock { engine.takeGroupCountsRequest() } },
             observed: { [self] status in
-                guard let counts = status.queuedElsewhere else { return }
-                lock.withLock { engine.groupCounted(queuedElsewhere: counts) }
+                // Counts no longer asked for go, rather than linger in `status` as if they were current.
+                lock.withLock { engine.groupCounted(queuedElsewhere: status.queuedElsewhere ?? [:]) }
             })
     }
 

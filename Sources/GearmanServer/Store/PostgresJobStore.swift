@@ -545,12 +545,3 @@ final class PostgresJobStore: JobStore {
         return "\(error)"
     }
 }
-
-/// A PostgreSQL store's failure, in words for the log and the client's QUEUE_ERROR.
-struct PostgresStoreError: Error, CustomStringConvertible {
-    let description: String
-
-    init(_ description: String) {
-        self.description = description
-    }
-}
