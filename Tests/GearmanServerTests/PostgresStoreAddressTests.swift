@@ -12,6 +12,10 @@ import Testing
         let short = try #require(PostgresStoreAddress(url: "postgresql://queue@10.0.0.5"))
         #expect(short == PostgresStoreAddress(host: "10.0.0.5", port: 5432, user: "queue", password: nil, database: "queue"))
         #expect(PostgresStoreAddress(url: "postgres://queue@[::1]:7000/q?sslmode=disable")?.host == "::1")
+        let secure = try #require(PostgresStoreAddress(url: "postgres://queue@db/jobs?sslmode=verify-full"))
+        #expect(secure.tls == .verifyFull)
+        #expect(secure.description == "postgres://queue@db:5432/jobs?sslmode=verify-full")
+        #expect(PostgresStoreAddress(connectionString: "user=queue sslmode=require")?.tls == .require)
         #expect(StoreLocation("postgres://queue@db/jobs") == .postgres(PostgresStoreAddress(host: "db", user: "queue", database: "jobs")))
         #expect(StoreLocation("postgres://queue@db/jobs")?.isShared == true)
         #expect(StoreLocation("sqlite:/tmp/x.db")?.isShared == false)
@@ -21,6 +25,7 @@ import Testing
         "postgres://db/jobs",  // no user
         "postgres://queue@db:0/jobs", "postgres://queue@db:70000/jobs", "postgres://queue@db:port/jobs",
         "postgres://queue@[::1/jobs", "postgres://q%zzueue@db/jobs", "mysql://queue@db/jobs",
+        "postgres://queue@db/jobs?sslmode=allow", "postgres://queue@db/jobs?connect_timeout=3",
     ])
     func aBadURLIsRefused(_ text: String) {
         #expect(PostgresStoreAddress(url: text) == nil)
@@ -37,7 +42,7 @@ import Testing
         #expect(address.password == "it's \\ ok")
         #expect(PostgresStoreAddress(connectionString: "user=queue") == PostgresStoreAddress(user: "queue", database: "queue"))
         #expect(PostgresStoreAddress(connectionString: "dbname=jobs") == nil, "a user is required")
-        #expect(PostgresStoreAddress(connectionString: "user=queue sslmode=require") == nil, "unknown keys are refused")
+        #expect(PostgresStoreAddress(connectionString: "user=queue connect_timeout=3") == nil, "unknown keys are refused")
         #expect(PostgresStoreAddress(connectionString: "user=queue password='open") == nil)
         #expect(PostgresStoreAddress(connectionString: "user=queue port=99999") == nil)
     }

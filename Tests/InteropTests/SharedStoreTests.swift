@@ -368,4 +368,25 @@ import Testing
         #expect(try await Self.admin("status", port: usurperPort).contains("shared\t300\t"))
         #expect(try await Self.admin("status", port: holderPort).contains("shared\t0\t0\t0\n"))
     }
+
+    @Test func sslmodeRequireTalksTLSToTheDatabaseAndRefusesOneWithout() async throws {
+        let cluster = try await PostgresCluster(tls: true)
+        let (server, port) = try await startJobServer(try gearboxBinary()) {
+            ["server", "--port", "\($0)", "--store", cluster.url() + "?sslmode=require", "--server-name", "tls"] + Self.lease
+        }
+        _ = server
+        try await Self.submit(10, prefix: "tls", port: port)
+        #expect(try await cluster.query("SELECT count(*) FROM gearbox_jobs") == "10")
+        #expect(
+            try await cluster.query(
+                "SELECT bool_and(ssl) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE usename = 'gearbox' AND application_name = ''"
+            ) == "t", "the store's connection is not encrypted")
+
+        let plain = try await PostgresCluster()
+        let refused = try await ChildProcess.run(
+            try gearboxBinary(), ["server", "--port", "\(try freePort())", "--store", plain.url() + "?sslmode=require"],
+            timeout: .seconds(30))
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("store"), "\(refused.stderr)")
+    }
 }

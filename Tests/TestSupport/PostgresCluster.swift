@@ -8,16 +8,19 @@ import Glibc
 /// A throwaway PostgreSQL cluster for one test: `initdb` in a scratch folder, `postgres` on a free port of
 /// 127.0.0.1 (as the `postgres` user when the tests run as root, since PostgreSQL refuses to run as root),
 /// stopped and removed when the value goes away. `restart()` stops it (fast shutdown: connections are cut)
-/// and starts it again on the same port and data.
+/// and starts it again on the same port and data. With `tls`, it takes TLS connections too, with a
+/// self-signed certificate made by openssl.
 public final class PostgresCluster: Sendable {
     public let port: Int
     public let folder: String
+    public let tls: Bool
     private let binaries: String
     private let server = Mutex<ChildProcess?>(nil)
 
     public static let user = "gearbox"
 
-    public init() async throws {
+    public init(tls: Bool = false) async throws {
+        self.tls = tls
         binaries = try Self.binaryFolder()
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("gearbox-pg-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -32,6 +35,20 @@ public final class PostgresCluster: Sendable {
                 ["-D", "\(folder)/data", "-U", Self.user, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"]),
             timeout: .seconds(120))
         guard initdb.status == 0 else { throw TestFailure("initdb failed: \(initdb.stderr)") }
+        if tls {
+            let data = "\(folder)/data"
+            let made = try await ChildProcess.run(
+                "openssl",
+                [
+                    "req", "-new", "-x509", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-keyout",
+                    "\(data)/server.key", "-out", "\(data)/server.crt",
+                ])
+            guard made.status == 0 else { throw TestFailure("openssl: \(made.stderr)") }
+            chmod("\(data)/server.key", 0o600)
+            if getuid() == 0 {
+                _ = try await ChildProcess.run("chown", ["postgres:postgres", "\(data)/server.key", "\(data)/server.crt"])
+            }
+        }
         port = try freePort()
         try await start()
     }
@@ -60,7 +77,7 @@ public final class PostgresCluster: Sendable {
                 [
                     "-D", "\(folder)/data", "-p", "\(port)", "-k", folder, "-c", "listen_addresses=127.0.0.1",
                     "-c", "max_connections=50", "-c", "shared_buffers=32MB",
-                ]))
+                ] + (tls ? ["-c", "ssl=on"] : [])))
         server.withLock { $0 = process }
         let deadline = ContinuousClock.now + .seconds(60)
         while true {

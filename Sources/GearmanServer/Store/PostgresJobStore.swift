@@ -2,6 +2,7 @@ import GearmanProtocol
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PostgresNIO
 
 /// Background jobs in a PostgreSQL database that several servers share: a row per job, under the name of
@@ -494,7 +495,7 @@ final class PostgresJobStore: JobStore {
         }
         var configuration = PostgresConnection.Configuration(
             host: address.host, port: address.port, username: address.user, password: address.password,
-            database: address.database, tls: .disable)
+            database: address.database, tls: try tls())
         configuration.options.connectTimeout = Self.queryTimeout
         connections += 1
         let wasDown = reconnection.lastFailure != nil
@@ -517,6 +518,23 @@ final class PostgresJobStore: JobStore {
             }
             reconnection.failed(reason)
             throw PostgresStoreError("the database is unreachable (\(reason))")
+        }
+    }
+
+    /// The connection's TLS, as the address's `sslmode` asks.
+    private func tls() throws -> PostgresConnection.Configuration.TLS {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        switch address.tls {
+        case .disable:
+            return .disable
+        case .prefer:
+            configuration.certificateVerification = .none
+            return .prefer(try NIOSSLContext(configuration: configuration))
+        case .require:
+            configuration.certificateVerification = .none
+            return .require(try NIOSSLContext(configuration: configuration))
+        case .verifyFull:
+            return .require(try NIOSSLContext(configuration: configuration))
         }
     }
 

@@ -1,28 +1,57 @@
-/// Where a PostgreSQL store lives, from `postgres://user:password@host:port/database` or from a libpq
-/// connection string (`host=... port=... dbname=... user=... password=...`, gearmand's `--libpq-conninfo`).
+/// Where a PostgreSQL store lives, from `postgres://user:password@host:port/database?sslmode=MODE` or from a
+/// libpq connection string (`host=... port=... dbname=... user=... password=... sslmode=...`, gearmand's
+/// `--libpq-conninfo`).
 public struct PostgresStoreAddress: Sendable, Hashable, CustomStringConvertible {
+    /// libpq's `sslmode`, the values that mean something here.
+    public enum TLSMode: String, Sendable, Hashable {
+        /// Plain TCP.
+        case disable
+        /// TLS when the server offers it, unverified; plain TCP otherwise.
+        case prefer
+        /// TLS or no connection, the server's certificate not verified (libpq's meaning).
+        case require
+        /// TLS, the certificate verified against the system's trust roots and the host name.
+        case verifyFull = "verify-full"
+    }
+
     public var host: String
     public var port: Int
     public var user: String
     public var password: String?
     public var database: String
+    public var tls: TLSMode
 
-    public init(host: String = "localhost", port: Int = 5432, user: String, password: String? = nil, database: String) {
+    public init(
+        host: String = "localhost", port: Int = 5432, user: String, password: String? = nil, database: String,
+        tls: TLSMode = .disable
+    ) {
         self.host = host
         self.port = port
         self.user = user
         self.password = password
         self.database = database
+        self.tls = tls
     }
 
     /// `postgres://` or `postgresql://`; user, password and database may be percent-encoded. Without a
-    /// database the user's name is taken, as libpq does.
+    /// database the user's name is taken, as libpq does. The only query parameter is `sslmode`: any other
+    /// is refused rather than ignored.
     public init?(url: String) {
         guard let schemeEnd = url.range(of: "://"),
             ["postgres", "postgresql"].contains(url[..<schemeEnd.lowerBound].lowercased())
         else { return nil }
         var rest = Substring(url[schemeEnd.upperBound...])
-        if let query = rest.firstIndex(of: "?") { rest = rest[..<query] }
+        var tls = TLSMode.disable
+        if let query = rest.firstIndex(of: "?") {
+            for parameter in rest[rest.index(after: query)...].split(separator: "&") {
+                let pair = parameter.split(separator: "=", maxSplits: 1)
+                guard pair.count == 2, pair[0] == "sslmode", let mode = TLSMode(rawValue: String(pair[1])) else {
+                    return nil
+                }
+                tls = mode
+            }
+            rest = rest[..<query]
+        }
         var path = Substring("")
         if let slash = rest.firstIndex(of: "/") {
             path = rest[rest.index(after: slash)...]
@@ -47,7 +76,8 @@ public struct PostgresStoreAddress: Sendable, Hashable, CustomStringConvertible 
         guard !user.isEmpty, let (host, port) = Self.hostAndPort(rest), let database = Self.percentDecoded(path) else {
             return nil
         }
-        self.init(host: host, port: port, user: user, password: password, database: database.isEmpty ? user : database)
+        self.init(
+            host: host, port: port, user: user, password: password, database: database.isEmpty ? user : database, tls: tls)
     }
 
     /// A libpq connection string: `key=value` pairs apart by spaces, values optionally in single quotes
@@ -82,7 +112,7 @@ public struct PostgresStoreAddress: Sendable, Hashable, CustomStringConvertible 
                 value = String(characters[..<end])
                 characters = characters[end...]
             }
-            guard ["host", "hostaddr", "port", "dbname", "user", "password"].contains(key) else { return nil }
+            guard ["host", "hostaddr", "port", "dbname", "user", "password", "sslmode"].contains(key) else { return nil }
             values[key] = value
             skipSpaces()
         }
@@ -92,16 +122,18 @@ public struct PostgresStoreAddress: Sendable, Hashable, CustomStringConvertible 
             guard let number = Int(text), (1...65535).contains(number) else { return nil }
             port = number
         }
+        guard let tls = TLSMode(rawValue: values["sslmode"] ?? "disable") else { return nil }
         self.init(
             host: values["hostaddr"] ?? values["host"] ?? "localhost", port: port, user: user,
-            password: values["password"], database: values["dbname"] ?? user)
+            password: values["password"], database: values["dbname"] ?? user, tls: tls)
     }
 
     /// The URL, with the password left out: it goes into logs and admin replies.
     public var description: String {
         let secret = password == nil ? "" : ":***"
         let hostPart = host.contains(":") ? "[\(host)]" : host
-        return "postgres://\(user)\(secret)@\(hostPart):\(port)/\(database)"
+        let query = tls == .disable ? "" : "?sslmode=\(tls.rawValue)"
+        return "postgres://\(user)\(secret)@\(hostPart):\(port)/\(database)\(query)"
     }
 
     private static func hostAndPort(_ text: Substring) -> (String, Int)? {
