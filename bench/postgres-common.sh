@@ -14,13 +14,12 @@ postgres_binaries() {
     say "bench: PostgreSQL is missing: apt-get install postgresql"; exit 1
 }
 
-as_postgres_user() {
-    if [[ "$(id -u)" -eq 0 ]]; then
-        setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"
-    else
-        "$@"
-    fi
-}
+# As root, PostgreSQL's programs run as the postgres user through setpriv, which execs: the id of a program
+# started in the background is the program's own, so that it can be stopped by that id.
+as_postgres_user=()
+if [[ "$(id -u)" -eq 0 ]]; then
+    as_postgres_user=(setpriv --reuid=postgres --regid=postgres --init-groups --)
+fi
 
 start_postgres() {
     local bin
@@ -30,9 +29,9 @@ start_postgres() {
         chmod a+x "$WORK"  # mktemp's folder is root's alone; the postgres user must reach its own below it
         chown postgres:postgres "$WORK/postgres"
     fi
-    as_postgres_user "$bin/initdb" -D "$WORK/postgres/data" -U gearbox -A trust -E UTF8 --locale=C --no-sync >/dev/null
+    "${as_postgres_user[@]}" "$bin/initdb" -D "$WORK/postgres/data" -U gearbox -A trust -E UTF8 --locale=C --no-sync >/dev/null
     POSTGRES_PORT="$(free_port)"
-    as_postgres_user "$bin/postgres" -D "$WORK/postgres/data" -p "$POSTGRES_PORT" -k "$WORK/postgres" \
+    "${as_postgres_user[@]}" "$bin/postgres" -D "$WORK/postgres/data" -p "$POSTGRES_PORT" -k "$WORK/postgres" \
         -c listen_addresses=127.0.0.1 >"$WORK/postgres.log" 2>&1 &
     POSTGRES_PID=$!
     for _ in $(seq 600); do

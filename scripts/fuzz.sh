@@ -67,3 +67,16 @@ if [ "$mode" = short ]; then
 else
     "$bin/fuzz-tcp" --gearbox "$bin/gearbox" --seed "$(date +%s)" --seconds "$mode" --store "$store_dir/long.db"
 fi
+echo "== fuzz-tcp against gearbox server, jobs in a PostgreSQL store (a throwaway cluster)"
+(
+    # shellcheck source=bench/server-common.sh
+    source bench/server-common.sh
+    # shellcheck source=bench/postgres-common.sh
+    source bench/postgres-common.sh
+    start_postgres
+    if [ "$mode" = short ]; then
+        "$bin/fuzz-tcp" --gearbox "$bin/gearbox" --seed 3 --inputs 3000 --store "$(postgres_url postgres)"
+    else
+        "$bin/fuzz-tcp" --gearbox "$bin/gearbox" --seed "$(date +%s)" --seconds "$mode" --store "$(postgres_url postgres)"
+    fi
+)

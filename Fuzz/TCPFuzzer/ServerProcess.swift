@@ -12,8 +12,8 @@ final class ServerProcess {
     private let process = Process()
     private let errorFile: URL
 
-    /// Runs `gearbox server` (with its background jobs in a SQLite file at `store`, when given), or gearmand
-    /// when `gearbox` is nil.
+    /// Runs `gearbox server` (with its background jobs in `store`, when given: a SQLite file's path or a
+    /// `postgres://` URL), or gearmand when `gearbox` is nil.
     init(gearbox: String?, store: String? = nil) throws {
         port = try RawSocket.freePort()
         errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-tcp-\(getpid())-\(port).stderr")
@@ -23,7 +23,7 @@ final class ServerProcess {
             process.executableURL = URL(fileURLWithPath: gearbox)
             process.arguments =
                 ["server", "--port", "\(port)", "--listen", "127.0.0.1", "--threads", "2"]
-                + (store.map { ["--store", "sqlite:\($0)"] } ?? [])
+                + (store.map { ["--store", $0.contains("://") ? $0 : "sqlite:\($0)"] } ?? [])
         } else {
             name = "gearmand"
             process.executableURL = URL(fileURLWithPath: "/usr/sbin/gearmand")

@@ -17,7 +17,7 @@ struct TCPFuzzCommand: ParsableCommand {
     @Option(help: "The gearbox binary to run as `gearbox server`.")
     var gearbox = ".build/debug/gearbox"
 
-    @Option(help: "Keep the server's background jobs in this SQLite file (a durable store under fuzzing).")
+    @Option(help: "Keep the server's background jobs in this SQLite file or postgres:// database (a durable store under fuzzing).")
     var store: String?
 
     @Flag(help: "Fuzz gearmand instead, for comparison.")
