@@ -8,8 +8,9 @@
 #
 # Cases:
 #   1. acknowledged background submits per second, 64-byte payloads, idle queue (no workers);
-#   2. SIGKILL during a submit storm, restart on the same file, drain: acknowledged jobs that came back, and
-#      jobs finished before the kill that came back (bench/crash_probe.py);
+#   2. SIGKILL during a submit storm, restart on the same store (the same server name for PostgreSQL),
+#      drain: acknowledged jobs that came back, and jobs finished before the kill that came back
+#      (bench/crash_probe.py);
 #   3. DEEP (1,000,000) stored jobs: submit rate with them queued against the idle queue's (same process),
 #      then SIGKILL: how long the restart takes to listen, its memory against the memory before the kill,
 #      and the store's bytes per queued job;
@@ -89,8 +90,9 @@ for round in $(seq "$ROUNDS"); do
 done
 
 say "bench: case 2, SIGKILL during a submit storm of $STORM_SECONDS s, restart, drain"
-for server in gearmand-sqlite gearbox-sqlite; do
+for server in gearmand-sqlite gearbox-sqlite gearbox-postgres; do
     store="$WORK/crash-$server.db"
+    [[ "$server" == gearbox-postgres ]] && reset_postgres_store
     # shellcheck disable=SC2046
     python3 bench/crash_probe.py --seconds "$STORM_SECONDS" -- $(server_command "$server" "$store") >"$WORK/crash.$server"
     rm -f "$store"*
@@ -139,13 +141,13 @@ print("|---|---:|---:|---:|---:|---:|---:|---:|")
 fmt = lambda v: f"{v:,.0f}" if v is not None else "-"
 ratio = lambda a, b: f"{a / b:.1f}x" if a and b else "-"
 print(f"| 1. acknowledged background submits, jobs/s | {fmt(g)} | {fmt(s)} | {fmt(p)} | {fmt(m)} | {ratio(s, g)} | {ratio(p, g)} | {s / m:.0%} |" if s and m else "| 1. | - | - | - | - | - | - | - |")
-crash = {name: (runs(f"crash.{name}") or [{}])[0] for name in ("gearmand-sqlite", "gearbox-sqlite")}
+crash = {name: (runs(f"crash.{name}") or [{}])[0] for name in ("gearmand-sqlite", "gearbox-sqlite", "gearbox-postgres")}
 def crash_cell(c):
     if not c:
         return "-"
     return (f"{c['cameBack']:,} of {c['acknowledged']:,} back, {c['lost']:,} lost, "
             f"{c['finishedCameBack']:,} of {c['finished']:,} finished came back")
-print(f"| 2. SIGKILL mid-storm, restart | {crash_cell(crash['gearmand-sqlite'])} | {crash_cell(crash['gearbox-sqlite'])} | see 4 | - | | | |")
+print(f"| 2. SIGKILL mid-storm, restart | {crash_cell(crash['gearmand-sqlite'])} | {crash_cell(crash['gearbox-sqlite'])} | {crash_cell(crash['gearbox-postgres'])} | - | | | |")
 print()
 d = (runs("deep.json") or [{}])[0]
 r = (runs("restart.json") or [{}])[0]

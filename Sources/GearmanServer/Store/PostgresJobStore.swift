@@ -388,36 +388,40 @@ final class PostgresJobStore: JobStore {
     /// time; rows that are not jobs are moved to the set-aside table.
     private func read(idsAfter after: Int64, upTo last: Int64, _ restore: ([StoredJob]) -> Void) throws -> StoreRecovery {
         var recovery = StoreRecovery()
-        var after = after
         var badRows: [(id: Int64, reason: String)] = []
-        while true {
-            let result = try run(
+        // One cursor, fetched a chunk at a time: the query is planned and sorted once. (A LIMIT query per
+        // chunk, on a table filled since its last ANALYZE, was planned as a scan of every remaining row per
+        // chunk: 400,000 jobs took 8 s to read back.)
+        try transaction {
+            try run(
                 """
+                DECLARE gearbox_rows NO SCROLL CURSOR FOR
                 SELECT id, function, unique_key, priority, when_to_run, reducer, data FROM \(unescaped: Self.jobsTable)
-                WHERE server = \(serverName) AND id > \(after) AND id <= \(last)
-                ORDER BY id LIMIT \(Self.recoveryChunk)
-                """, timeout: Self.adoptionTimeout)
-            var jobs: [StoredJob] = []
-            jobs.reserveCapacity(Self.recoveryChunk)
-            var rows = 0
-            for row in result.rows {
-                rows += 1
-                let (id, function, unique, priority, epoch, reducer, data) = try row.decode(
-                    (Int64, ByteBuffer, ByteBuffer, Int16, Int64?, ByteBuffer?, ByteBuffer).self)
-                after = id
-                if let reason = Self.problem(id: id, function: function, priority: priority, epoch: epoch) {
-                    badRows.append((id, reason))
-                    continue
+                WHERE server = \(serverName) AND id > \(after) AND id <= \(last) ORDER BY id
+                """)
+            while true {
+                let result = try run("FETCH \(unescaped: String(Self.recoveryChunk)) FROM gearbox_rows", timeout: Self.adoptionTimeout)
+                var jobs: [StoredJob] = []
+                jobs.reserveCapacity(Self.recoveryChunk)
+                var rows = 0
+                for row in result.rows {
+                    rows += 1
+                    let (id, function, unique, priority, epoch, reducer, data) = try row.decode(
+                        (Int64, ByteBuffer, ByteBuffer, Int16, Int64?, ByteBuffer?, ByteBuffer).self)
+                    if let reason = Self.problem(id: id, function: function, priority: priority, epoch: epoch) {
+                        badRows.append((id, reason))
+                        continue
+                    }
+                    jobs.append(
+                        StoredJob(
+                            id: UInt64(id), function: function, unique: unique,
+                            priority: GearmanPriority(rawValue: Int(priority))!, epoch: epoch, reducer: reducer,
+                            workload: data))
                 }
-                jobs.append(
-                    StoredJob(
-                        id: UInt64(id), function: function, unique: unique,
-                        priority: GearmanPriority(rawValue: Int(priority))!, epoch: epoch, reducer: reducer,
-                        workload: data))
+                recovery.restored += jobs.count
+                if !jobs.isEmpty { restore(jobs) }
+                if rows < Self.recoveryChunk { break }
             }
-            recovery.restored += jobs.count
-            if !jobs.isEmpty { restore(jobs) }
-            if rows < Self.recoveryChunk { break }
         }
         if !badRows.isEmpty {
             try setAside(badRows)
