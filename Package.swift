@@ -272,6 +272,7 @@ let package = Package(
                 "GearmanServer",
                 "GearmanProtocol",
                 "Gearman",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -1,6 +1,7 @@
 import Foundation
 import Gearman
 import GearmanProtocol
+import NIOConcurrencyHelpers
 import NIOCore
 import Synchronization
 import TestSupport
@@ -53,9 +54,20 @@ import Testing
         var all: [String: [ContinuousClock.Instant]] { runs.withLock { $0 } }
 
         func waitFor(_ count: Int, until deadline: ContinuousClock.Instant) async throws {
-            while distinct < count, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            _ = try await SharedStoreTests.poll(until: deadline, every: .milliseconds(20)) { distinct >= count }
+        }
+    }
+
+    /// Checks `condition` now and then every `interval` until it holds or `deadline` has passed; says
+    /// whether it held.
+    static func poll(
+        until deadline: ContinuousClock.Instant, every interval: Duration = .milliseconds(100),
+        _ condition: () async throws -> Bool
+    ) async throws -> Bool {
+        while true {
+            if try await condition() { return true }
+            guard ContinuousClock.now < deadline else { return false }
+            try await Task.sleep(for: interval)
         }
     }
 
@@ -107,11 +119,8 @@ import Testing
         // Within the lease time plus 5 s, the second server has adopted every job the first held (its rows
         // and its lease are gone). How fast they then run is the worker's affair, on a machine shared with
         // the other tests: they get a minute. bench/durability.sh times the whole takeover on its own.
-        let adoptionDeadline = killedAt + .seconds(Self.leaseExpirySeconds + 5)
-        var adopted = false
-        while !adopted, ContinuousClock.now < adoptionDeadline {
-            try await Task.sleep(for: .milliseconds(100))
-            adopted = try await cluster.query(
+        let adopted = try await Self.poll(until: killedAt + .seconds(Self.leaseExpirySeconds + 5)) {
+            try await cluster.query(
                 "SELECT count(*) FROM gearbox_jobs WHERE server = 'first' UNION ALL SELECT count(*) FROM gearbox_servers WHERE name = 'first'",
                 database: "takeover") == "0\n0"
         }
@@ -164,11 +173,8 @@ import Testing
 
         let runs = JobRuns()
         let worker = Self.startWorker([thirdPort], runs)
-        let adoptionDeadline = killedAt + .seconds(Self.leaseExpirySeconds + 5)
-        var adopted = false
-        while !adopted, ContinuousClock.now < adoptionDeadline {
-            try await Task.sleep(for: .milliseconds(100))
-            adopted = try await cluster.query(
+        let adopted = try await Self.poll(until: killedAt + .seconds(Self.leaseExpirySeconds + 5)) {
+            try await cluster.query(
                 "SELECT count(*) FROM gearbox_servers WHERE name <> 'three' UNION ALL SELECT count(*) FROM gearbox_jobs WHERE server <> 'three'",
                 database: "three") == "0\n0"
         }
@@ -195,7 +201,7 @@ import Testing
         let (second, secondPort) = try await startServer("beta", cluster, database: "storm")
         _ = (first, second)
 
-        let restarted = JobRuns()  // records "restarted" once the database is back
+        let restarted = NIOLockedValueBox(false)  // set once the database is back
         // Two connections per server submit 32 at a time; each waits at most 12 s for an answer (a hang
         // fails the test). They go on until the restart is over and they have had JOB_CREATED again.
         let storm = try await withThrowingTaskGroup(of: StormTally.self) { group in
@@ -207,7 +213,7 @@ import Testing
                         var tally = StormTally()
                         var round = 0
                         let deadline = ContinuousClock.now + .seconds(90)
-                        while !(restarted.distinct > 0 && tally.acknowledgedAfterRefusal) {
+                        while !(restarted.withLockedValue { $0 } && tally.acknowledgedAfterRefusal) {
                             guard ContinuousClock.now < deadline else {
                                 throw TestFailure("connection \(index) never had JOB_CREATED again after the restart")
                             }
@@ -239,7 +245,7 @@ import Testing
                 try await offThePool { try Self.runForegroundJob(port: firstPort) }
                 try await Task.sleep(for: .seconds(1))
                 try await cluster.start()
-                restarted.record("restarted")
+                restarted.withLockedValue { $0 = true }
                 return StormTally()
             }
             var tallies: [StormTally] = []
@@ -253,9 +259,9 @@ import Testing
 
         let runs = JobRuns()
         let worker = Self.startWorker([firstPort, secondPort], runs)
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline, !acknowledged.allSatisfy({ runs.all[$0] != nil }) {
-            try await Task.sleep(for: .milliseconds(100))
+        _ = try await Self.poll(until: .now + .seconds(60)) {
+            let ran = runs.all
+            return acknowledged.allSatisfy { ran[$0] != nil }
         }
         let lost = acknowledged.filter { runs.all[$0] == nil }
         #expect(lost.isEmpty, "\(lost.count) acknowledged jobs never ran, for example \(lost.prefix(3))")
@@ -286,18 +292,16 @@ import Testing
         let (other, otherPort) = try await startServer("other", cluster, database: "paused")
         _ = other
         try await Self.submit(1_000, prefix: "paused", port: pausedPort)
-        let seen = ContinuousClock.now + .seconds(5)
-        while try await !Self.admin("show servers", port: otherPort).contains("paused\tlive\t"), ContinuousClock.now < seen {
-            try await Task.sleep(for: .milliseconds(50))
+        _ = try await Self.poll(until: .now + .seconds(5), every: .milliseconds(50)) {
+            try await Self.admin("show servers", port: otherPort).contains("paused\tlive\t")
         }
         paused.signal(SIGSTOP)
         defer { paused.signal(SIGCONT) }
-        let deadline = ContinuousClock.now + .seconds(Self.leaseExpirySeconds + 5)
         // Adoption deletes the dead server's lease.
-        while try await Self.admin("show servers", port: otherPort).contains("paused\t"), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(100))
+        let adopted = try await Self.poll(until: .now + .seconds(Self.leaseExpirySeconds + 5)) {
+            try await !Self.admin("show servers", port: otherPort).contains("paused\t")
         }
-        #expect(try await !Self.admin("show servers", port: otherPort).contains("paused\t"), "not adopted in time")
+        #expect(adopted, "not adopted in time")
         #expect(try await cluster.query("SELECT count(*) FROM gearbox_jobs WHERE server = 'other'", database: "paused") == "1000")
 
         // A worker connects to both while the first is still paused: its CAN_DO and GRAB_JOB wait in the
@@ -332,11 +336,10 @@ import Testing
 
         // The first `status` asks for the group's counts; they come with the next renewal.
         _ = try await Self.admin("status", port: counterPort)
-        let deadline = ContinuousClock.now + .seconds(20)
         var status = ""
-        while !status.contains("shared\t300\t0\t0\n"), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(100))
+        _ = try await Self.poll(until: .now + .seconds(20)) {
             status = try await Self.admin("status", port: counterPort)
+            return status.contains("shared\t300\t0\t0\n")
         }
         #expect(status == "shared\t300\t0\t0\n.\n")
         let servers = try await Self.admin("show servers", port: counterPort)
