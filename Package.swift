@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "GearmanProtocol", targets: ["GearmanProtocol"]),
         .library(name: "GearmanServer", targets: ["GearmanServer"]),
         .library(name: "Gearman", targets: ["Gearman"]),
+        .library(name: "GearmanTLS", targets: ["GearmanTLS"]),
         .library(name: "Imaging", targets: ["Imaging"]),
     ],
     dependencies: [
@@ -30,6 +31,15 @@ let package = Package(
             name: "GearmanProtocol",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]
         ),
+        // TLS from gearmand-style PEM files, for the server, the libraries and the load generator.
+        .target(
+            name: "GearmanTLS",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         // The system's SQLite, for the job server's durable store.
         .systemLibrary(
             name: "CSQLite",
@@ -41,6 +51,7 @@ let package = Package(
             name: "GearmanServer",
             dependencies: [
                 "GearmanProtocol",
+                "GearmanTLS",
                 "CSQLite",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -50,6 +61,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
             ]
         ),
         // Layers 2-4 for clients and workers.
@@ -57,6 +69,8 @@ let package = Package(
             name: "Gearman",
             dependencies: [
                 "GearmanProtocol",
+                "GearmanTLS",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -104,6 +118,7 @@ let package = Package(
                 "GearmanServer",
                 "ImageFarm",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
@@ -118,6 +133,8 @@ let package = Package(
             name: "GearmanBench",
             dependencies: [
                 "GearmanProtocol",
+                "GearmanTLS",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Atomics", package: "swift-atomics"),
@@ -162,6 +179,8 @@ let package = Package(
             name: "gearbox",
             dependencies: [
                 "GearmanProtocol",
+                "GearmanTLS",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "GearmanServer",
                 "Gearman",
                 "Imaging",

@@ -13,6 +13,9 @@ packages+=(iproute2)
 packages+=(libgearman-dev gcc)
 # The upload front's browser test drives headless Chromium through chromedriver.
 packages+=(chromium chromium-driver)
+# TLS tests make certificates with openssl and use it as a TLS admin client; the Python peers (OpenDev's
+# gear) are installed below with pip.
+packages+=(openssl python3 python3-pip)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -21,7 +24,19 @@ for package in "${packages[@]}"; do
     fi
 done
 
+# Python packages the tests use, in .build/python (PYTHONPATH), leaving the system's Python alone.
+install_python_packages() {
+    local root target
+    root="$(cd "$(dirname "$0")/.." && pwd)"
+    target="$root/.build/python"
+    if [ ! -d "$target/gear" ]; then
+        echo "Installing Python packages for the tests into $target: gear"
+        python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$target" gear
+    fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+    install_python_packages
     exit 0
 fi
 
@@ -47,3 +62,4 @@ echo "Installing system packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+install_python_packages

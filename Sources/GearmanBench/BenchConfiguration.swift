@@ -1,4 +1,5 @@
 import GearmanProtocol
+import NIOSSL
 
 /// What one `gearbox bench` run does. `validate()` says what is wrong before anything connects.
 public struct BenchConfiguration: Sendable {
@@ -34,6 +35,8 @@ public struct BenchConfiguration: Sendable {
     public var loops: Int
     /// Submits per second across all clients (open loop, still capped by `inFlight`); nil: as fast as possible.
     public var rate: Double?
+    /// TLS to `server` (`GearmanTLSFiles.makeClientContext()`); nil speaks plaintext.
+    public var tls: NIOSSLContext?
 
     public init(
         server: GearmanServerAddress? = nil,
@@ -50,8 +53,10 @@ public struct BenchConfiguration: Sendable {
         prefill: Int = 0,
         function: String = "gearbox-bench",
         loops: Int = 1,
-        rate: Double? = nil
+        rate: Double? = nil,
+        tls: NIOSSLContext? = nil
     ) {
+        self.tls = tls
         self.server = server
         self.serverThreads = serverThreads
         self.serverPID = serverPID

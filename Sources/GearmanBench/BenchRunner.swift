@@ -2,6 +2,8 @@ import Atomics
 import GearmanProtocol
 import NIOCore
 import NIOPosix
+import NIOSSL
+import GearmanTLS
 
 #if canImport(Glibc)
 import Glibc
@@ -240,16 +242,27 @@ private final class Session: @unchecked Sendable {
     }
 
     private func connect(_ handler: some ChannelHandler & Sendable) async throws -> any Channel {
+        let (tls, host) = (config.tls, address.host)
         let bootstrap = ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.maxMessagesPerRead, value: 16)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addGearmanTLSClient(context: tls, host: host)
+                    }
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
         do {
-            return try await bootstrap.connect(host: address.host, port: address.port).get()
+            let channel = try await bootstrap.connect(host: address.host, port: address.port).get()
+            do {
+                try await channel.gearmanTLSHandshake().get()
+            } catch {
+                try? await channel.close()
+                throw error
+            }
+            return channel
         } catch {
             throw BenchRunner.Failure.connect("cannot connect to \(address): \(error)")
         }

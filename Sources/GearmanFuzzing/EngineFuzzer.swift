@@ -165,7 +165,7 @@ public final class EngineFuzzer {
         nextConnection += 1
         open[id] = GearmanFrameDecoder(maximumPacketSize: 4096, maximumAdminLineLength: 256)
         order.append(id)
-        engine.connectionOpened(id, host: "127.0.0.1", isLoopback: input.byte() & 1 == 0)
+        engine.connectionOpened(id, host: "127.0.0.1", mayChangeState: input.byte() & 1 == 0)
     }
 
     private func pickConnection() -> ConnectionID? {

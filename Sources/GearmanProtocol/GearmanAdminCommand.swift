@@ -112,3 +112,37 @@ public enum GearmanAdminCommand: Sendable, Hashable {
         return sign * (Int(prefix.prefix(18)) ?? 0)
     }
 }
+
+extension GearmanAdminCommand {
+    /// Whether the command changes the server's state rather than only reading it.
+    public var changesState: Bool {
+        switch self {
+        case .cancelJob, .maxQueue, .createFunction, .dropFunction, .shutdown: true
+        case .status, .workers, .priorityStatus, .showJobs, .showUniqueJobs, .showStore, .showServers, .getPID,
+            .version, .verbose, .invalid:
+            false
+        }
+    }
+
+    /// The command's name as typed, for messages.
+    public var name: String {
+        switch self {
+        case .status: "status"
+        case .workers: "workers"
+        case .priorityStatus: "prioritystatus"
+        case .showJobs: "show jobs"
+        case .showUniqueJobs: "show unique jobs"
+        case .showStore: "show store"
+        case .showServers: "show servers"
+        case .cancelJob: "cancel job"
+        case .maxQueue: "maxqueue"
+        case .createFunction: "create function"
+        case .dropFunction: "drop function"
+        case .getPID: "getpid"
+        case .version: "version"
+        case .verbose: "verbose"
+        case .shutdown: "shutdown"
+        case .invalid: "invalid"
+        }
+    }
+}

@@ -2,6 +2,7 @@ import Gearman
 import GearmanServer
 import Imaging
 import NIOCore
+import NIOSSL
 
 /// What `gearbox front` serves: the sizes each upload is turned into, where the results go, and the limits
 /// that keep a burst of uploads from exhausting the machine.
@@ -45,6 +46,8 @@ public struct FrontConfiguration: Sendable {
     public var embeddedWorkers: Int
     /// Where the embedded job server keeps background jobs (without `servers`).
     public var embeddedStore: StoreLocation
+    /// TLS to `servers` (`GearmanTLSFiles.makeClientContext()`).
+    public var serverTLS: NIOSSLContext?
 
     public init(
         host: String = "127.0.0.1",
@@ -60,8 +63,10 @@ public struct FrontConfiguration: Sendable {
         jobTimeout: Duration = .seconds(30),
         retryAfterSeconds: Int = 5,
         embeddedWorkers: Int = System.coreCount,
-        embeddedStore: StoreLocation = .memory
+        embeddedStore: StoreLocation = .memory,
+        serverTLS: NIOSSLContext? = nil
     ) {
+        self.serverTLS = serverTLS
         self.host = host
         self.port = port
         self.servers = servers

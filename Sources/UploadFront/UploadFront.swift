@@ -42,7 +42,7 @@ public struct UploadFront: Service {
             farm = nil
         }
         let processor = try ImageProcessor(configuration: .init(threads: 2, limits: configuration.limits))
-        let client = GearmanClient(servers: servers, logger: logger)
+        let client = GearmanClient(servers: servers, tls: configuration.serverTLS, logger: logger)
         do {
             try await serve(servers: servers, client: client, processor: processor)
         } catch {
@@ -60,7 +60,7 @@ public struct UploadFront: Service {
         let configuration = self.configuration
         let store = try PhotoStore(root: configuration.storage)
         let limiter = JobLimiter(limit: configuration.maxConcurrentJobs)
-        let farmStatus = FarmStatus(servers: servers, function: configuration.function)
+        let farmStatus = FarmStatus(servers: servers, function: configuration.function, tls: configuration.serverTLS)
         let dispatcher = ResizeDispatcher(
             client: client, limiter: limiter, function: configuration.function, timeout: configuration.jobTimeout,
             processor: processor)

@@ -59,12 +59,13 @@ struct AdminCommand: AsyncParsableCommand {
     func run() async throws {
         let command = try line
         var failed = false
+        let tls = try servers.tls.context()
         for server in servers.servers {
             if servers.servers.count > 1 && !raw {
                 StandardIO.write("# \(server)\n")
             }
             do {
-                let reply = try await GearmanAdminClient(server: server).send(command)
+                let reply = try await GearmanAdminClient(server: server, tls: tls).send(command)
                 if reply.hasPrefix("ERR") { failed = true }
                 if raw {
                     StandardIO.write(reply)
@@ -85,9 +86,8 @@ struct AdminCommand: AsyncParsableCommand {
 /// Renders the admin protocol's tab-separated tables as aligned columns with a header.
 enum AdminTable {
     static func render(command: String, reply: String) -> String {
-        var lines = reply.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
-        }
+        // "\r\n", which gearmand ends some replies with, is one Character: split on newlines, not on "\n".
+        var lines = reply.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
         while let last = lines.last, last.isEmpty || last == "." { lines.removeLast() }
         let header: [String]
         var rows: [[String]]

@@ -59,6 +59,8 @@ struct BatchCommand: AsyncParsableCommand {
         help: ArgumentHelp("A job server with image workers, as host[:port]; repeat for several. Default: an embedded farm.", valueName: "host:port"))
     var servers: [GearmanServerAddress] = []
 
+    @OptionGroup(title: "TLS to the job servers") var tls: ClientTLSOptions
+
     @Option(name: [.customShort("c"), .long], help: "Image workers in the embedded farm (default: the cores).")
     var concurrency: Int?
 
@@ -115,6 +117,7 @@ struct BatchCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
+        if tls.enabled, servers.isEmpty { throw ValidationError("--ssl is for --server; the embedded farm needs none") }
         _ = try sizes()
         _ = try imageFormat()
         _ = try jobOptions()
@@ -145,7 +148,7 @@ struct BatchCommand: AsyncParsableCommand {
             client = GearmanClient(servers: [embedded.address], logger: logger)
             farmText = "embedded, \(workers) worker\(workers == 1 ? "" : "s") on \(embedded.address)"
         } else {
-            client = GearmanClient(servers: servers, logger: logger)
+            client = GearmanClient(servers: servers, tls: try tls.context(), logger: logger)
             guard await client.ping() > 0 else {
                 StandardIO.error("gearbox batch: no job server answers at \(servers.map(\.description).joined(separator: ", "))")
                 throw ExitCode(1)

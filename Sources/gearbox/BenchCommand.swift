@@ -81,6 +81,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "No progress line.")
     var quiet = false
 
+    @OptionGroup(title: "TLS") var tls: ClientTLSOptions
+
     func makeConfiguration() throws -> BenchConfiguration {
         guard duration == nil || jobs == nil else { throw ValidationError("give --duration or --jobs, not both") }
         guard let payloadSize = PayloadSize(parsing: payload) else {
@@ -102,7 +104,7 @@ struct BenchCommand: AsyncParsableCommand {
         let configuration = BenchConfiguration(
             server: address, serverThreads: threads, serverPID: serverPid, clients: clients, workers: workers,
             inFlight: inFlight, grabs: grabs, payload: payloadSize, background: background, length: length,
-            warmUp: warm, prefill: prefill, function: function, loops: loops, rate: rate)
+            warmUp: warm, prefill: prefill, function: function, loops: loops, rate: rate, tls: try tls.context())
         let problems = configuration.problems()
         guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "\n")) }
         return configuration

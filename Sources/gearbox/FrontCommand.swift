@@ -30,6 +30,8 @@ struct FrontCommand: AsyncParsableCommand {
             valueName: "host:port"))
     var servers: [GearmanServerAddress] = []
 
+    @OptionGroup(title: "TLS to the job servers") var serverTLS: ClientTLSOptions
+
     @Option(help: ArgumentHelp("The sizes every photo becomes, NAME=WIDTHxHEIGHT, comma-separated.", valueName: "sizes"))
     var sizes = "small=100x100,medium=640x480,large=1600x1200"
 
@@ -64,6 +66,9 @@ struct FrontCommand: AsyncParsableCommand {
     var logLevel: Logger.Level = .notice
 
     func validate() throws {
+        if serverTLS.enabled, servers.isEmpty {
+            throw ValidationError("--ssl is for --server; the embedded farm needs none")
+        }
         do {
             _ = try FrontConfiguration.sizes(parsing: sizes)
         } catch {
@@ -82,7 +87,7 @@ struct FrontCommand: AsyncParsableCommand {
             host: host, port: port, servers: servers, sizes: try FrontConfiguration.sizes(parsing: sizes),
             storage: storage, limits: ImageLimits(maxInputBytes: maxBytes, maxMegapixels: maxMegapixels),
             maxConcurrentJobs: maxJobs, function: function, jobTimeout: .milliseconds(Int64(jobTimeout * 1000)),
-            embeddedWorkers: workers, embeddedStore: store)
+            embeddedWorkers: workers, embeddedStore: store, serverTLS: try serverTLS.context())
         let front = UploadFront(configuration: configuration, logger: logger) { port in
             // A line scripts can wait for, whatever the log level.
             StandardIO.write("listening on http://\(configuration.host):\(port)\n")

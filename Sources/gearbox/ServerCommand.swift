@@ -84,6 +84,24 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds after its last renewal when a server's lease expires and another adopts its jobs.", valueName: "seconds"))
     var leaseExpiry: Double = 10
 
+    @OptionGroup(title: "TLS") var tls: ServerTLSOptions
+
+    @Option(
+        name: .customLong("admin-allow"),
+        help: ArgumentHelp(
+            "Addresses (CIDR, or one address) whose admin commands may change state: shutdown, cancel job, drop function, create function, maxqueue. Repeat for several; replaces the default, loopback only.",
+            valueName: "cidr"))
+    var adminAllow: [String] = []
+
+    @Option(
+        name: .customLong("admin-allow-certificate"),
+        help: ArgumentHelp(
+            "With TLS: clients whose verified certificate has this common name may change state too. Repeat for several.",
+            valueName: "name"))
+    var adminAllowCertificate: [String] = []
+
+    @OptionGroup(title: "TCP keepalive (on by default)") var keepalive: KeepaliveOptions
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -97,6 +115,21 @@ struct ServerCommand: AsyncParsableCommand {
             throw ValidationError("--lease-renewal and --lease-expiry must be seconds (at most an hour and a day)")
         }
         if let problem = storeGroup.problem { throw ValidationError(problem) }
+        _ = try adminAccess()
+        if !adminAllowCertificate.isEmpty, !tls.enabled {
+            throw ValidationError("--admin-allow-certificate needs --ssl (or --ssl-port)")
+        }
+    }
+
+    func adminAccess() throws -> AdminAccess {
+        let networks = try adminAllow.map { text in
+            guard let network = IPNetwork(text) else {
+                throw ValidationError("--admin-allow \(text) is not an address or CIDR range (10.0.0.0/8, fd00::/8)")
+            }
+            return network
+        }
+        return AdminAccess(
+            networks: adminAllow.isEmpty ? IPNetwork.loopback : networks, certificateNames: Set(adminAllowCertificate))
     }
 
     var storeGroup: StoreGroupConfiguration {
@@ -152,7 +185,10 @@ struct ServerCommand: AsyncParsableCommand {
             maximumPacketSize: maxPacketSize,
             verbosity: verbose.rawValue,
             store: try storeLocation(),
-            storeGroup: storeGroup
+            storeGroup: storeGroup,
+            tls: try tls.configuration(certificateNamesAllowed: !adminAllowCertificate.isEmpty),
+            adminAccess: try adminAccess(),
+            deadPeerDetection: keepalive.detection
         )
         // Binds inside the group, once SIGTERM and SIGINT are handled. The admin `shutdown` command ends the
         // server's run: that is a normal stop, not a failure.

@@ -34,7 +34,7 @@ struct SubmitCommand: AsyncParsableCommand {
 
     func run() async throws {
         let payload = workload.map { ByteBuffer(string: $0) } ?? StandardIO.readAllInput()
-        let client = GearmanClient(servers: servers.servers)
+        let client = GearmanClient(servers: servers.servers, tls: try servers.tls.context())
         let limit = timeout.map { Duration.milliseconds(Int64($0 * 1000)) }
         do {
             if background {

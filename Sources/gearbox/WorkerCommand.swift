@@ -122,7 +122,8 @@ struct WorkerCommand: AsyncParsableCommand {
         let imageFunctions = offered.compactMap { if case .image(let f) = $0 { f } else { nil } }
         let jobs = concurrency ?? (imageFunctions.isEmpty ? 1 : System.coreCount)
         let worker = GearmanWorker(
-            servers: servers.servers, concurrency: jobs, clientID: clientID, logger: logger)
+            servers: servers.servers, concurrency: jobs, clientID: clientID, tls: try servers.tls.context(),
+            logger: logger)
         for case .builtin(let name) in offered {
             worker.register(name, BuiltinFunctions.all[name]!)
         }

@@ -57,6 +57,19 @@ import Testing
         #expect(harness.admin("nonsense", from: admin) == "ERR UNKNOWN_COMMAND Unknown+server+commandnonsense\r\n")
     }
 
+    @Test func commandsThatChangeStateNeedAnAllowedConnection() {
+        let harness = EngineHarness()
+        let remote = harness.connect(host: "10.1.2.3")
+        for command in ["create function f", "maxqueue f 1", "drop function f", "cancel job H:test:1"] {
+            #expect(
+                harness.admin(command, from: remote).hasPrefix("ERR PERMISSION_DENIED "), "\(command)")
+        }
+        #expect(harness.admin("status", from: remote) == ".\n")
+        harness.engine.administrationGranted(to: remote)
+        #expect(harness.admin("create function f", from: remote) == "OK\r\n")
+        #expect(harness.admin("status", from: remote) == "f\t0\t0\t0\n.\n")
+    }
+
     @Test func shutdownIsAcceptedFromLoopbackOnly() {
         let harness = EngineHarness()
         let remote = harness.connect(host: "10.1.2.3")

@@ -25,7 +25,7 @@ final class EngineHarness {
     func connect(host: String = "127.0.0.1") -> ConnectionID {
         let id = ConnectionID(nextID)
         nextID += 1
-        engine.connectionOpened(id, host: host, isLoopback: host.hasPrefix("127."))
+        engine.connectionOpened(id, host: host, mayChangeState: host.hasPrefix("127."))
         return id
     }
 

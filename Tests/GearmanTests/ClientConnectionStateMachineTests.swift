@@ -96,6 +96,21 @@ import Testing
         #expect(machine.receive(.echo(ByteBuffer(string: "x"))) == .succeed(1, .echo(ByteBuffer(string: "x"))))
     }
 
+    /// gear's own job server (OpenDev) answers OPTION_REQ with nothing at all.
+    @Test func anOptionRequestLeftUnansweredIsSkipped() {
+        var machine = Machine(server: server)
+        _ = machine.channelActive()
+        _ = machine.send(1, .submit(job("a")))
+        #expect(machine.receive(.jobCreated(handle: ByteBuffer(string: "H:1"))) == .created(1, handle: "H:1"))
+        guard case .finish(_, .success(let result)) = machine.receive(
+            .workComplete(handle: ByteBuffer(string: "H:1"), data: ByteBuffer(string: "ok")))
+        else {
+            Issue.record("WORK_COMPLETE did not finish the job")
+            return
+        }
+        #expect(result == ByteBuffer(string: "ok"))
+    }
+
     @Test func aCancelledRequestsReplyIsDropped() {
         var machine = active()
         _ = machine.send(1, .submit(job("a")))

@@ -1,15 +1,22 @@
 import NIOCore
 import NIOPosix
+import GearmanTLS
+import NIOSSL
 
 /// Sends one command of the admin text protocol (`status`, `workers`, `cancel job H`, ...) to a job server
 /// and returns the reply exactly as the server wrote it.
 public struct GearmanAdminClient: Sendable {
     public var server: GearmanServerAddress
     private let group: any EventLoopGroup
+    private let tls: NIOSSLContext?
 
-    public init(server: GearmanServerAddress, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    public init(
+        server: GearmanServerAddress, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        tls: NIOSSLContext? = nil
+    ) {
         self.server = server
         self.group = eventLoopGroup
+        self.tls = tls
     }
 
     /// Whether the reply to `command` is a table closed by a line holding a single dot.
@@ -20,17 +27,22 @@ public struct GearmanAdminClient: Sendable {
     }
 
     public func send(_ command: String, timeout: Duration = .seconds(10)) async throws -> String {
+        let (tls, host) = (self.tls, server.host)
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(.seconds(5))
             .connect(host: server.host, port: server.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    if let tls {
+                        try channel.pipeline.syncOperations.addGearmanTLSClient(context: tls, host: host)
+                    }
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
         let table = Self.repliesWithTable(command)
         return try await withThrowingTaskGroup(of: String.self) { group in
             group.addTask {
                 try await channel.executeThenClose { inbound, outbound in
+                    try await channel.channel.gearmanTLSHandshake().get()
                     try await outbound.write(ByteBuffer(string: command + "\n"))
                     var reply = ByteBuffer()
                     for try await chunk in inbound {

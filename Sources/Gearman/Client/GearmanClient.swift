@@ -3,12 +3,15 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// Submits jobs to one or more Gearman job servers (Gearbox or gearmand) and awaits their results.
 ///
 /// One connection per server is shared by every caller and pipelined: start many jobs at once with
 /// `async let` or a task group. Jobs with a unique key always go to the same server while it is up;
 /// others are spread round-robin. A server that refuses connections is skipped until its backoff expires.
+/// With `tls` (`GearmanTLSFiles.makeClientContext()`), every connection speaks TLS and checks the server's
+/// certificate.
 public final class GearmanClient: Sendable {
     public let servers: [GearmanServerAddress]
     private let connections: [ServerConnection]
@@ -18,13 +21,14 @@ public final class GearmanClient: Sendable {
     public init(
         servers: [GearmanServerAddress] = [GearmanServerAddress(host: "127.0.0.1")],
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        tls: NIOSSLContext? = nil,
         logger: Logger = Logger(label: "gearman.client")
     ) {
         precondition(!servers.isEmpty, "a client needs at least one server")
         self.servers = servers
         self.logger = logger
         self.connections = servers.map {
-            ServerConnection(address: $0, group: eventLoopGroup, logger: logger)
+            ServerConnection(address: $0, group: eventLoopGroup, tls: tls, logger: logger)
         }
     }
 

@@ -3,6 +3,8 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import GearmanTLS
+import NIOSSL
 
 /// The client's one connection to one server: connected on first use, shared by every caller, reconnected
 /// after it closes. A server that refused a connection is marked down for a growing while.
@@ -23,9 +25,11 @@ final class ServerConnection: Sendable {
     let address: GearmanServerAddress
     private let group: any EventLoopGroup
     private let logger: Logger
+    private let tls: NIOSSLContext?
     private let state = NIOLockedValueBox(State())
 
-    init(address: GearmanServerAddress, group: any EventLoopGroup, logger: Logger) {
+    init(address: GearmanServerAddress, group: any EventLoopGroup, tls: NIOSSLContext?, logger: Logger) {
+        self.tls = tls
         self.address = address
         self.group = group
         self.logger = logger
@@ -92,18 +96,28 @@ final class ServerConnection: Sendable {
     private func connect(completing promise: EventLoopPromise<any Channel>) {
         let address = self.address
         let logger = self.logger
+        let tls = self.tls
         ClientBootstrap(group: promise.futureResult.eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .deadPeerDetection(.default)
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addGearmanTLSClient(context: tls, host: address.host)
+                    }
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(GearmanFrameDecoder()),
                         ClientChannelHandler(server: address, logger: logger))
                 }
             }
             .connect(host: address.host, port: address.port)
+            .flatMap { channel in
+                channel.gearmanTLSHandshake().map { channel }.flatMapErrorThrowing { error in
+                    channel.close(promise: nil)
+                    throw error
+                }
+            }
             .whenComplete { result in
                 let (outcome, backoff) = self.connected(result)
                 // Outside the lock: closing, and a closed channel's callbacks, may run at once on this thread.

@@ -115,7 +115,7 @@ struct ClientConnectionStateMachine<Caller: Hashable & Sendable> {
         if case .closed = state { return .none }
         switch response {
         case .jobCreated(let rawHandle):
-            guard case .submit(let id, let background)? = expected.popFirst() else {
+            guard case .submit(let id, let background)? = nextReplyExpected() else {
                 return violation("unexpected JOB_CREATED")
             }
             guard requests[id] != nil else { return .none }
@@ -134,15 +134,15 @@ struct ClientConnectionStateMachine<Caller: Hashable & Sendable> {
             return .created(id, handle: handle)
 
         case .status(let status):
-            guard case .status(let id)? = expected.popFirst() else { return violation("unexpected STATUS_RES") }
+            guard case .status(let id)? = nextReplyExpected() else { return violation("unexpected STATUS_RES") }
             return succeed(id, .status(status))
         case .statusUnique(let status):
-            guard case .statusUnique(let id)? = expected.popFirst() else {
+            guard case .statusUnique(let id)? = nextReplyExpected() else {
                 return violation("unexpected STATUS_RES_UNIQUE")
             }
             return succeed(id, .status(status))
         case .echo(let data):
-            guard case .echo(let id)? = expected.popFirst() else { return violation("unexpected ECHO_RES") }
+            guard case .echo(let id)? = nextReplyExpected() else { return violation("unexpected ECHO_RES") }
             return succeed(id, .echo(data))
         case .option:
             guard case .option? = expected.popFirst() else { return violation("unexpected OPTION_RES") }
@@ -178,6 +178,15 @@ struct ClientConnectionStateMachine<Caller: Hashable & Sendable> {
         case .noop, .noJob, .jobAssign, .jobAssignUnique, .jobAssignAll:
             return violation("\(response.packetType.name) sent to a client")
         }
+    }
+
+    /// What a reply other than OPTION_RES answers. A server that ignores OPTION_REQ without a word (gear's,
+    /// for one) sends nothing for it: a reply to a later request means that nothing will come.
+    private mutating func nextReplyExpected() -> Expected? {
+        if case .option? = expected.first {
+            expected.removeFirst()
+        }
+        return expected.popFirst()
     }
 
     /// The connection is gone: returns every caller still waiting, and the error to fail them with.

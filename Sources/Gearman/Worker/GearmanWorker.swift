@@ -3,6 +3,8 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import GearmanTLS
+import NIOSSL
 import ServiceLifecycle
 
 /// Takes jobs from one or more Gearman job servers (Gearbox or gearmand) and runs registered functions.
@@ -23,6 +25,7 @@ public final class GearmanWorker: Service, Sendable {
     public let concurrency: Int
     public let clientID: String?
     private let group: any EventLoopGroup
+    private let tls: NIOSSLContext?
     private let logger: Logger
 
     private struct State {
@@ -37,11 +40,13 @@ public final class GearmanWorker: Service, Sendable {
     /// - Parameters:
     ///   - concurrency: how many jobs run at once, from all servers together.
     ///   - clientID: sent with SET_CLIENT_ID; `gearadmin --workers` shows it.
+    ///   - tls: TLS for every connection (`GearmanTLSFiles.makeClientContext()`).
     public init(
         servers: [GearmanServerAddress] = [GearmanServerAddress(host: "127.0.0.1")],
         concurrency: Int = 1,
         clientID: String? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        tls: NIOSSLContext? = nil,
         logger: Logger = Logger(label: "gearman.worker")
     ) {
         precondition(!servers.isEmpty, "a worker needs at least one server")
@@ -50,6 +55,7 @@ public final class GearmanWorker: Service, Sendable {
         self.concurrency = concurrency
         self.clientID = clientID
         self.group = eventLoopGroup
+        self.tls = tls
         self.logger = logger
         self.slots = JobSlots(concurrency)
     }
@@ -117,18 +123,28 @@ public final class GearmanWorker: Service, Sendable {
         }
         let logger = self.logger
         let slots = self.slots
+        let tls = self.tls
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .deadPeerDetection(.default)
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addGearmanTLSClient(context: tls, host: server.host)
+                    }
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(GearmanFrameDecoder()),
                         WorkerChannelHandler(machine: machine, slots: slots, jobs: continuation, logger: logger))
                 }
             }
             .connect(host: server.host, port: server.port)
+            .flatMap { channel in
+                channel.gearmanTLSHandshake().map { channel }.flatMapErrorThrowing { error in
+                    channel.close(promise: nil)
+                    throw error
+                }
+            }
             .get()
         let key = ObjectIdentifier(channel)
         let drainNow = state.withLockedValue { state in

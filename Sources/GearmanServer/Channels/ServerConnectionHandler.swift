@@ -20,6 +20,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     typealias OutboundOut = ByteBuffer
 
     private let core: ServerCore
+    private let adminNetworks: [IPNetwork]
     @exclusivity(unchecked) private var reader: GearmanFrameReader
     /// Set once the input broke the protocol: nothing after it is read.
     @exclusivity(unchecked) private var inputFailed = false
@@ -49,8 +50,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         case ready(ServerMessage)
     }
 
-    init(core: ServerCore, eventLoop: any EventLoop, maximumPacketSize: Int) {
+    init(core: ServerCore, eventLoop: any EventLoop, maximumPacketSize: Int, adminNetworks: [IPNetwork]) {
         self.core = core
+        self.adminNetworks = adminNetworks
         reader = GearmanFrameReader(decoder: GearmanFrameDecoder(maximumPacketSize: maximumPacketSize))
         self.eventLoop = eventLoop
         actions.reserveCapacity(16)
@@ -64,7 +66,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         flusher = core.flusher(for: eventLoop)
         let address = context.channel.remoteAddress
         let host = address?.ipAddress ?? "-"
-        id = core.register(self, host: host, isLoopback: Self.isLoopback(address))
+        id = core.register(self, host: host, mayChangeState: adminNetworks.contains { $0.contains(address) })
         context.fireChannelActive()
     }
 
@@ -103,6 +105,13 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         processPending()
         flushBatch()
         context.fireChannelReadComplete()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is AdministrationGranted {
+            core.grantAdministration(to: id)
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -283,10 +292,5 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     func close() {
         isClosing = true
         context?.close(promise: nil)
-    }
-
-    private static func isLoopback(_ address: SocketAddress?) -> Bool {
-        guard let ip = address?.ipAddress else { return false }
-        return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
     }
 }

@@ -53,12 +53,12 @@ final class ServerCore: @unchecked Sendable {
         }
     }
 
-    func register(_ handler: ServerConnectionHandler, host: String, isLoopback: Bool) -> ConnectionID {
+    func register(_ handler: ServerConnectionHandler, host: String, mayChangeState: Bool) -> ConnectionID {
         lock.withLock {
             let id = ConnectionID(nextConnectionID)
             nextConnectionID += 1
             handlers[id] = handler
-            engine.connectionOpened(id, host: host, isLoopback: isLoopback)
+            engine.connectionOpened(id, host: host, mayChangeState: mayChangeState)
             return id
         }
     }
@@ -119,6 +119,10 @@ final class ServerCore: @unchecked Sendable {
             return Delivery(peer: peer.handler, message: message)
         })
         performDetached(actions)
+    }
+
+    func grantAdministration(to id: ConnectionID) {
+        lock.withLock { engine.administrationGranted(to: id) }
     }
 
     func unregister(_ id: ConnectionID) {

@@ -11,7 +11,8 @@ final class ConnectionState {
 
     let id: ConnectionID
     let host: String
-    let isLoopback: Bool
+    /// Whether the admin commands that change state are accepted from it (`AdminAccess`).
+    var mayChangeState: Bool
     var clientID = "-"
     var wantsExceptions = false
     /// In registration order, as `workers` lists them.
@@ -26,10 +27,10 @@ final class ConnectionState {
     /// Jobs this connection waits on as a client.
     @exclusivity(unchecked) var awaitedJobs: Set<JobHandle> = []
 
-    init(id: ConnectionID, host: String, isLoopback: Bool) {
+    init(id: ConnectionID, host: String, mayChangeState: Bool) {
         self.id = id
         self.host = host
-        self.isLoopback = isLoopback
+        self.mayChangeState = mayChangeState
     }
 
     func ability(for function: FunctionQueue) -> Int? {

@@ -5,6 +5,12 @@ extension JobServerEngine {
     /// Answers one admin text command, with gearmand 1.1.20's bytes.
     public func handle(_ command: GearmanAdminCommand, from id: ConnectionID, into actions: inout [ServerAction]) {
         guard let connection = connections[id] else { return }
+        if command.changesState, !connection.mayChangeState {
+            let name = command.name.split(separator: " ").joined(separator: "+")
+            let reason = "\(name)+is+only+accepted+from+allowed+addresses+or+certificates"
+            actions.append(.send(id, .admin(.error("PERMISSION_DENIED", reason))))
+            return
+        }
         let reply: GearmanAdminReply
         switch command {
         case .status:
@@ -69,10 +75,6 @@ extension JobServerEngine {
         case .verbose:
             reply = .ok(configuration.verbosity)
         case .shutdown(let graceful):
-            guard connection.isLoopback else {
-                reply = .error("PERMISSION_DENIED", "shutdown+is+only+accepted+from+loopback")
-                break
-            }
             actions.append(.send(id, .admin(.ok)))
             actions.append(.shutdown(graceful: graceful))
             return

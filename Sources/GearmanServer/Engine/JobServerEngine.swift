@@ -76,9 +76,15 @@ public final class JobServerEngine {
 
     // MARK: Connections
 
-    public func connectionOpened(_ id: ConnectionID, host: String, isLoopback: Bool) {
+    /// - Parameter mayChangeState: whether its address is one `AdminAccess` allows to change state.
+    public func connectionOpened(_ id: ConnectionID, host: String, mayChangeState: Bool) {
         precondition(id != .none, "connection ids start at 1")
-        connections[id] = ConnectionState(id: id, host: host, isLoopback: isLoopback)
+        connections[id] = ConnectionState(id: id, host: host, mayChangeState: mayChangeState)
+    }
+
+    /// The connection presented a client certificate that `AdminAccess` allows to change state.
+    public func administrationGranted(to id: ConnectionID) {
+        connections[id]?.mayChangeState = true
     }
 
     /// A connection went away: its running jobs are retried elsewhere and its foreground jobs are dropped

@@ -3,6 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 
 /// A Gearman job server, wire-compatible with gearmand 1.1, as a swift-service-lifecycle `Service`.
@@ -14,7 +15,9 @@ public final class GearmanJobServer: Service, Sendable {
     public let configuration: GearmanServerConfiguration
     /// Where the server listens, with the port it really got.
     public let localAddress: SocketAddress
-    private let serverChannel: any Channel
+    /// Where its TLS listener of its own listens (`GearmanServerTLS.port`), if it has one.
+    public let tlsLocalAddress: SocketAddress?
+    private let serverChannels: [any Channel]
     private let core: ServerCore
     private let storeWriter: StoreWriter?
     private let group: any EventLoopGroup
@@ -28,14 +31,15 @@ public final class GearmanJobServer: Service, Sendable {
     }
 
     private init(
-        configuration: GearmanServerConfiguration, serverChannel: any Channel, core: ServerCore,
+        configuration: GearmanServerConfiguration, serverChannels: [any Channel], core: ServerCore,
         storeWriter: StoreWriter?, group: any EventLoopGroup, ownsGroup: Bool, logger: Logger,
         stopRequest: NIOLockedValueBox<StopRequest>
     ) {
         self.storeWriter = storeWriter
         self.configuration = configuration
-        self.localAddress = serverChannel.localAddress!
-        self.serverChannel = serverChannel
+        self.localAddress = serverChannels[0].localAddress!
+        self.tlsLocalAddress = configuration.tls?.port == nil ? nil : serverChannels[1].localAddress
+        self.serverChannels = serverChannels
         self.core = core
         self.group = group
         self.ownsGroup = ownsGroup
@@ -106,36 +110,71 @@ public final class GearmanJobServer: Service, Sendable {
                 throw error
             }
         }
-        let maximumPacketSize = configuration.maximumPacketSize
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .deadPeerDetection(.default)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        ServerConnectionHandler(
-                            core: core, eventLoop: channel.eventLoop, maximumPacketSize: maximumPacketSize))
-                }
-            }
-        let channel: any Channel
+        var channels: [any Channel] = []
         do {
-            channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+            let tls = configuration.tls
+            channels.append(
+                try await Self.listen(
+                    on: configuration.port, tls: tls?.port == nil ? tls?.context : nil, core: core, group: group,
+                    configuration: configuration))
+            if let tls, let port = tls.port {
+                channels.append(
+                    try await Self.listen(on: port, tls: tls.context, core: core, group: group, configuration: configuration))
+            }
         } catch {
+            for channel in channels {
+                try? await channel.close()
+            }
             await storeWriter?.close()
             if eventLoopGroup == nil {
                 try? await group.shutdownGracefully()
             }
             throw error
         }
-        logger.info(
-            "listening",
-            metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "threads": "\(configuration.threads)"])
+        for (index, channel) in channels.enumerated() {
+            let speaksTLS = index > 0 || configuration.tls?.port == nil && configuration.tls != nil
+            logger.info(
+                "listening",
+                metadata: [
+                    "address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "tls": "\(speaksTLS)",
+                    "threads": "\(configuration.threads)",
+                ])
+        }
         return GearmanJobServer(
-            configuration: configuration, serverChannel: channel, core: core, storeWriter: storeWriter,
+            configuration: configuration, serverChannels: channels, core: core, storeWriter: storeWriter,
             group: group, ownsGroup: eventLoopGroup == nil, logger: logger, stopRequest: stopRequest)
+    }
+
+    /// One listener for Gearman's binary and admin protocols, in plaintext or, with `tls`, over TLS.
+    private static func listen(
+        on port: Int, tls: NIOSSLContext?, core: ServerCore, group: any EventLoopGroup,
+        configuration: GearmanServerConfiguration
+    ) async throws -> any Channel {
+        let maximumPacketSize = configuration.maximumPacketSize
+        let access = configuration.adminAccess
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .deadPeerDetection(configuration.deadPeerDetection)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handlers = channel.pipeline.syncOperations
+                    if let tls {
+                        try handlers.addHandler(NIOSSLServerHandler(context: tls))
+                        if !access.certificateNames.isEmpty {
+                            try handlers.addHandler(AdminCertificateCheck(allowedNames: access.certificateNames))
+                        }
+                    }
+                    try handlers.addHandler(
+                        ServerConnectionHandler(
+                            core: core, eventLoop: channel.eventLoop, maximumPacketSize: maximumPacketSize,
+                            adminNetworks: access.networks))
+                }
+            }
+            .bind(host: configuration.host, port: port)
+            .get()
     }
 
     public func run() async throws {
@@ -148,7 +187,9 @@ public final class GearmanJobServer: Service, Sendable {
         } onGracefulShutdown: {
             self.shutdown(graceful: true)
         }
-        try? await serverChannel.close()
+        for channel in serverChannels {
+            try? await channel.close()
+        }
         if graceful {
             await waitForRunningJobs()
         }

@@ -23,6 +23,12 @@ public struct GearmanServerConfiguration: Sendable {
     public var store: StoreLocation
     /// The server's name and lease among the servers that share its store; used with a shared store only.
     public var storeGroup: StoreGroupConfiguration
+    /// TLS for clients and workers, on `port` or on a port of its own; nil serves plaintext only.
+    public var tls: GearmanServerTLS?
+    /// Who may send the admin commands that change state.
+    public var adminAccess: AdminAccess
+    /// TCP keepalive and unacknowledged-data limits on every accepted connection.
+    public var deadPeerDetection: DeadPeerDetection
 
     public init(
         host: String = "127.0.0.1",
@@ -34,7 +40,10 @@ public struct GearmanServerConfiguration: Sendable {
         verbosity: String = "ERROR",
         shutdownGracePeriod: TimeAmount = .seconds(10),
         store: StoreLocation = .memory,
-        storeGroup: StoreGroupConfiguration = StoreGroupConfiguration()
+        storeGroup: StoreGroupConfiguration = StoreGroupConfiguration(),
+        tls: GearmanServerTLS? = nil,
+        adminAccess: AdminAccess = .loopback,
+        deadPeerDetection: DeadPeerDetection = .default
     ) {
         self.host = host
         self.port = port
@@ -46,6 +55,9 @@ public struct GearmanServerConfiguration: Sendable {
         self.shutdownGracePeriod = shutdownGracePeriod
         self.store = store
         self.storeGroup = storeGroup
+        self.tls = tls
+        self.adminAccess = adminAccess
+        self.deadPeerDetection = deadPeerDetection
     }
 
     /// The name under which this server's jobs are recorded in a shared store.

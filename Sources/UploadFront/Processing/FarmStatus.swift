@@ -1,5 +1,6 @@
 import Gearman
 import NIOConcurrencyHelpers
+import NIOSSL
 
 /// Whether the job servers answer and have a worker for the image function, from the admin `status` table
 /// (which Gearbox and gearmand both write as `function\ttotal\trunning\tavailable_workers`). Answers are
@@ -24,10 +25,15 @@ public final class FarmStatus: Sendable {
     public let servers: [GearmanServerAddress]
     public let function: String
     private let cacheFor: Duration
+    private let tls: NIOSSLContext?
     private let cache = NIOLockedValueBox<(report: Report, at: ContinuousClock.Instant)?>(nil)
 
-    public init(servers: [GearmanServerAddress], function: String, cacheFor: Duration = .milliseconds(500)) {
+    public init(
+        servers: [GearmanServerAddress], function: String, tls: NIOSSLContext? = nil,
+        cacheFor: Duration = .milliseconds(500)
+    ) {
         self.servers = servers
+        self.tls = tls
         self.function = function
         self.cacheFor = cacheFor
     }
@@ -40,7 +46,7 @@ public final class FarmStatus: Sendable {
         }
         let servers = await withTaskGroup(of: (Int, Server).self) { group in
             for (index, address) in self.servers.enumerated() {
-                group.addTask { (index, await Self.query(address, function: self.function)) }
+                group.addTask { (index, await Self.query(address, function: self.function, tls: self.tls)) }
             }
             var servers = [Server?](repeating: nil, count: self.servers.count)
             for await (index, server) in group { servers[index] = server }
@@ -51,9 +57,9 @@ public final class FarmStatus: Sendable {
         return report
     }
 
-    private static func query(_ address: GearmanServerAddress, function: String) async -> Server {
+    private static func query(_ address: GearmanServerAddress, function: String, tls: NIOSSLContext?) async -> Server {
         do {
-            let text = try await GearmanAdminClient(server: address).send("status", timeout: .seconds(2))
+            let text = try await GearmanAdminClient(server: address, tls: tls).send("status", timeout: .seconds(2))
             let row = parseStatus(text)[function]
             return Server(
                 address: "\(address)", reachable: true, workers: row?.workers ?? 0, jobs: row?.total ?? 0, error: nil)
