@@ -35,6 +35,48 @@ import Testing
         try await runToEnd(try gearboxBinary(), ["submit", "--server", server.address.description] + arguments, input: input)
     }
 
+    /// `gearbox submit -n`: a job per line, results in the order of the input whatever order they finish in.
+    @Test(arguments: ServerKind.allCases)
+    func linesAreJobsWithResultsInInputOrder(kind: ServerKind) async throws {
+        let server = try await TestServer.start(kind)
+        let worker = try await gearboxWorker(server, "reverse", concurrency: 8)
+        try await withDeadline(Self.limit) {
+            let lines = (1...500).map { "line \($0) " + String(repeating: "x", count: $0 % 7) }
+            let result = try await submit(
+                server, ["-n", "-f", "reverse", "--max-in-flight", "16"],
+                input: Data((lines.joined(separator: "\n") + "\n").utf8))
+            #expect(result.status == 0, "\(String(decoding: result.stderr, as: UTF8.self))")
+            let expected = lines.map { String($0.reversed()) + "\n" }.joined()
+            #expect(String(decoding: result.stdout, as: UTF8.self) == expected)
+
+            let failed = try await submit(server, ["-n", "-f", "nobody-serves-this", "--timeout", "0.5"], input: Data("a\nb\n".utf8))
+            #expect(failed.status == 1)
+            let errors = String(decoding: failed.stderr, as: UTF8.self)
+            #expect(errors.contains("line 1: timed out") && errors.contains("line 2: timed out"), "\(errors)")
+        }
+        _ = worker
+    }
+
+    /// `tail -f access_log | gearbox submit -n -b -f logger`: lines are queued as they come, not at the end
+    /// of the input.
+    @Test(arguments: ServerKind.allCases)
+    func aStreamThatStaysOpenIsQueuedAsItComes(kind: ServerKind) async throws {
+        let server = try await TestServer.start(kind)
+        try await withDeadline(Self.limit) {
+            let submitter = try ChildProcess(
+                try gearboxBinary(), ["submit", "-n", "-b", "-f", "logger", "--server", server.address.description])
+            defer { submitter.stop() }
+            try submitter.write(Data("GET /a\nGET /b\nGET /c\n".utf8))
+            try await server.waitForStatus("logger") { $0[0] == 3 }
+            #expect(submitter.isRunning)
+            try submitter.write(Data((1...2000).map { "GET /\($0)\n" }.joined().utf8))
+            submitter.closeInput()
+            #expect(try await submitter.wait(timeout: .seconds(60)) == 0, "\(submitter.standardErrorText)")
+            try await server.waitForStatus("logger") { $0[0] == 2003 }
+            #expect(submitter.standardOutputText.isEmpty)
+        }
+    }
+
     @Test(arguments: ServerKind.allCases)
     func gearmanClientAgainstGearboxWorker(kind: ServerKind) async throws {
         let server = try await TestServer.start(kind)
