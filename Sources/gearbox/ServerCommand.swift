@@ -102,6 +102,17 @@ struct ServerCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "TCP keepalive (on by default)") var keepalive: KeepaliveOptions
 
+    @Option(
+        name: [.customShort("r"), .customLong("protocol")],
+        help: ArgumentHelp("gearmand's -r: 'http' serves its HTTP protocol on --http-port too.", valueName: "name"))
+    var protocols: [String] = []
+
+    @Option(help: ArgumentHelp("Serve gearmand's HTTP protocol on this port: POST /FUNCTION runs a job.", valueName: "port"))
+    var httpPort: Int?
+
+    @Option(help: ArgumentHelp("Largest HTTP request body, in bytes.", valueName: "bytes"))
+    var httpMaxBody = 16 * 1024 * 1024
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -116,6 +127,11 @@ struct ServerCommand: AsyncParsableCommand {
         }
         if let problem = storeGroup.problem { throw ValidationError(problem) }
         _ = try adminAccess()
+        for name in protocols where name.lowercased() != "http" {
+            throw ValidationError("-r \(name) is not a protocol Gearbox serves: http is")
+        }
+        if let httpPort, !(0...65535).contains(httpPort) { throw ValidationError("--http-port must be between 0 and 65535") }
+        guard httpMaxBody >= 1 else { throw ValidationError("--http-max-body must be at least 1") }
         if !adminAllowCertificate.isEmpty, !tls.enabled {
             throw ValidationError("--admin-allow-certificate needs --ssl (or --ssl-port)")
         }
@@ -188,7 +204,9 @@ struct ServerCommand: AsyncParsableCommand {
             storeGroup: storeGroup,
             tls: try tls.configuration(certificateNamesAllowed: !adminAllowCertificate.isEmpty),
             adminAccess: try adminAccess(),
-            deadPeerDetection: keepalive.detection
+            deadPeerDetection: keepalive.detection,
+            httpPort: httpPort ?? (protocols.isEmpty ? nil : 8080),
+            httpMaximumBodySize: httpMaxBody
         )
         // Binds inside the group, once SIGTERM and SIGINT are handled. The admin `shutdown` command ends the
         // server's run: that is a normal stop, not a failure.

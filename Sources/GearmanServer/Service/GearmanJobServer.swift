@@ -2,6 +2,7 @@ import GearmanProtocol
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import ServiceLifecycle
@@ -17,6 +18,8 @@ public final class GearmanJobServer: Service, Sendable {
     public let localAddress: SocketAddress
     /// Where its TLS listener of its own listens (`GearmanServerTLS.port`), if it has one.
     public let tlsLocalAddress: SocketAddress?
+    /// Where gearmand's HTTP protocol is served (`GearmanServerConfiguration.httpPort`), if it is.
+    public let httpLocalAddress: SocketAddress?
     private let serverChannels: [any Channel]
     private let core: ServerCore
     private let storeWriter: StoreWriter?
@@ -38,7 +41,9 @@ public final class GearmanJobServer: Service, Sendable {
         self.storeWriter = storeWriter
         self.configuration = configuration
         self.localAddress = serverChannels[0].localAddress!
-        self.tlsLocalAddress = configuration.tls?.port == nil ? nil : serverChannels[1].localAddress
+        let tlsIndex = configuration.tls?.port == nil ? nil : 1
+        self.tlsLocalAddress = tlsIndex.map { serverChannels[$0].localAddress! }
+        self.httpLocalAddress = configuration.httpPort == nil ? nil : serverChannels.last!.localAddress
         self.serverChannels = serverChannels
         self.core = core
         self.group = group
@@ -121,6 +126,9 @@ public final class GearmanJobServer: Service, Sendable {
                 channels.append(
                     try await Self.listen(on: port, tls: tls.context, core: core, group: group, configuration: configuration))
             }
+            if let port = configuration.httpPort {
+                channels.append(try await Self.listenForHTTP(on: port, core: core, group: group, configuration: configuration))
+            }
         } catch {
             for channel in channels {
                 try? await channel.close()
@@ -132,12 +140,13 @@ public final class GearmanJobServer: Service, Sendable {
             throw error
         }
         for (index, channel) in channels.enumerated() {
-            let speaksTLS = index > 0 || configuration.tls?.port == nil && configuration.tls != nil
+            let isHTTP = configuration.httpPort != nil && index == channels.count - 1
+            let speaksTLS = !isHTTP && (index > 0 || configuration.tls?.port == nil && configuration.tls != nil)
             logger.info(
                 "listening",
                 metadata: [
                     "address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "tls": "\(speaksTLS)",
-                    "threads": "\(configuration.threads)",
+                    "protocol": "\(isHTTP ? "http" : "gearman")", "threads": "\(configuration.threads)",
                 ])
         }
         return GearmanJobServer(
@@ -171,6 +180,34 @@ public final class GearmanJobServer: Service, Sendable {
                         ServerConnectionHandler(
                             core: core, eventLoop: channel.eventLoop, maximumPacketSize: maximumPacketSize,
                             adminNetworks: access.networks))
+                }
+            }
+            .bind(host: configuration.host, port: port)
+            .get()
+    }
+
+    /// gearmand's HTTP protocol: each connection is one more Gearman client behind an HTTP codec.
+    private static func listenForHTTP(
+        on port: Int, core: ServerCore, group: any EventLoopGroup, configuration: GearmanServerConfiguration
+    ) async throws -> any Channel {
+        let maximumPacketSize = configuration.maximumPacketSize
+        let maximumBodySize = configuration.httpMaximumBodySize
+        let networks = configuration.adminAccess.networks
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .deadPeerDetection(configuration.deadPeerDetection)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handlers = channel.pipeline.syncOperations
+                    try handlers.configureHTTPServerPipeline(withErrorHandling: true)
+                    try handlers.addHandler(
+                        HTTPGearmanBridge(maximumBodySize: maximumBodySize, maximumPacketSize: maximumPacketSize))
+                    try handlers.addHandler(
+                        ServerConnectionHandler(
+                            core: core, eventLoop: channel.eventLoop, maximumPacketSize: maximumPacketSize,
+                            adminNetworks: networks))
                 }
             }
             .bind(host: configuration.host, port: port)

@@ -29,6 +29,10 @@ public struct GearmanServerConfiguration: Sendable {
     public var adminAccess: AdminAccess
     /// TCP keepalive and unacknowledged-data limits on every accepted connection.
     public var deadPeerDetection: DeadPeerDetection
+    /// gearmand's HTTP protocol on a port of its own (0 picks one); nil serves none.
+    public var httpPort: Int?
+    /// The largest request body the HTTP protocol accepts; larger ones are answered 413.
+    public var httpMaximumBodySize: Int
 
     public init(
         host: String = "127.0.0.1",
@@ -43,8 +47,12 @@ public struct GearmanServerConfiguration: Sendable {
         storeGroup: StoreGroupConfiguration = StoreGroupConfiguration(),
         tls: GearmanServerTLS? = nil,
         adminAccess: AdminAccess = .loopback,
-        deadPeerDetection: DeadPeerDetection = .default
+        deadPeerDetection: DeadPeerDetection = .default,
+        httpPort: Int? = nil,
+        httpMaximumBodySize: Int = 16 * 1024 * 1024
     ) {
+        self.httpPort = httpPort
+        self.httpMaximumBodySize = httpMaximumBodySize
         self.host = host
         self.port = port
         self.threads = max(1, threads)
