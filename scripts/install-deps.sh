@@ -16,6 +16,8 @@ packages+=(chromium chromium-driver)
 # TLS tests make certificates with openssl and use it as a TLS admin client; the Python peers (OpenDev's
 # gear) are installed below with pip.
 packages+=(openssl python3 python3-pip)
+# The README's PHP example runs in a test, with pecl gearman.
+packages+=(php-cli php-gearman)
 
 missing=()
 for package in "${packages[@]}"; do
