@@ -1,3 +1,4 @@
+import CoreMetrics
 import Gearman
 import GearmanServer
 import Imaging
@@ -26,24 +27,29 @@ public final class EmbeddedFarm: Sendable {
     }
 
     /// Starts the server and `concurrency` image workers (one per core by default). With a durable `store`,
-    /// background image jobs outlive the process and run after the next start.
+    /// background image jobs outlive the process and run after the next start. With `metrics`, the server
+    /// and the image jobs record theirs there (`server.configuration.metrics?.update()` before reading).
     public static func start(
         concurrency: Int = System.coreCount,
         functions: [ImageFunction] = ImageFunction.allCases,
         defaults: ImageFunctionDefaults = ImageFunctionDefaults(),
         limits: ImageLimits = .default,
         store: StoreLocation = .memory,
+        metrics: (any MetricsFactory)? = nil,
         logger: Logger = Logger(label: "gearbox.farm")
     ) async throws -> EmbeddedFarm {
         let server = try await GearmanJobServer.bind(
-            configuration: GearmanServerConfiguration(host: "127.0.0.1", port: 0, threads: 1, store: store),
+            configuration: GearmanServerConfiguration(
+                host: "127.0.0.1", port: 0, threads: 1, store: store, metrics: metrics.map { ServerMetrics(factory: $0) }),
             logger: logger)
         let address = GearmanServerAddress(host: "127.0.0.1", port: server.localAddress.port!)
         let processor = try ImageProcessor(configuration: .init(threads: concurrency, limits: limits))
         let worker = GearmanWorker(
             servers: [address], concurrency: concurrency, clientID: "gearbox-embedded-farm", logger: logger)
         ImageWorkerFunctions.register(
-            functions, on: worker, runner: ImageFunctionRunner(processor: processor, defaults: defaults))
+            functions, on: worker,
+            runner: ImageFunctionRunner(
+                processor: processor, defaults: defaults, metrics: metrics.map { ImageJobMetrics(factory: $0) }))
         let tasks = [
             Task { try await server.run() },
             Task { try await worker.run() },

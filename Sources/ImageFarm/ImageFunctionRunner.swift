@@ -6,14 +6,32 @@ import NIOCore
 public struct ImageFunctionRunner: Sendable {
     public let processor: ImageProcessor
     public let defaults: ImageFunctionDefaults
+    public let metrics: ImageJobMetrics?
 
-    public init(processor: ImageProcessor, defaults: ImageFunctionDefaults = ImageFunctionDefaults()) {
+    public init(
+        processor: ImageProcessor, defaults: ImageFunctionDefaults = ImageFunctionDefaults(), metrics: ImageJobMetrics? = nil
+    ) {
         self.processor = processor
         self.defaults = defaults
+        self.metrics = metrics
     }
 
     /// The result's bytes: an encoded image, or JSON for `info`.
     public func run(_ function: ImageFunction, workload: ByteBuffer) async throws -> ImageJobResult {
+        guard let metrics else { return try await perform(function, workload: workload) }
+        let started = NIODeadline.now()
+        do {
+            let result = try await perform(function, workload: workload)
+            metrics.record(
+                function, format: result.image?.format, succeeded: true, nanoseconds: (NIODeadline.now() - started).nanoseconds)
+            return result
+        } catch {
+            metrics.record(function, format: nil, succeeded: false, nanoseconds: 0)
+            throw error
+        }
+    }
+
+    private func perform(_ function: ImageFunction, workload: ByteBuffer) async throws -> ImageJobResult {
         let request = try ImageJobRequest(workload: workload)
         let options = defaults.completed(request.options, for: function)
         switch function {

@@ -4,6 +4,7 @@ import ImageFarm
 import Imaging
 import Logging
 import NIOCore
+import Prometheus
 import ServiceLifecycle
 
 /// The upload front: a Hummingbird application that turns each uploaded photo into every configured size on
@@ -31,10 +32,12 @@ public struct UploadFront: Service {
         let configuration = self.configuration
         let farm: EmbeddedFarm?
         var servers = configuration.servers
+        let registry = PrometheusCollectorRegistry()
+        let factory = PrometheusMetricsFactory(registry: registry)
         if servers.isEmpty {
             let started = try await EmbeddedFarm.start(
                 concurrency: configuration.embeddedWorkers, limits: configuration.limits,
-                store: configuration.embeddedStore, logger: logger)
+                store: configuration.embeddedStore, metrics: factory, logger: logger)
             farm = started
             servers = [started.address]
             logger.info("embedded job server and \(configuration.embeddedWorkers) image workers on \(started.address)")
@@ -44,7 +47,9 @@ public struct UploadFront: Service {
         let processor = try ImageProcessor(configuration: .init(threads: 2, limits: configuration.limits))
         let client = GearmanClient(servers: servers, tls: configuration.serverTLS, logger: logger)
         do {
-            try await serve(servers: servers, client: client, processor: processor)
+            try await serve(
+                servers: servers, client: client, processor: processor, metrics: (registry, factory),
+                beforeScrape: { farm?.server.configuration.metrics?.update() })
         } catch {
             await client.shutdown()
             try? await processor.shutdown()
@@ -56,7 +61,11 @@ public struct UploadFront: Service {
         await farm?.stop()
     }
 
-    private func serve(servers: [GearmanServerAddress], client: GearmanClient, processor: ImageProcessor) async throws {
+    private func serve(
+        servers: [GearmanServerAddress], client: GearmanClient, processor: ImageProcessor,
+        metrics: (registry: PrometheusCollectorRegistry, factory: PrometheusMetricsFactory),
+        beforeScrape: @escaping @Sendable () -> Void
+    ) async throws {
         let configuration = self.configuration
         let store = try PhotoStore(root: configuration.storage)
         let limiter = JobLimiter(limit: configuration.maxConcurrentJobs)
@@ -72,6 +81,8 @@ public struct UploadFront: Service {
         PageRoutes(configuration: configuration).register(on: router)
         PhotoRoutes(configuration: configuration, processor: photoProcessor, store: store).register(on: router)
         HealthRoutes(farm: farmStatus, limiter: limiter, retryAfter: configuration.retryAfterSeconds).register(on: router)
+        MetricsRoutes(registry: metrics.registry, factory: metrics.factory, limiter: limiter, beforeScrape: beforeScrape)
+            .register(on: router)
 
         let onListening = self.onListening
         let logger = self.logger

@@ -113,6 +113,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Largest HTTP request body, in bytes.", valueName: "bytes"))
     var httpMaxBody = 16 * 1024 * 1024
 
+    @Option(help: ArgumentHelp("Serve Prometheus metrics at http://LISTEN:PORT/metrics.", valueName: "port"))
+    var metricsPort: Int?
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -132,6 +135,9 @@ struct ServerCommand: AsyncParsableCommand {
         }
         if let httpPort, !(0...65535).contains(httpPort) { throw ValidationError("--http-port must be between 0 and 65535") }
         guard httpMaxBody >= 1 else { throw ValidationError("--http-max-body must be at least 1") }
+        if let metricsPort, !(0...65535).contains(metricsPort) {
+            throw ValidationError("--metrics-port must be between 0 and 65535")
+        }
         if !adminAllowCertificate.isEmpty, !tls.enabled {
             throw ValidationError("--admin-allow-certificate needs --ssl (or --ssl-port)")
         }
@@ -192,6 +198,8 @@ struct ServerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try Logging.makeLogger(label: "gearbox.server", level: verbose.logLevel, file: logFile)
+        let (factory, registry) = MetricsEndpoint.makeFactory()
+        let metrics = metricsPort.map { _ in ServerMetrics(factory: factory) }
         let configuration = GearmanServerConfiguration(
             host: listen,
             port: port,
@@ -206,15 +214,24 @@ struct ServerCommand: AsyncParsableCommand {
             adminAccess: try adminAccess(),
             deadPeerDetection: keepalive.detection,
             httpPort: httpPort ?? (protocols.isEmpty ? nil : 8080),
-            httpMaximumBodySize: httpMaxBody
+            httpMaximumBodySize: httpMaxBody,
+            metrics: metrics
         )
         // Binds inside the group, once SIGTERM and SIGINT are handled. The admin `shutdown` command ends the
         // server's run: that is a normal stop, not a failure.
         let service = ServiceGroupConfiguration.ServiceConfiguration(
             service: GearmanJobServerService(configuration: configuration, logger: logger),
             successTerminationBehavior: .gracefullyShutdownGroup)
+        var services = [service]
+        if let metricsPort, let metrics {
+            services.append(
+                .init(
+                    service: MetricsEndpoint(
+                        host: listen, port: metricsPort, registry: registry, beforeScrape: { metrics.update() },
+                        logger: logger)))
+        }
         let group = ServiceGroup(
-            configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

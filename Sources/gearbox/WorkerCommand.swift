@@ -59,6 +59,12 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Refuse workloads larger than this many bytes, before decoding.")
     var maxBytes: Int = ImageLimits.default.maxInputBytes
 
+    @Option(help: ArgumentHelp("Serve Prometheus metrics at http://METRICS-HOST:PORT/metrics.", valueName: "port"))
+    var metricsPort: Int?
+
+    @Option(help: ArgumentHelp("Address the metrics port listens on.", valueName: "address"))
+    var metricsHost = "127.0.0.1"
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .notice
 
@@ -107,6 +113,9 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
+        if let metricsPort, !(0...65535).contains(metricsPort) {
+            throw ValidationError("--metrics-port must be between 0 and 65535")
+        }
         _ = try Self.offered(function)
         _ = try defaults()
         if let concurrency, concurrency < 1 { throw ValidationError("concurrency must be at least 1") }
@@ -121,9 +130,11 @@ struct WorkerCommand: AsyncParsableCommand {
         let offered = try Self.offered(function)
         let imageFunctions = offered.compactMap { if case .image(let f) = $0 { f } else { nil } }
         let jobs = concurrency ?? (imageFunctions.isEmpty ? 1 : System.coreCount)
+        let (factory, registry) = MetricsEndpoint.makeFactory()
+        let measures = metricsPort != nil
         let worker = GearmanWorker(
             servers: servers.servers, concurrency: jobs, clientID: clientID, tls: try servers.tls.context(),
-            logger: logger)
+            metrics: measures ? WorkerMetrics(factory: factory) : nil, logger: logger)
         for case .builtin(let name) in offered {
             worker.register(name, BuiltinFunctions.all[name]!)
         }
@@ -132,12 +143,20 @@ struct WorkerCommand: AsyncParsableCommand {
             let images = try ImageProcessor(configuration: .init(
                 threads: jobs, limits: ImageLimits(maxInputBytes: maxBytes, maxMegapixels: maxMegapixels)))
             ImageWorkerFunctions.register(
-                imageFunctions, on: worker, runner: ImageFunctionRunner(processor: images, defaults: try defaults()))
+                imageFunctions, on: worker,
+                runner: ImageFunctionRunner(
+                    processor: images, defaults: try defaults(), metrics: measures ? ImageJobMetrics(factory: factory) : nil))
             processor = images
         }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: worker)]
+        if let metricsPort {
+            services.append(
+                .init(
+                    service: MetricsEndpoint(
+                        host: metricsHost, port: metricsPort, registry: registry, beforeScrape: {}, logger: logger)))
+        }
         let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         try await processor?.shutdown()
     }

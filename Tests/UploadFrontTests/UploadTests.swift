@@ -59,6 +59,23 @@ import UploadFront
         }
     }
 
+    /// `/metrics`: the embedded farm's server and image jobs, in Prometheus' text format.
+    @Test func metricsCountTheSizesMade() async throws {
+        try await FrontHarness.with { front in
+            try await FrontHarness.waitUntilReady(front.base)
+            let reply = try await HTTP.postRaw(front.base + "/photos?filename=garden.jpg", try FrontHarness.garden)
+            #expect(reply.status == 200, "\(reply.text)")
+            let metrics = try await HTTP.get(front.base + "/metrics")
+            #expect(metrics.status == 200)
+            #expect(metrics.headers["content-type"]?.hasPrefix("text/plain") == true)
+            let lines = metrics.text.split(separator: "\n")
+            // Three sizes of one JPEG; the server counted the same three jobs.
+            #expect(lines.contains(#"gearbox_image_jobs_total{operation="thumbnail",format="jpeg",outcome="done"} 3"#), "\(metrics.text)")
+            #expect(lines.contains(#"gearbox_jobs_completed_total{function="thumbnail"} 3"#))
+            #expect(lines.contains(#"gearbox_front_jobs{state="running"} 0.0"#))
+        }
+    }
+
     @Test func severalFilesInOneFormAreEachProcessed() async throws {
         try await FrontHarness.with { front in
             try await FrontHarness.waitUntilReady(front.base)

@@ -26,6 +26,7 @@ public final class GearmanWorker: Service, Sendable {
     public let clientID: String?
     private let group: any EventLoopGroup
     private let tls: NIOSSLContext?
+    private let metrics: WorkerMetrics?
     private let logger: Logger
 
     private struct State {
@@ -41,14 +42,17 @@ public final class GearmanWorker: Service, Sendable {
     ///   - concurrency: how many jobs run at once, from all servers together.
     ///   - clientID: sent with SET_CLIENT_ID; `gearadmin --workers` shows it.
     ///   - tls: TLS for every connection (`GearmanTLSFiles.makeClientContext()`).
+    ///   - metrics: counts jobs by function and outcome and times them.
     public init(
         servers: [GearmanServerAddress] = [GearmanServerAddress(host: "127.0.0.1")],
         concurrency: Int = 1,
         clientID: String? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         tls: NIOSSLContext? = nil,
+        metrics: WorkerMetrics? = nil,
         logger: Logger = Logger(label: "gearman.worker")
     ) {
+        self.metrics = metrics
         precondition(!servers.isEmpty, "a worker needs at least one server")
         precondition(concurrency > 0, "concurrency must be at least 1")
         self.servers = servers
@@ -177,6 +181,7 @@ public final class GearmanWorker: Service, Sendable {
         let job = GearmanJob(assigned, server: server, channel: channel)
         let function = state.withLockedValue { $0.functions[job.function]?.function }
         let outcome: WorkerConnectionStateMachine.Outcome
+        let started = metrics == nil ? nil : NIODeadline.now()
         if let function {
             do {
                 outcome = .complete(try await function(job))
@@ -190,6 +195,15 @@ public final class GearmanWorker: Service, Sendable {
         }
         channel.writeAndFlush(WorkerCommand.finish(handle: assigned.handle, outcome), promise: nil)
         slots.release(1)
+        if let metrics, let started {
+            let name: String
+            switch outcome {
+            case .complete: name = "complete"
+            case .fail: name = "fail"
+            case .exception: name = "exception"
+            }
+            metrics.record(function: job.function, outcome: name, nanoseconds: (NIODeadline.now() - started).nanoseconds)
+        }
     }
 
     private func sleepUnlessStopped(_ delay: TimeAmount) async {

@@ -17,6 +17,10 @@ final class FunctionQueue {
     /// New background jobs whose rows are being written: not yet acknowledged, so not in `totalCount`.
     @exclusivity(unchecked) var storingCount = 0
     @exclusivity(unchecked) var workerCount = 0
+    /// What happened to its jobs so far; metrics publish it when scraped.
+    @exclusivity(unchecked) var counts = FunctionCounts()
+    /// How long its jobs waited and ran, recorded per job; nil without metrics.
+    var timers: JobTimers?
     /// Set when the admin `drop function` removed it; a connection's cached reference then no longer counts.
     var isDropped = false
     /// Per priority; 0 means unlimited.

@@ -48,6 +48,8 @@ final class Job {
     @exclusivity(unchecked) var storage = Storage.none
     /// Counts assignments, so that a timeout set for an earlier attempt is recognised and ignored.
     @exclusivity(unchecked) var attempt: UInt32 = 0
+    /// With metrics on: when it was queued, then when it was handed out (`ServerMetrics.milliseconds()`).
+    @exclusivity(unchecked) var stamp: UInt32 = 0
 
     enum Storage {
         case none

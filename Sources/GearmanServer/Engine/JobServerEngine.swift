@@ -20,6 +20,8 @@ public final class JobServerEngine {
         public var verbosity: String
         /// Background jobs are written to a store (`store` actions) and acknowledged once it has them.
         public var storesBackgroundJobs: Bool
+        /// Records how long jobs wait and run; nil measures nothing (counts are kept either way).
+        public var metrics: ServerMetrics?
 
         public init(
             jobRetries: Int = 0,
@@ -28,8 +30,10 @@ public final class JobServerEngine {
             version: String = GearboxVersion.protocolVersion,
             processID: Int = 0,
             verbosity: String = "ERROR",
-            storesBackgroundJobs: Bool = false
+            storesBackgroundJobs: Bool = false,
+            metrics: ServerMetrics? = nil
         ) {
+            self.metrics = metrics
             self.jobRetries = jobRetries
             self.handleFormat = JobHandleFormat(prefix: handlePrefix)
             self.maximumUniqueLength = maximumUniqueLength
@@ -130,6 +134,8 @@ public final class JobServerEngine {
             preSleep(connection, now: now, into: &actions)
         case .workComplete(let handle, let data):
             guard let job = runningJob(handle, of: connection, into: &actions) else { return }
+            job.function.counts.completed += 1
+            recordRunTime(of: job)
             forward(.workComplete(handle: handle, data: data), of: job, into: &actions)
             discard(job, into: &actions)
         case .workData(let handle, let data):
@@ -145,10 +151,14 @@ public final class JobServerEngine {
             forward(.workStatus(handle: handle, numerator: numerator, denominator: denominator), of: job, into: &actions)
         case .workFail(let handle):
             guard let job = runningJob(handle, of: connection, into: &actions) else { return }
+            job.function.counts.failed += 1
+            recordRunTime(of: job)
             forward(.workFail(handle: handle), of: job, into: &actions)
             discard(job, into: &actions)
         case .workException(let handle, let data):
             guard let job = runningJob(handle, of: connection, into: &actions) else { return }
+            job.function.counts.exceptions += 1
+            recordRunTime(of: job)
             for waiter in job.waiters {
                 let wantsExceptions = connections[waiter]?.wantsExceptions ?? false
                 let response: GearmanResponse =
@@ -242,6 +252,7 @@ public final class JobServerEngine {
         let function = functionQueue(named: submission.function, lastUsedBy: client)
         let uniqueKey = UniqueKey(function: function, unique: submission.unique, workload: submission.workload)
         if let uniqueKey, let existing = uniques[uniqueKey] {
+            function.counts.submitted += 1
             if !submission.isBackground {
                 existing.addWaiter(client.id)
                 client.awaitedJobs.insert(existing.handle)
@@ -258,6 +269,7 @@ public final class JobServerEngine {
             actions.append(.send(client.id, .response(.error(code: "QUEUE_ERROR", message: "Job queue is full"))))
             return
         }
+        function.counts.submitted += 1
         let handle = JobHandle(nextHandle)
         nextHandle += 1
         let job = Job(
@@ -469,12 +481,16 @@ public final class JobServerEngine {
         }
         let ownName = ByteBuffer(bytes: name.readableBytesView)
         let function = FunctionQueue(name: ownName)
+        function.timers = configuration.metrics?.jobTimers(for: function.nameString)
         functions[ownName] = function
         return function
     }
 
     private func enqueue(_ job: Job, atFront: Bool = false, into actions: inout [ServerAction]) {
         job.state = .queued
+        if let metrics = configuration.metrics {
+            job.stamp = metrics.milliseconds()
+        }
         if atFront {
             job.function.requeueAtFront(job)
         } else {
@@ -534,6 +550,11 @@ public final class JobServerEngine {
         job.state = .running(worker: worker.id)
         job.attempt += 1
         job.function.runningCount += 1
+        if let metrics = configuration.metrics, let timers = job.function.timers {
+            let now = metrics.milliseconds()
+            timers.waited.recordMilliseconds(now &- job.stamp)
+            job.stamp = now
+        }
         worker.runningJobs[job.handle] = job
         actions.append(
             .send(
@@ -599,6 +620,7 @@ public final class JobServerEngine {
     /// retries are spent or nobody wants it any more.
     private func retryOrFail(_ job: Job, into actions: inout [ServerAction]) {
         job.retries += 1
+        job.function.counts.retried += 1
         job.state = .gone
         if configuration.jobRetries > 0, job.retries >= configuration.jobRetries {
             for waiter in job.waiters {
@@ -609,6 +631,12 @@ public final class JobServerEngine {
             discard(job, into: &actions)
         } else {
             enqueue(job, atFront: true, into: &actions)
+        }
+    }
+
+    private func recordRunTime(of job: Job) {
+        if let metrics = configuration.metrics, let timers = job.function.timers {
+            timers.ran.recordMilliseconds(metrics.milliseconds() &- job.stamp)
         }
     }
 

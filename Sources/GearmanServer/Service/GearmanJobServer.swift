@@ -68,7 +68,7 @@ public final class GearmanJobServer: Service, Sendable {
                 handlePrefix: configuration.jobHandlePrefix,
                 processID: Int(getpid()),
                 verbosity: configuration.verbosity,
-                storesBackgroundJobs: configuration.store.isDurable))
+                storesBackgroundJobs: configuration.store.isDurable, metrics: configuration.metrics))
         let stopRequest = NIOLockedValueBox(StopRequest())
         if configuration.store.isShared, let problem = configuration.storeGroup.problem {
             throw StoreError(location: configuration.store, reason: problem)
@@ -77,11 +77,12 @@ public final class GearmanJobServer: Service, Sendable {
             configuration.store.isDurable
             ? StoreWriter(
                 location: configuration.store, serverName: configuration.storeServerName,
-                group: configuration.storeGroup, logger: logger)
+                group: configuration.storeGroup, metrics: configuration.metrics, logger: logger)
             : nil
         let core = ServerCore(
             engine: engine, timerLoop: group.next(), logger: logger, storeWriter: storeWriter,
             shutdownRequested: { graceful in Self.requestStop(stopRequest, graceful: graceful) })
+        configuration.metrics?.attach { core.inspect { $0.snapshot() } }
         if let storeWriter {
             do {
                 let started = NIODeadline.now()

@@ -33,6 +33,8 @@ public struct GearmanServerConfiguration: Sendable {
     public var httpPort: Int?
     /// The largest request body the HTTP protocol accepts; larger ones are answered 413.
     public var httpMaximumBodySize: Int
+    /// Where the server's metrics go (`GearmanJobServer.publishMetrics()`); nil records none.
+    public var metrics: ServerMetrics?
 
     public init(
         host: String = "127.0.0.1",
@@ -49,8 +51,10 @@ public struct GearmanServerConfiguration: Sendable {
         adminAccess: AdminAccess = .loopback,
         deadPeerDetection: DeadPeerDetection = .default,
         httpPort: Int? = nil,
-        httpMaximumBodySize: Int = 16 * 1024 * 1024
+        httpMaximumBodySize: Int = 16 * 1024 * 1024,
+        metrics: ServerMetrics? = nil
     ) {
+        self.metrics = metrics
         self.httpPort = httpPort
         self.httpMaximumBodySize = httpMaximumBodySize
         self.host = host

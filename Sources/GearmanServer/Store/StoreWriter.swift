@@ -55,10 +55,13 @@ final class StoreWriter: Sendable {
         case stopped
     }
 
+    private let metrics: ServerMetrics?
+
     init(
         location: StoreLocation, serverName: String = "", group: StoreGroupConfiguration = StoreGroupConfiguration(),
-        logger: Logger
+        metrics: ServerMetrics? = nil, logger: Logger
     ) {
+        self.metrics = metrics
         self.location = location
         self.serverName = serverName
         self.group = group
@@ -226,7 +229,10 @@ final class StoreWriter: Sendable {
             var outcome = Outcome()
             if !inserts.isEmpty || !deletes.isEmpty {
                 do {
+                    let started = NIODeadline.now()
                     try store.write(inserting: inserts, deleting: deletes)
+                    metrics?.storeCommit.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
+                    metrics?.storeBatch.record(inserts.count + deletes.count)
                     outcome.stored = receipts
                     if !failedDeletes.isEmpty {
                         logger.notice("store: writing again", metadata: ["store": "\(location)"])
@@ -239,6 +245,7 @@ final class StoreWriter: Sendable {
                         metadata: ["store": "\(location)", "jobs": "\(inserts.count)", "error": "\(reason)"])
                     outcome.notStored = receipts
                     outcome.failure = reason
+                    metrics?.storeFailures.increment()
                     failedDeletes = deletes
                 }
             }

@@ -1,0 +1,128 @@
+import CoreMetrics
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The job server's metrics, through swift-metrics (`gearbox server --metrics-port` backs them with
+/// swift-prometheus). Per job, only the wait and run time histograms are recorded; the counters and gauges
+/// are published from the engine's own counts when someone looks (`GearmanJobServer.publishMetrics()`),
+/// which costs the job path nothing.
+public final class ServerMetrics: Sendable {
+    /// The labels of the metrics, as Prometheus shows them.
+    public enum Name {
+        public static let submitted = "gearbox_jobs_submitted_total"
+        public static let completed = "gearbox_jobs_completed_total"
+        public static let failed = "gearbox_jobs_failed_total"
+        public static let exceptions = "gearbox_jobs_exceptions_total"
+        public static let retried = "gearbox_jobs_retried_total"
+        public static let queued = "gearbox_jobs_queued"
+        public static let running = "gearbox_jobs_running"
+        public static let workers = "gearbox_function_workers"
+        public static let connections = "gearbox_connections"
+        public static let waitTime = "gearbox_job_wait_seconds"
+        public static let runTime = "gearbox_job_run_seconds"
+        public static let storeCommit = "gearbox_store_commit_seconds"
+        public static let storeBatch = "gearbox_store_batch_jobs"
+        public static let storeFailures = "gearbox_store_failed_commits_total"
+    }
+
+    let factory: any MetricsFactory
+    /// Time of each group commit of the durable store, and the jobs it wrote and deleted.
+    let storeCommit: Timer
+    let storeBatch: Recorder
+    let storeFailures: Counter
+
+    private struct FunctionMetrics {
+        var published = FunctionCounts()
+        let submitted, completed, failed, exceptions, retried: Counter
+        let queued: [Gauge]
+        let running, workers: Gauge
+    }
+
+    private struct Published {
+        var functions: [String: FunctionMetrics] = [:]
+        var connections: [String: Gauge] = [:]
+    }
+
+    private let published = NIOLockedValueBox(Published())
+    /// Copies the engine's counts; set when a server binds with these metrics.
+    private let source = NIOLockedValueBox<(@Sendable () -> ServerSnapshot)?>(nil)
+
+    public init(factory: any MetricsFactory) {
+        self.factory = factory
+        storeCommit = Timer(label: Name.storeCommit, factory: factory)
+        storeBatch = Recorder(label: Name.storeBatch, factory: factory)
+        storeFailures = Counter(label: Name.storeFailures, factory: factory)
+    }
+
+    /// A clock for the per-job histograms: milliseconds, wrapping after 49 days.
+    func milliseconds() -> UInt32 {
+        UInt32(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds / 1_000_000)
+    }
+
+    func jobTimers(for function: String) -> JobTimers {
+        JobTimers(
+            waited: Timer(label: Name.waitTime, dimensions: [("function", function)], factory: factory),
+            ran: Timer(label: Name.runTime, dimensions: [("function", function)], factory: factory))
+    }
+
+    func attach(_ snapshot: @escaping @Sendable () -> ServerSnapshot) {
+        source.withLockedValue { $0 = snapshot }
+    }
+
+    /// Brings the counters and gauges up to date with the server's counts: call before they are read, as a
+    /// scrape does. The engine's lock is held only to copy the counts.
+    public func update() {
+        guard let snapshot = source.withLockedValue({ $0 }) else { return }
+        publish(snapshot())
+    }
+
+    /// Brings the counters and gauges up to `snapshot`: counters grow by what happened since the last call.
+    func publish(_ snapshot: ServerSnapshot) {
+        published.withLockedValue { published in
+            var seen = Set<String>()
+            for function in snapshot.functions {
+                seen.insert(function.name)
+                var metrics = published.functions[function.name] ?? makeFunctionMetrics(function.name)
+                let now = function.counts
+                metrics.submitted.increment(by: Int64(max(0, now.submitted - metrics.published.submitted)))
+                metrics.completed.increment(by: Int64(max(0, now.completed - metrics.published.completed)))
+                metrics.failed.increment(by: Int64(max(0, now.failed - metrics.published.failed)))
+                metrics.exceptions.increment(by: Int64(max(0, now.exceptions - metrics.published.exceptions)))
+                metrics.retried.increment(by: Int64(max(0, now.retried - metrics.published.retried)))
+                metrics.published = now
+                for (index, gauge) in metrics.queued.enumerated() {
+                    gauge.record(function.queued[index])
+                }
+                metrics.running.record(function.running)
+                metrics.workers.record(function.workers)
+                published.functions[function.name] = metrics
+            }
+            // A dropped function's queues are gone; its counters keep their totals.
+            for (name, metrics) in published.functions where !seen.contains(name) {
+                metrics.queued.forEach { $0.record(0) }
+                metrics.running.record(0)
+                metrics.workers.record(0)
+            }
+            for (kind, count) in [("worker", snapshot.workerConnections), ("client", snapshot.otherConnections)] {
+                let gauge = published.connections[kind] ?? Gauge(label: Name.connections, dimensions: [("kind", kind)], factory: factory)
+                published.connections[kind] = gauge
+                gauge.record(count)
+            }
+        }
+    }
+
+    private func makeFunctionMetrics(_ name: String) -> FunctionMetrics {
+        let function = [("function", name)]
+        return FunctionMetrics(
+            submitted: Counter(label: Name.submitted, dimensions: function, factory: factory),
+            completed: Counter(label: Name.completed, dimensions: function, factory: factory),
+            failed: Counter(label: Name.failed, dimensions: function, factory: factory),
+            exceptions: Counter(label: Name.exceptions, dimensions: function, factory: factory),
+            retried: Counter(label: Name.retried, dimensions: function, factory: factory),
+            queued: ["high", "normal", "low"].map {
+                Gauge(label: Name.queued, dimensions: function + [("priority", $0)], factory: factory)
+            },
+            running: Gauge(label: Name.running, dimensions: function, factory: factory),
+            workers: Gauge(label: Name.workers, dimensions: function, factory: factory))
+    }
+}
