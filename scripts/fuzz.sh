@@ -61,6 +61,12 @@ if [ "$mode" = short ]; then
 else
     "$bin/fuzz-tcp" --gearbox "$bin/gearbox" --seed "$(date +%s)" --seconds "$mode"
 fi
+echo "== fuzz-tcp against gearbox server's HTTP port (gearmand's HTTP protocol)"
+if [ "$mode" = short ]; then
+    "$bin/fuzz-tcp" --gearbox "$bin/gearbox" --http --seed 4 --inputs 2000
+else
+    "$bin/fuzz-tcp" --gearbox "$bin/gearbox" --http --seed "$(date +%s)" --seconds "$mode"
+fi
 echo "== fuzz-tcp against gearbox server, jobs in a SQLite store"
 if [ "$mode" = short ]; then
     "$bin/fuzz-tcp" --gearbox "$bin/gearbox" --seed 2 --inputs 3000 --store "$store_dir/short.db"

@@ -18,6 +18,8 @@ packages+=(chromium chromium-driver)
 packages+=(openssl python3 python3-pip)
 # The README's PHP example runs in a test, with pecl gearman.
 packages+=(php-cli php-gearman)
+# The metrics tests have the real Prometheus scrape the server and worker, and lint with its promtool.
+packages+=(prometheus)
 
 missing=()
 for package in "${packages[@]}"; do

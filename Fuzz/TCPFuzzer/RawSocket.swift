@@ -25,6 +25,19 @@ enum RawSocket {
         _ = sink.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
     }
 
+    /// Whether a fresh connection to an HTTP port gets a status line for a request within two seconds.
+    static func answersHTTP(port: Int) -> Bool {
+        guard let fd = connect(port: port, timeoutMilliseconds: 2000) else { return false }
+        defer { close(fd) }
+        let request = Array("POST / HTTP/1.1\r\nHost: fuzz\r\nContent-Length: 0\r\n\r\n".utf8)
+        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else {
+            return false
+        }
+        var chunk = [UInt8](repeating: 0, count: 256)
+        let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        return count >= 12 && chunk.starts(with: Array("HTTP/1.".utf8))
+    }
+
     /// Whether a fresh connection gets ECHO_RES for its ECHO_REQ within two seconds.
     static func echoes(port: Int) -> Bool {
         guard let fd = connect(port: port, timeoutMilliseconds: 2000) else { return false }

@@ -23,6 +23,9 @@ struct TCPFuzzCommand: ParsableCommand {
     @Flag(help: "Fuzz gearmand instead, for comparison.")
     var gearmand = false
 
+    @Flag(help: "Send mutated HTTP requests to the server's HTTP port (gearmand's HTTP protocol) instead.")
+    var http = false
+
     @Option(help: "Seed of the mutations: the same seed sends the same inputs.")
     var seed: UInt64 = 1
 
@@ -46,9 +49,10 @@ struct TCPFuzzCommand: ParsableCommand {
         guard inputs != nil || seconds != nil else {
             throw ValidationError("give --inputs or --seconds")
         }
-        let server = try ServerProcess(gearbox: gearmand ? nil : gearbox, store: store)
+        let server = try ServerProcess(gearbox: gearmand ? nil : gearbox, store: store, http: http)
         defer { server.stop() }
-        var mutator = Mutator(seed: seed)
+        var mutator = Mutator(seed: seed, corpus: http ? HTTPConversations.all : Conversations.all)
+        let target = server.httpPort ?? server.port
         var sinceCheck: [[UInt8]] = []
         let started = Date()
         let startRSS = try check(server, sinceCheck: [])
@@ -57,7 +61,7 @@ struct TCPFuzzCommand: ParsableCommand {
         while !done(sent: sent, started: started) {
             let bytes = mutator.next()
             sinceCheck.append(bytes)
-            RawSocket.exchange(bytes, port: server.port)
+            RawSocket.exchange(bytes, port: target)
             sent += 1
             if sent % checkEvery == 0 {
                 let rss = try check(server, sinceCheck: sinceCheck)
@@ -72,7 +76,7 @@ struct TCPFuzzCommand: ParsableCommand {
         peakRSS = max(peakRSS, rss)
         let elapsed = Date().timeIntervalSince(started)
         print(
-            "fuzz-tcp: \(server.name), seed \(seed): \(sent) inputs in \(String(format: "%.1f", elapsed)) s, "
+            "fuzz-tcp: \(server.name)\(http ? " (HTTP port)" : ""), seed \(seed): \(sent) inputs in \(String(format: "%.1f", elapsed)) s, "
                 + "\(sent / checkEvery + 1) checks passed, resident memory \(startRSS / 1024) KiB at start, "
                 + "\(rss / 1024) KiB at end, \(peakRSS / 1024) KiB peak; 0 crashes")
     }
@@ -90,6 +94,9 @@ struct TCPFuzzCommand: ParsableCommand {
         }
         guard RawSocket.echoes(port: server.port) else {
             try fail("a fresh connection got no ECHO_RES", server, sinceCheck)
+        }
+        if let httpPort = server.httpPort, !RawSocket.answersHTTP(port: httpPort) {
+            try fail("a fresh HTTP connection got no answer", server, sinceCheck)
         }
         return server.residentBytes
     }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CoreMetrics
 import NIOConcurrencyHelpers
 import NIOCore
@@ -54,9 +57,16 @@ public final class ServerMetrics: Sendable {
         storeFailures = Counter(label: Name.storeFailures, factory: factory)
     }
 
-    /// A clock for the per-job histograms: milliseconds, wrapping after 49 days.
+    /// A clock for the per-job histograms: milliseconds, wrapping after 49 days. The coarse monotonic clock
+    /// (a few nanoseconds, millisecond ticks) is read three times per job.
     func milliseconds() -> UInt32 {
-        UInt32(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds / 1_000_000)
+        #if os(Linux)
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &now)
+        return UInt32(truncatingIfNeeded: Int64(now.tv_sec) &* 1000 &+ Int64(now.tv_nsec) / 1_000_000)
+        #else
+        return UInt32(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds / 1_000_000)
+        #endif
     }
 
     func jobTimers(for function: String) -> JobTimers {
