@@ -1,6 +1,7 @@
 import GearmanProtocol
 import NIOCore
 import NIOPosix
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -10,6 +11,23 @@ import Glibc
 /// The socket options that make a vanished peer noticed in seconds rather than hours, read back from a
 /// real connected socket.
 @Suite struct DeadPeerDetectionTests {
+    /// gearmand's --keepalive-idle reaches the server's side of an accepted connection: `ss` shows its
+    /// keepalive timer counting down from 7 seconds rather than the default 10.
+    @Test func keepaliveFlagsReachTheServersSockets() async throws {
+        let (server, port) = try await startJobServer(try gearboxBinary()) {
+            ["server", "--port", "\($0)", "--keepalive", "--keepalive-idle", "7", "--keepalive-interval", "2", "--keepalive-count", "4"]
+        }
+        defer { server.stop() }
+        let client = try RawConnection(port: port)
+        try client.send(line: "version")
+        _ = try client.receiveAdminReply()
+        let sockets = try await ChildProcess.run("ss", ["-tnoH", "state", "established", "( sport = :\(port) )"])
+        let text = String(decoding: sockets.stdout, as: UTF8.self)
+        let timer = try #require(text.range(of: "timer:(keepalive,"), "ss shows no keepalive timer: \(text)")
+        let seconds = Double(text[timer.upperBound...].prefix { $0.isNumber || $0 == "." }) ?? 0
+        #expect(seconds > 5 && seconds <= 7, "\(text)")
+    }
+
     @Test func theDefaultsReachTheSocket() async throws {
         try await withGearboxServer { server in
             let detection = DeadPeerDetection.default

@@ -159,6 +159,49 @@ import Testing
         #expect(server.isRunning)
     }
 
+    /// Why gearmand is not a TLS peer here, kept as a test so that a gearmand that does speak TLS is noticed:
+    /// Debian's 1.1.20 accepts --ssl, and then reads the handshake as plaintext.
+    @Test func debiansGearmandAcceptsSSLButSpeaksPlaintext() async throws {
+        let certificates = try await TestCertificates()
+        let gearmand = try await Gearmand(
+            extraArguments: ["--ssl", "--ssl-ca-file", certificates.caFile, "--ssl-certificate", certificates.serverCertificate,
+                             "--ssl-key", certificates.serverKey])
+        defer { gearmand.stop() }
+        let overTLS = try await ChildProcess.run(
+            try gearboxBinary(), ["admin", "version", "--server", "127.0.0.1:\(gearmand.port)"] + clientTLS(certificates),
+            timeout: .seconds(30))
+        #expect(overTLS.status != 0, "gearmand answered over TLS: give it interop tests of its own")
+        let plain = try RawConnection(port: gearmand.port)
+        try plain.send(line: "version")
+        #expect(try plain.receiveAdminReply().hasPrefix("OK 1.1"))
+    }
+
+    /// The load generator and the batch command over TLS, with a worker that also connects over TLS.
+    @Test func benchAndBatchSpeakTLS() async throws {
+        let certificates = try await TestCertificates()
+        let (server, port, tlsPort) = try await startServer(certificates)
+        defer { server.stop() }
+        let bench = try await ChildProcess.run(
+            try gearboxBinary(),
+            ["bench", "--server", "127.0.0.1:\(tlsPort)", "--jobs", "2000", "--warm-up", "0", "--quiet", "--json"]
+                + clientTLS(certificates), timeout: .seconds(60))
+        #expect(bench.status == 0, "\(bench.stderr)")
+        #expect(String(decoding: bench.stdout, as: UTF8.self).contains(#""errors":0"#))
+
+        let worker = try ChildProcess(
+            try gearboxBinary(), ["worker", "-f", "thumbnail", "-c", "2", "--server", "127.0.0.1:\(tlsPort)"] + clientTLS(certificates))
+        defer { worker.stop() }
+        try await waitForWorkers(port: port, function: "thumbnail", count: 1, timeout: .seconds(30))
+        let folder = try ScratchFolder()
+        try folder.file("in/a.jpg", try Fixtures.nature(Fixtures.naturePhotos[0]))
+        let batch = try await ChildProcess.run(
+            try gearboxBinary(),
+            ["batch", folder.path + "/in", "-o", folder.path + "/out", "-s", "100x100", "--progress", "none",
+             "--server", "127.0.0.1:\(tlsPort)"] + clientTLS(certificates), timeout: .seconds(60))
+        #expect(batch.status == 0, "\(batch.stderr)")
+        #expect(!folder.files(under: "out").isEmpty)
+    }
+
     @Test func badTLSFlagsAreExplained() async throws {
         for (arguments, message) in [
             (["server", "--ssl"], "TLS needs --ssl-certificate and --ssl-key"),
