@@ -97,6 +97,26 @@ import Testing
         #expect(answer.contains(#""5"]"#), "Prometheus answered: \(answer)")
     }
 
+    @Test func theDurableStoreReportsItsCommits() async throws {
+        let folder = try ScratchFolder()
+        let metricsPort = try freePort()
+        let (server, port) = try await startJobServer(try gearboxBinary()) {
+            ["server", "--port", "\($0)", "--store", "sqlite:\(folder.store)", "--metrics-port", "\(metricsPort)"]
+        }
+        defer { server.stop() }
+        for index in 1...3 {
+            let queued = try await ChildProcess.run(
+                try gearboxBinary(), ["submit", "-b", "-f", "later", "--server", "127.0.0.1:\(port)", "job \(index)"])
+            #expect(queued.status == 0)
+        }
+        let text = try await Self.scrape(metricsPort)
+        let commits = Self.value(text, "gearbox_store_commit_seconds_count") ?? 0
+        #expect(commits >= 1 && commits <= 3, "\(text)")
+        #expect(Self.value(text, "gearbox_store_batch_jobs_sum") == 3)
+        #expect(Self.value(text, "gearbox_store_failed_commits_total") == 0)
+        #expect(Self.value(text, #"gearbox_jobs_queued{function="later",priority="normal"}"#) == 3)
+    }
+
     @Test func aBadMetricsPortIsExplained() async throws {
         let result = try await ChildProcess.run(try gearboxBinary(), ["server", "--metrics-port", "70000"])
         #expect(result.status != 0 && result.stderr.contains("--metrics-port must be between 0 and 65535"))

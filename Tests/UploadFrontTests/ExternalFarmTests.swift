@@ -75,4 +75,39 @@ import UploadFront
         front.signal(SIGTERM)
         #expect(try await front.wait(timeout: .seconds(10)) == 0)
     }
+
+    /// `gearbox front --server ... --ssl`: the front reaches its job server over TLS, as do the workers.
+    @Test func theFrontReachesItsJobServerOverTLS() async throws {
+        let certificates = try await TestCertificates()
+        let tlsPort = try freePort()
+        let (server, serverPort) = try await startJobServer(try gearboxBinary()) {
+            ["server", "--port", "\($0)", "--ssl-port", "\(tlsPort)", "--ssl-certificate", certificates.serverCertificate,
+             "--ssl-key", certificates.serverKey]
+        }
+        defer { server.stop() }
+        try await waitUntilListening(port: tlsPort)
+        let tls = ["--ssl", "--ssl-ca-file", certificates.caFile]
+        let worker = try ChildProcess(
+            try gearboxBinary(), ["worker", "--server", "127.0.0.1:\(tlsPort)", "--function", "thumbnail", "--concurrency", "2"] + tls)
+        defer { worker.stop() }
+        let port = try freePort()
+        let storage = FileManager.default.temporaryDirectory.appendingPathComponent("front-\(PhotoStore.newID())")
+        defer { try? FileManager.default.removeItem(at: storage) }
+        let front = try ChildProcess(
+            try gearboxBinary(),
+            ["front", "--port", String(port), "--server", "127.0.0.1:\(tlsPort)", "--storage", storage.path,
+             "--sizes", "thumb=200x150"] + tls)
+        defer { front.stop() }
+        try await waitUntilListening(port: port)
+        let base = "http://127.0.0.1:\(port)"
+        try await FrontHarness.waitUntilReady(base)
+        let reply = try await HTTP.postRaw(base + "/photos?filename=garden.jpg", try FrontHarness.garden)
+        #expect(reply.status == 200, "\(reply.text)")
+        let photo = try #require(try reply.json().photos.first)
+        #expect(photo.sizes["thumb"] != nil)
+        // The worker that joined through the TLS port is the one the server lists.
+        let admin = try RawConnection(port: serverPort)
+        try admin.send(line: "status")
+        #expect(try admin.receiveAdminReply().contains("thumbnail\t0\t0\t1"))
+    }
 }
