@@ -42,6 +42,15 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // Metrics exposed the one way: a swift-prometheus registry and factory, and a `/metrics` route.
+        .target(
+            name: "GearboxMetrics",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // The system's SQLite, for the job server's durable store.
         .systemLibrary(
             name: "CSQLite",
@@ -123,9 +132,9 @@ let package = Package(
                 "Gearman",
                 "GearmanServer",
                 "ImageFarm",
+                "GearboxMetrics",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -188,8 +197,8 @@ let package = Package(
             dependencies: [
                 "GearmanProtocol",
                 "GearmanTLS",
+                "GearboxMetrics",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "GearmanServer",

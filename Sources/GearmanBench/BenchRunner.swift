@@ -256,12 +256,7 @@ private final class Session: @unchecked Sendable {
             }
         do {
             let channel = try await bootstrap.connect(host: address.host, port: address.port).get()
-            do {
-                try await channel.gearmanTLSHandshake().get()
-            } catch {
-                try? await channel.close()
-                throw error
-            }
+            try await channel.gearmanTLSHandshake().get()
             return channel
         } catch {
             throw BenchRunner.Failure.connect("cannot connect to \(address): \(error)")

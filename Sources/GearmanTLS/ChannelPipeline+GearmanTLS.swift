@@ -15,7 +15,8 @@ extension ChannelPipeline.SynchronousOperations {
 
 extension Channel {
     /// Completes when the TLS handshake that `addGearmanTLSClient` started has, or fails with
-    /// `GearmanTLSError` saying why it did not; at once for a plaintext connection.
+    /// `GearmanTLSError` saying why it did not, the connection closed already; at once for a plaintext
+    /// connection.
     public func gearmanTLSHandshake() -> EventLoopFuture<Void> {
         eventLoop.flatSubmit {
             guard let wait = try? self.pipeline.syncOperations.handler(type: TLSHandshakeWait.self) else {

@@ -1,10 +1,10 @@
+import GearboxMetrics
 import Gearman
 import Hummingbird
 import ImageFarm
 import Imaging
 import Logging
 import NIOCore
-import Prometheus
 import ServiceLifecycle
 
 /// The upload front: a Hummingbird application that turns each uploaded photo into every configured size on
@@ -32,12 +32,11 @@ public struct UploadFront: Service {
         let configuration = self.configuration
         let farm: EmbeddedFarm?
         var servers = configuration.servers
-        let registry = PrometheusCollectorRegistry()
-        let factory = PrometheusMetricsFactory(registry: registry)
+        let exposition = PrometheusExposition()
         if servers.isEmpty {
             let started = try await EmbeddedFarm.start(
                 concurrency: configuration.embeddedWorkers, limits: configuration.limits,
-                store: configuration.embeddedStore, metrics: factory, logger: logger)
+                store: configuration.embeddedStore, metrics: exposition.factory, logger: logger)
             farm = started
             servers = [started.address]
             logger.info("embedded job server and \(configuration.embeddedWorkers) image workers on \(started.address)")
@@ -48,7 +47,7 @@ public struct UploadFront: Service {
         let client = GearmanClient(servers: servers, tls: configuration.serverTLS, logger: logger)
         do {
             try await serve(
-                servers: servers, client: client, processor: processor, metrics: (registry, factory),
+                servers: servers, client: client, processor: processor, exposition: exposition,
                 beforeScrape: { farm?.server.configuration.metrics?.update() })
         } catch {
             await client.shutdown()
@@ -63,7 +62,7 @@ public struct UploadFront: Service {
 
     private func serve(
         servers: [GearmanServerAddress], client: GearmanClient, processor: ImageProcessor,
-        metrics: (registry: PrometheusCollectorRegistry, factory: PrometheusMetricsFactory),
+        exposition: PrometheusExposition,
         beforeScrape: @escaping @Sendable () -> Void
     ) async throws {
         let configuration = self.configuration
@@ -81,8 +80,7 @@ public struct UploadFront: Service {
         PageRoutes(configuration: configuration).register(on: router)
         PhotoRoutes(configuration: configuration, processor: photoProcessor, store: store).register(on: router)
         HealthRoutes(farm: farmStatus, limiter: limiter, retryAfter: configuration.retryAfterSeconds).register(on: router)
-        MetricsRoutes(registry: metrics.registry, factory: metrics.factory, limiter: limiter, beforeScrape: beforeScrape)
-            .register(on: router)
+        MetricsRoutes(exposition: exposition, limiter: limiter, beforeScrape: beforeScrape).register(on: router)
 
         let onListening = self.onListening
         let logger = self.logger

@@ -1,5 +1,6 @@
 import GearmanProtocol
 import ArgumentParser
+import GearboxMetrics
 import GearmanServer
 import Logging
 import NIOCore
@@ -198,8 +199,8 @@ struct ServerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try Logging.makeLogger(label: "gearbox.server", level: verbose.logLevel, file: logFile)
-        let (factory, registry) = MetricsEndpoint.makeFactory()
-        let metrics = metricsPort.map { _ in ServerMetrics(factory: factory) }
+        let exposition = PrometheusExposition()
+        let metrics = metricsPort.map { _ in ServerMetrics(factory: exposition.factory) }
         let configuration = GearmanServerConfiguration(
             host: listen,
             port: port,
@@ -227,7 +228,7 @@ struct ServerCommand: AsyncParsableCommand {
             services.append(
                 .init(
                     service: MetricsEndpoint(
-                        host: listen, port: metricsPort, registry: registry, beforeScrape: { metrics.update() },
+                        host: listen, port: metricsPort, exposition: exposition, beforeScrape: { metrics.update() },
                         logger: logger)))
         }
         let group = ServiceGroup(

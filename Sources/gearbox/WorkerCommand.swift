@@ -1,4 +1,5 @@
 import ArgumentParser
+import GearboxMetrics
 import Gearman
 import ImageFarm
 import Imaging
@@ -130,11 +131,11 @@ struct WorkerCommand: AsyncParsableCommand {
         let offered = try Self.offered(function)
         let imageFunctions = offered.compactMap { if case .image(let f) = $0 { f } else { nil } }
         let jobs = concurrency ?? (imageFunctions.isEmpty ? 1 : System.coreCount)
-        let (factory, registry) = MetricsEndpoint.makeFactory()
+        let exposition = PrometheusExposition()
         let measures = metricsPort != nil
         let worker = GearmanWorker(
             servers: servers.servers, concurrency: jobs, clientID: clientID, tls: try servers.tls.context(),
-            metrics: measures ? WorkerMetrics(factory: factory) : nil, logger: logger)
+            metrics: measures ? WorkerMetrics(factory: exposition.factory) : nil, logger: logger)
         for case .builtin(let name) in offered {
             worker.register(name, BuiltinFunctions.all[name]!)
         }
@@ -145,7 +146,7 @@ struct WorkerCommand: AsyncParsableCommand {
             ImageWorkerFunctions.register(
                 imageFunctions, on: worker,
                 runner: ImageFunctionRunner(
-                    processor: images, defaults: try defaults(), metrics: measures ? ImageJobMetrics(factory: factory) : nil))
+                    processor: images, defaults: try defaults(), metrics: measures ? ImageJobMetrics(factory: exposition.factory) : nil))
             processor = images
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: worker)]
@@ -153,7 +154,7 @@ struct WorkerCommand: AsyncParsableCommand {
             services.append(
                 .init(
                     service: MetricsEndpoint(
-                        host: metricsHost, port: metricsPort, registry: registry, beforeScrape: {}, logger: logger)))
+                        host: metricsHost, port: metricsPort, exposition: exposition, beforeScrape: {}, logger: logger)))
         }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

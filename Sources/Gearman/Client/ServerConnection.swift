@@ -112,12 +112,7 @@ final class ServerConnection: Sendable {
                 }
             }
             .connect(host: address.host, port: address.port)
-            .flatMap { channel in
-                channel.gearmanTLSHandshake().map { channel }.flatMapErrorThrowing { error in
-                    channel.close(promise: nil)
-                    throw error
-                }
-            }
+            .flatMap { channel in channel.gearmanTLSHandshake().map { channel } }
             .whenComplete { result in
                 let (outcome, backoff) = self.connected(result)
                 // Outside the lock: closing, and a closed channel's callbacks, may run at once on this thread.

@@ -143,12 +143,7 @@ public final class GearmanWorker: Service, Sendable {
                 }
             }
             .connect(host: server.host, port: server.port)
-            .flatMap { channel in
-                channel.gearmanTLSHandshake().map { channel }.flatMapErrorThrowing { error in
-                    channel.close(promise: nil)
-                    throw error
-                }
-            }
+            .flatMap { channel in channel.gearmanTLSHandshake().map { channel } }
             .get()
         let key = ObjectIdentifier(channel)
         let drainNow = state.withLockedValue { state in

@@ -39,6 +39,12 @@ public final class ServerMetrics: Sendable {
         let submitted, completed, failed, exceptions, retried: Counter
         let queued: [Gauge]
         let running, workers: Gauge
+
+        /// Each counter with the count it publishes.
+        var counters: [(Counter, KeyPath<FunctionCounts, Int>)] {
+            [(submitted, \.submitted), (completed, \.completed), (failed, \.failed), (exceptions, \.exceptions),
+             (retried, \.retried)]
+        }
     }
 
     private struct Published {
@@ -93,13 +99,10 @@ public final class ServerMetrics: Sendable {
             for function in snapshot.functions {
                 seen.insert(function.name)
                 var metrics = published.functions[function.name] ?? makeFunctionMetrics(function.name)
-                let now = function.counts
-                metrics.submitted.increment(by: Int64(max(0, now.submitted - metrics.published.submitted)))
-                metrics.completed.increment(by: Int64(max(0, now.completed - metrics.published.completed)))
-                metrics.failed.increment(by: Int64(max(0, now.failed - metrics.published.failed)))
-                metrics.exceptions.increment(by: Int64(max(0, now.exceptions - metrics.published.exceptions)))
-                metrics.retried.increment(by: Int64(max(0, now.retried - metrics.published.retried)))
-                metrics.published = now
+                for (counter, count) in metrics.counters {
+                    counter.increment(by: Int64(max(0, function.counts[keyPath: count] - metrics.published[keyPath: count])))
+                }
+                metrics.published = function.counts
                 for (index, gauge) in metrics.queued.enumerated() {
                     gauge.record(function.queued[index])
                 }

@@ -160,8 +160,36 @@ public final class GearmanJobServer: Service, Sendable {
         on port: Int, tls: NIOSSLContext?, core: ServerCore, group: any EventLoopGroup,
         configuration: GearmanServerConfiguration
     ) async throws -> any Channel {
+        let certificateNames = configuration.adminAccess.certificateNames
+        return try await listen(on: port, core: core, group: group, configuration: configuration) { handlers in
+            if let tls {
+                try handlers.addHandler(NIOSSLServerHandler(context: tls))
+                if !certificateNames.isEmpty {
+                    try handlers.addHandler(AdminCertificateCheck(allowedNames: certificateNames))
+                }
+            }
+        }
+    }
+
+    /// gearmand's HTTP protocol: each connection is one more Gearman client behind an HTTP codec.
+    private static func listenForHTTP(
+        on port: Int, core: ServerCore, group: any EventLoopGroup, configuration: GearmanServerConfiguration
+    ) async throws -> any Channel {
+        let (maximumBodySize, maximumPacketSize) = (configuration.httpMaximumBodySize, configuration.maximumPacketSize)
+        return try await listen(on: port, core: core, group: group, configuration: configuration) { handlers in
+            try handlers.configureHTTPServerPipeline(withErrorHandling: true)
+            try handlers.addHandler(HTTPGearmanBridge(maximumBodySize: maximumBodySize, maximumPacketSize: maximumPacketSize))
+        }
+    }
+
+    /// A listener whose connections each end in a `ServerConnectionHandler`, behind the handlers that
+    /// `addFront` puts before it (TLS, an HTTP codec).
+    private static func listen(
+        on port: Int, core: ServerCore, group: any EventLoopGroup, configuration: GearmanServerConfiguration,
+        addFront: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void
+    ) async throws -> any Channel {
         let maximumPacketSize = configuration.maximumPacketSize
-        let access = configuration.adminAccess
+        let networks = configuration.adminAccess.networks
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -171,40 +199,7 @@ public final class GearmanJobServer: Service, Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handlers = channel.pipeline.syncOperations
-                    if let tls {
-                        try handlers.addHandler(NIOSSLServerHandler(context: tls))
-                        if !access.certificateNames.isEmpty {
-                            try handlers.addHandler(AdminCertificateCheck(allowedNames: access.certificateNames))
-                        }
-                    }
-                    try handlers.addHandler(
-                        ServerConnectionHandler(
-                            core: core, eventLoop: channel.eventLoop, maximumPacketSize: maximumPacketSize,
-                            adminNetworks: access.networks))
-                }
-            }
-            .bind(host: configuration.host, port: port)
-            .get()
-    }
-
-    /// gearmand's HTTP protocol: each connection is one more Gearman client behind an HTTP codec.
-    private static func listenForHTTP(
-        on port: Int, core: ServerCore, group: any EventLoopGroup, configuration: GearmanServerConfiguration
-    ) async throws -> any Channel {
-        let maximumPacketSize = configuration.maximumPacketSize
-        let maximumBodySize = configuration.httpMaximumBodySize
-        let networks = configuration.adminAccess.networks
-        return try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .deadPeerDetection(configuration.deadPeerDetection)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let handlers = channel.pipeline.syncOperations
-                    try handlers.configureHTTPServerPipeline(withErrorHandling: true)
-                    try handlers.addHandler(
-                        HTTPGearmanBridge(maximumBodySize: maximumBodySize, maximumPacketSize: maximumPacketSize))
+                    try addFront(handlers)
                     try handlers.addHandler(
                         ServerConnectionHandler(
                             core: core, eventLoop: channel.eventLoop, maximumPacketSize: maximumPacketSize,
