@@ -45,26 +45,11 @@ import Testing
         try ChildProcess(try gearboxBinary(), ["worker", "--server", "127.0.0.1:\(port)"] + extra)
     }
 
-    /// Waits until `count` workers offer `function` (gearadmin's status column).
-    func waitForWorkers(port: Int, function: String = "thumbnail", count: Int) async throws {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            let status = try await ChildProcess.run("gearadmin", ["-p", "\(port)", "--status"])
-            let text = String(decoding: status.stdout, as: UTF8.self)
-            for line in text.split(separator: "\n") {
-                let fields = line.split(separator: "\t")
-                if fields.count == 4, fields[0] == function, let workers = Int(fields[3]), workers >= count { return }
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw TestFailure("\(count) workers for \(function) did not register")
-    }
-
     @Test(arguments: Server.allCases)
     func theGearmanCLIGetsAThumbnailFromAGearboxWorker(_ kind: Server) async throws {
         let server = try await RunningServer(kind)
         let worker = try worker(port: server.port, ["-c", "2"])
-        try await waitForWorkers(port: server.port, function: "resize", count: 1)
+        try await waitForWorkers(port: server.port, function: "resize", count: 1, timeout: .seconds(20))
         let garden = try Data(contentsOf: try Fixtures.url("cache/photos/nature/Garden.jpg"))
 
         // gearman -f resize < large.jpg > thumb.jpg
@@ -87,7 +72,7 @@ import Testing
     @Test func theGearmanCLISeesABadImageFail() async throws {
         let server = try await RunningServer(.gearbox)
         let worker = try worker(port: server.port, ["-c", "1"])
-        try await waitForWorkers(port: server.port, count: 1)
+        try await waitForWorkers(port: server.port, function: "thumbnail", count: 1, timeout: .seconds(20))
         let random = try Data(contentsOf: try Fixtures.url("generated/random.bin"))
         let failed = try await ChildProcess.run("gearman", ["-p", "\(server.port)", "-f", "thumbnail"], stdin: random)
         #expect(failed.status != 0)
@@ -104,7 +89,7 @@ import Testing
         let server = try await RunningServer(.gearbox)
         let worker = try worker(
             port: server.port, ["-f", "thumbnail,reverse", "-c", "1", "--size", "64x64", "--format", "png", "--max-bytes", "100000"])
-        try await waitForWorkers(port: server.port, count: 1)
+        try await waitForWorkers(port: server.port, function: "thumbnail", count: 1, timeout: .seconds(20))
         let small = try Data(contentsOf: try Fixtures.url("generated/photo.jpg"))  // 28 KB, 640x400
         let made = try await ChildProcess.run("gearman", ["-p", "\(server.port)", "-f", "thumbnail"], stdin: small)
         #expect(made.status == 0, "\(made.stderr)")
@@ -206,7 +191,7 @@ import Testing
         let server = try await RunningServer(.gearmand)
         let doomed = try worker(port: server.port, ["-c", "1", "--client-id", "doomed"])
         let survivor = try worker(port: server.port, ["-c", "1", "--client-id", "survivor"])
-        try await waitForWorkers(port: server.port, count: 2)
+        try await waitForWorkers(port: server.port, function: "thumbnail", count: 2, timeout: .seconds(20))
         let tree = try Tree(photos: Fixtures.naturePhotos)
         let batch = try ChildProcess(
             try gearboxBinary(),

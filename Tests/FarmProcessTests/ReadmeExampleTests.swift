@@ -3,7 +3,7 @@ import Imaging
 import TestSupport
 import Testing
 
-/// The README's examples, read from the README itself (each follows a `<!-- readme-example: ... -->`
+/// The README's examples, read from the README itself (each follows a `<!-- readme-example: KIND NAME -->`
 /// marker), run with a real photograph: what a reader copies works. Python and PHP run against a server
 /// and worker on a free port; shell and console examples run as written, on the default port 4730, each in
 /// network and process namespaces of its own (`unshare`, as root), where that port is free and nothing
@@ -81,7 +81,7 @@ import Testing
         var text = """
             set -u
             ip link set lo up
-            export PATH="\(try gearboxBinary().split(separator: "/").dropLast().joined(separator: "/").withLeadingSlash):$PATH"
+            export PATH="\(URL(fileURLWithPath: try gearboxBinary()).deletingLastPathComponent().path):$PATH"
             cd '\(folder)'
             settle() {  # the ports listen and the functions have workers, within 30 s
                 for _ in $(seq 600); do
@@ -158,15 +158,9 @@ import Testing
         _ = folder
     }
 
-    /// The code block after the marker, with the default port swapped for the test server's.
+    /// A Python or PHP example's code, with the default port swapped for the test server's.
     static func example(_ name: String, port: Int) throws -> String {
-        let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
-        guard let marker = readme.range(of: "<!-- readme-example: \(name) -->"),
-            let open = readme.range(of: "```", range: marker.upperBound..<readme.endIndex),
-            let firstLine = readme.range(of: "\n", range: open.upperBound..<readme.endIndex),
-            let close = readme.range(of: "\n```", range: firstLine.upperBound..<readme.endIndex)
-        else { throw TestFailure("README.md has no example marked \(name)") }
-        return String(readme[firstLine.upperBound..<close.lowerBound]).replacingOccurrences(of: "4730", with: "\(port)")
+        try block(named: name).lines.joined(separator: "\n").replacingOccurrences(of: "4730", with: "\(port)")
     }
 
     /// Runs `body` in a folder holding photo.jpg, with a job server and an image worker up.
@@ -192,7 +186,7 @@ import Testing
     @Test func thePythonExampleWithGear() async throws {
         try await withFarm { folder, port in
             let script = folder + "/example.py"
-            try Self.example("python", port: port).write(toFile: script, atomically: true, encoding: .utf8)
+            try Self.example("gear", port: port).write(toFile: script, atomically: true, encoding: .utf8)
             var environment = ProcessInfo.processInfo.environment
             environment["PYTHONPATH"] = testPythonPath
             let python = try ChildProcess("/bin/sh", ["-c", "cd '\(folder)' && exec python3 example.py"], environment: environment)
@@ -204,30 +198,11 @@ import Testing
 
     @Test func thePHPExample() async throws {
         try await withFarm { folder, port in
-            try ("<?php\n" + Self.example("php", port: port)).write(toFile: folder + "/example.php", atomically: true, encoding: .utf8)
+            try ("<?php\n" + Self.example("pecl", port: port)).write(toFile: folder + "/example.php", atomically: true, encoding: .utf8)
             let php = try ChildProcess("/bin/sh", ["-c", "cd '\(folder)' && exec php example.php"])
             #expect(try await php.wait(timeout: .seconds(90)) == 0, "\(php.standardErrorText)")
             #expect(!php.standardOutputText.contains("failed"), "\(php.standardOutputText)")
             try await expectThumbnail(in: folder)
         }
     }
-}
-
-extension String {
-    fileprivate var withLeadingSlash: String { hasPrefix("/") ? self : "/" + self }
-}
-
-/// Waits until `count` workers offer `function`, by the admin `status` table.
-func waitForWorkers(port: Int, function: String, count: Int, timeout: Duration) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        let admin = try RawConnection(port: port)
-        try admin.send(line: "status")
-        for line in try admin.receiveAdminReply().split(separator: "\n") {
-            let fields = line.split(separator: "\t")
-            if fields.count == 4, fields[0] == function, Int(fields[3]) ?? 0 >= count { return }
-        }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    throw TestFailure("\(count) workers for \(function) did not register within \(timeout)")
 }
