@@ -23,7 +23,7 @@ run: build
 # cooperative threads), each under a deadline that stops it and names the tests that never ended. Nothing
 # is retried. Then a short, deterministic pass of every fuzzer.
 TEST_GROUPS = \
-	'GearmanProtocolTests|GearmanServerTests|GearmanTests|GearmanFuzzingTests|ImagingTests' \
+	'GearmanProtocolTests|GearmanServerTests|GearmanTests|GearmanFuzzingTests|ImagingTests|PhotoMetadataTests' \
 	'InteropTests|GearmanInteropTests' \
 	'ImageFarmTests|FarmProcessTests|UploadFrontTests|GearmanBenchTests'
 test: deps

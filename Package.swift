@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // Layer 1: the wire protocol. Pure: packets, framing, admin text.
@@ -93,6 +94,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // What a photo file says about where and with what it was taken, and a copy of it without that:
+        // JPEG, PNG and WebP containers rewritten with their pixels untouched. Pure: bytes in, bytes out.
+        .target(name: "PhotoMetadata"),
         // Layer 5: libvips.
         .systemLibrary(
             name: "CVips",
@@ -129,10 +133,12 @@ let package = Package(
             name: "UploadFront",
             dependencies: [
                 "Imaging",
+                "PhotoMetadata",
                 "Gearman",
                 "GearmanServer",
                 "ImageFarm",
                 "GearboxMetrics",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -164,11 +170,13 @@ let package = Package(
             dependencies: [
                 "GearmanProtocol",
                 "GearmanServer",
+                "PhotoMetadata",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .executableTarget(name: "fuzz-protocol", dependencies: ["GearmanFuzzing"], path: "Fuzz/ProtocolFuzzer"),
         .executableTarget(name: "fuzz-engine", dependencies: ["GearmanFuzzing"], path: "Fuzz/EngineFuzzer"),
+        .executableTarget(name: "fuzz-metadata", dependencies: ["GearmanFuzzing"], path: "Fuzz/MetadataFuzzer"),
         // Mutated conversations against a running job server over TCP (`make fuzz`).
         .executableTarget(
             name: "fuzz-tcp",
@@ -232,6 +240,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "PhotoMetadataTests",
+            dependencies: ["PhotoMetadata"]
         ),
         .testTarget(
             name: "ImagingTests",
@@ -321,6 +333,7 @@ let package = Package(
             name: "UploadFrontTests",
             dependencies: [
                 "UploadFront",
+                "PhotoMetadata",
                 "ImageFarm",
                 "Imaging",
                 "Gearman",

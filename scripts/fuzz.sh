@@ -4,7 +4,8 @@
 #   scripts/fuzz.sh short        a deterministic pass of each (fixed seeds and counts): part of `make test`
 #   scripts/fuzz.sh SECONDS      each libFuzzer target for SECONDS, then the TCP fuzzer for SECONDS (`make fuzz`)
 #
-# libFuzzer targets (protocol: framing and packet decoding; engine: the job server's state machine) are
+# libFuzzer targets (protocol: framing and packet decoding; engine: the job server's state machine;
+# metadata: the JPEG, PNG and WebP rewriting that strips an uploaded original's metadata) are
 # built with address sanitizer into .build-fuzz. Their corpora grow in Fuzz/corpus/ (not committed); the
 # inputs of crashes already fixed live in Fuzz/Regressions/ and seed every run. A crash leaves its input in
 # Fuzz/crashes/ and fails the run.
@@ -15,7 +16,7 @@ mode=${1:-short}
 fuzz_flags=(-c release --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
     -Xswiftc -DFUZZING)
 mkdir -p Fuzz/crashes
-for target in protocol engine; do
+for target in protocol engine metadata; do
     echo "== building fuzz-$target (libFuzzer, address sanitizer)"
     if ! swift build "${fuzz_flags[@]}" --product "fuzz-$target" > "${TMPDIR:-/tmp}/gearbox-fuzz-build.log" 2>&1; then
         grep -E 'error' "${TMPDIR:-/tmp}/gearbox-fuzz-build.log" | head -40
@@ -27,7 +28,7 @@ swift build --product gearbox
 swift build --product fuzz-tcp
 bin=$(swift build --show-bin-path)
 
-for target in protocol engine; do
+for target in protocol engine metadata; do
     corpus="Fuzz/corpus/$target"
     mkdir -p "$corpus"
     if [ "$mode" = short ]; then
@@ -41,8 +42,10 @@ for target in protocol engine; do
     echo "== fuzz-$target ${limits[*]}"
     log=$(mktemp)
     status=0
+    seeds=()
+    [ -d "Fuzz/Seeds/$target" ] && seeds=("Fuzz/Seeds/$target")
     ".build-fuzz/release/fuzz-$target" "${limits[@]}" -print_final_stats=1 -artifact_prefix=Fuzz/crashes/ \
-        "$corpus" "Fuzz/Regressions/$target" > "$log" 2>&1 || status=$?
+        "$corpus" "Fuzz/Regressions/$target" "${seeds[@]}" > "$log" 2>&1 || status=$?
     grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|Done|SUMMARY)' "$log" || true
     if [ "$status" -ne 0 ]; then
         tail -n 60 "$log"

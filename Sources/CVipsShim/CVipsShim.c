@@ -26,6 +26,10 @@ void gearbox_vips_free(void *pointer) {
     g_free(pointer);
 }
 
+void gearbox_vips_image_ref(VipsImage *image) {
+    g_object_ref(G_OBJECT(image));
+}
+
 void gearbox_vips_image_unref(VipsImage *image) {
     g_object_unref(G_OBJECT(image));
 }

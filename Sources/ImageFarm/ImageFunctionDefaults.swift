@@ -6,13 +6,20 @@ public struct ImageFunctionDefaults: Sendable, Hashable {
     public var size: ImageSize
     public var format: ImageFormat?
     public var quality: Int?
+    /// The longest one job may run; a job's own `time_limit` can only shorten it.
+    public var timeLimit: Duration
 
     public static let defaultSize = try! ImageSize(parsing: "200x150")
+    public static let defaultTimeLimit = Duration.seconds(60)
 
-    public init(size: ImageSize = Self.defaultSize, format: ImageFormat? = nil, quality: Int? = nil) {
+    public init(
+        size: ImageSize = Self.defaultSize, format: ImageFormat? = nil, quality: Int? = nil,
+        timeLimit: Duration = Self.defaultTimeLimit
+    ) {
         self.size = size
         self.format = format
         self.quality = quality
+        self.timeLimit = timeLimit
     }
 
     /// The job's options for `function`, completed with these defaults. The job's own values win.

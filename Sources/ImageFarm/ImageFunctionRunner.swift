@@ -33,13 +33,16 @@ public struct ImageFunctionRunner: Sendable {
 
     private func perform(_ function: ImageFunction, workload: ByteBuffer) async throws -> ImageJobResult {
         let request = try ImageJobRequest(workload: workload)
-        let options = defaults.completed(request.options, for: function)
+        let timeLimit = try request.timeLimit.map { min($0, defaults.timeLimit) } ?? defaults.timeLimit
+        let options = defaults.completed(request.processingOptions, for: function)
         switch function {
         case .thumbnail:
-            let image = try await processor.thumbnail(request.image, options: try ThumbnailOptions(queryItems: options))
+            let image = try await processor.thumbnail(
+                request.image, options: try ThumbnailOptions(queryItems: options), timeLimit: timeLimit)
             return ImageJobResult(bytes: image.bytes, image: image)
         case .resize:
-            let image = try await processor.resize(request.image, options: try ResizeOptions(queryItems: options))
+            let image = try await processor.resize(
+                request.image, options: try ResizeOptions(queryItems: options), timeLimit: timeLimit)
             return ImageJobResult(bytes: image.bytes, image: image)
         case .info:
             guard options.items.isEmpty else {

@@ -34,6 +34,10 @@ enum ImagePipeline {
             format = .avif
         }
         try limits.checkPixels(width: image.width, height: image.pageHeight)
+        if image.int("interlaced") == 1 {
+            try limits.checkInterlaced(width: image.width, height: image.pageHeight)
+        }
+        try limits.checkFrames(max(1, image.pageCount))
         return Opened(image: image, format: format)
     }
 
@@ -58,6 +62,36 @@ enum ImagePipeline {
     }
 
     static func thumbnail(_ data: UnsafeRawBufferPointer, options: ThumbnailOptions, limits: ImageLimits) throws -> ProcessedImage {
+        try withDeadline(limits.timeLimit) { deadline in
+            try thumbnail(data, options: options, limits: limits, deadline: deadline)
+        }
+    }
+
+    static func resize(_ data: UnsafeRawBufferPointer, options: ResizeOptions, limits: ImageLimits) throws -> ProcessedImage {
+        try withDeadline(limits.timeLimit) { deadline in
+            try resize(data, options: options, limits: limits, deadline: deadline)
+        }
+    }
+
+    /// Runs `body` with a deadline for `limit` (none without one); a failure after the deadline fired is
+    /// reported as the time limit, whatever libvips said.
+    private static func withDeadline(
+        _ limit: Duration?, _ body: (EvaluationDeadline?) throws -> ProcessedImage
+    ) throws -> ProcessedImage {
+        guard let limit else { return try body(nil) }
+        let deadline = EvaluationDeadline(limit: limit)
+        defer { deadline.finish() }
+        do {
+            return try body(deadline)
+        } catch let error as ImagingError {
+            if deadline.fired { throw ImagingError.timeLimitExceeded(limit) }
+            throw error
+        }
+    }
+
+    private static func thumbnail(
+        _ data: UnsafeRawBufferPointer, options: ThumbnailOptions, limits: ImageLimits, deadline: EvaluationDeadline?
+    ) throws -> ProcessedImage {
         let opened = try open(data, limits: limits)
         let inputFormat = opened.format
         let hasICCProfile = opened.image.hasICCProfile
@@ -91,11 +125,15 @@ enum ImagePipeline {
         let pages = animated ? max(1, image.height / max(1, image.pageHeight)) : 1
         try limits.checkPixels(width: image.width, height: animated ? image.pageHeight : image.height, pages: pages)
         image = try prepareForSaving(image, format: outputFormat, inputFormat: inputFormat, data: data)
+        try deadline?.watch(image)
         return try save(image, inputFormat: inputFormat, output: options.output, format: outputFormat, pages: pages, data: data)
     }
 
-    static func resize(_ data: UnsafeRawBufferPointer, options: ResizeOptions, limits: ImageLimits) throws -> ProcessedImage {
+    private static func resize(
+        _ data: UnsafeRawBufferPointer, options: ResizeOptions, limits: ImageLimits, deadline: EvaluationDeadline?
+    ) throws -> ProcessedImage {
         let opened = try open(data, limits: limits)
+        try deadline?.watch(opened.image)
         let inputFormat = opened.format
         let fail = { (message: String) in ImagingError.decoding(inputFormat, message, input: data) }
         var image = opened.image
@@ -162,6 +200,7 @@ enum ImagePipeline {
             image = try image.map(fail) { gearbox_vips_smartcrop($0, $1, width, height, crop.vips) }
         }
         image = try prepareForSaving(image, format: outputFormat, inputFormat: inputFormat, data: data)
+        try deadline?.watch(image)
         return try save(image, inputFormat: inputFormat, output: options.output, format: outputFormat, pages: 1, data: data)
     }
 

@@ -50,14 +50,18 @@ public final class ImageProcessor: Sendable {
     // MARK: thumbnail
 
     /// Shrinks on load to fit `options.size`, applies EXIF orientation, converts to sRGB and
-    /// encodes. The fast path.
-    public func thumbnail(_ input: [UInt8], options: ThumbnailOptions = ThumbnailOptions()) async throws -> ProcessedImage {
-        let limits = configuration.limits
+    /// encodes. The fast path. `timeLimit` shortens the configured ``ImageLimits/timeLimit``.
+    public func thumbnail(
+        _ input: [UInt8], options: ThumbnailOptions = ThumbnailOptions(), timeLimit: Duration? = nil
+    ) async throws -> ProcessedImage {
+        let limits = configuration.limits.limitingTime(to: timeLimit)
         return try await run { try input.withUnsafeBytes { try ImagePipeline.thumbnail($0, options: options, limits: limits) } }
     }
 
-    public func thumbnail(_ input: ByteBuffer, options: ThumbnailOptions = ThumbnailOptions()) async throws -> ProcessedImage {
-        let limits = configuration.limits
+    public func thumbnail(
+        _ input: ByteBuffer, options: ThumbnailOptions = ThumbnailOptions(), timeLimit: Duration? = nil
+    ) async throws -> ProcessedImage {
+        let limits = configuration.limits.limitingTime(to: timeLimit)
         return try await run {
             try input.withUnsafeReadableBytes { try ImagePipeline.thumbnail($0, options: options, limits: limits) }
         }
@@ -66,13 +70,17 @@ public final class ImageProcessor: Sendable {
     // MARK: resize
 
     /// Decodes, applies EXIF orientation, converts to sRGB and resamples.
-    public func resize(_ input: [UInt8], options: ResizeOptions) async throws -> ProcessedImage {
-        let limits = configuration.limits
+    public func resize(
+        _ input: [UInt8], options: ResizeOptions, timeLimit: Duration? = nil
+    ) async throws -> ProcessedImage {
+        let limits = configuration.limits.limitingTime(to: timeLimit)
         return try await run { try input.withUnsafeBytes { try ImagePipeline.resize($0, options: options, limits: limits) } }
     }
 
-    public func resize(_ input: ByteBuffer, options: ResizeOptions) async throws -> ProcessedImage {
-        let limits = configuration.limits
+    public func resize(
+        _ input: ByteBuffer, options: ResizeOptions, timeLimit: Duration? = nil
+    ) async throws -> ProcessedImage {
+        let limits = configuration.limits.limitingTime(to: timeLimit)
         return try await run {
             try input.withUnsafeReadableBytes { try ImagePipeline.resize($0, options: options, limits: limits) }
         }

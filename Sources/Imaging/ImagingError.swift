@@ -17,6 +17,12 @@ public enum ImagingError: Error, Sendable, Hashable, CustomStringConvertible, Lo
     case tooManyBytes(bytes: Int, limit: Int)
     /// The header claims more pixels than ``ImageLimits/maxMegapixels``; `pages` counts frames loaded.
     case tooManyPixels(width: Int, height: Int, pages: Int, limitMegapixels: Double)
+    /// A progressive JPEG or interlaced PNG above ``ImageLimits/maxInterlacedMegapixels``.
+    case tooManyInterlacedPixels(width: Int, height: Int, limitMegapixels: Double)
+    /// More frames than ``ImageLimits/maxFrames``.
+    case tooManyFrames(frames: Int, limit: Int)
+    /// Decoding and resampling ran past ``ImageLimits/timeLimit`` and libvips was stopped.
+    case timeLimitExceeded(Duration)
     /// The data ends early.
     case truncated(ImageFormat?)
     /// The decoder failed for another reason; `message` is libvips'.
@@ -49,6 +55,12 @@ public enum ImagingError: Error, Sendable, Hashable, CustomStringConvertible, Lo
         case .tooManyPixels(let width, let height, let pages, let limit):
             let pagesText = pages > 1 ? "x\(pages) pages" : ""
             return "too large: \(width)x\(height)\(pagesText) exceeds \(ImageLimits.format(megapixels: limit)) MP"
+        case .tooManyInterlacedPixels(let width, let height, let limit):
+            return "too large: progressive \(width)x\(height) exceeds \(ImageLimits.format(megapixels: limit)) MP"
+        case .tooManyFrames(let frames, let limit):
+            return "too large: \(frames) frames exceeds \(limit) frames"
+        case .timeLimitExceeded(let limit):
+            return "time limit: stopped after \(limit.formattedSeconds) s"
         case .truncated(let format):
             return "truncated \(format?.displayName ?? "image")"
         case .corrupt(let format, let message):
@@ -89,5 +101,16 @@ public enum ImagingError: Error, Sendable, Hashable, CustomStringConvertible, Lo
             return .truncated(format)
         }
         return .corrupt(format, message: message)
+    }
+}
+
+extension Duration {
+    /// Seconds with up to three decimals: `2`, `0.25`.
+    var formattedSeconds: String {
+        let milliseconds = Int(components.seconds) * 1000 + Int(components.attoseconds / 1_000_000_000_000_000)
+        if milliseconds % 1000 == 0 { return String(milliseconds / 1000) }
+        var text = String(Double(milliseconds) / 1000)
+        while text.hasSuffix("0") { text.removeLast() }
+        return text
     }
 }

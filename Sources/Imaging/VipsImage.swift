@@ -66,6 +66,17 @@ final class VipsImage {
         return String(cString: value)
     }
 
+    /// An integer field of the header, if present.
+    func int(_ name: String) -> Int? {
+        guard vips_image_get_typeof(pointer, name) != 0 else { return nil }
+        var value: Int32 = 0
+        guard vips_image_get_int(pointer, name, &value) == 0 else {
+            _ = VipsRuntime.takeError()
+            return nil
+        }
+        return Int(value)
+    }
+
     /// The band values of one pixel (decodes the image up to that point).
     func pixel(x: Int, y: Int) throws -> [Double] {
         var values = [Double](repeating: 0, count: 16)

@@ -7,7 +7,7 @@ import Imaging
 public struct FrontError: Error, Sendable, Hashable, CustomStringConvertible {
     public var status: HTTPResponse.Status
     public var reason: String
-    /// Seconds, for 503.
+    /// Seconds, for 503 and 429.
     public var retryAfter: Int?
 
     public init(_ status: HTTPResponse.Status, _ reason: String, retryAfter: Int? = nil) {
@@ -21,7 +21,7 @@ public struct FrontError: Error, Sendable, Hashable, CustomStringConvertible {
     /// 413 for an input over the byte or pixel limit, 422 for anything else the decoder refuses.
     public init(imaging error: ImagingError) {
         switch error {
-        case .tooManyBytes, .tooManyPixels:
+        case .tooManyBytes, .tooManyPixels, .tooManyInterlacedPixels, .tooManyFrames:
             self.init(.contentTooLarge, error.description)
         case .processorShutDown:
             self.init(.serviceUnavailable, error.description, retryAfter: 5)
@@ -39,6 +39,10 @@ public struct FrontError: Error, Sendable, Hashable, CustomStringConvertible {
             self.init(status, message)
         case GearmanError.workFailed:
             self.init(.unprocessableContent, "the worker failed the job")
+        case JobLimiter.Refusal.full:
+            self = .queueFull(retryAfter: retryAfter)
+        case JobLimiter.Refusal.timedOut:
+            self.init(.serviceUnavailable, "no job slot came free in time", retryAfter: retryAfter)
         case GearmanError.timeout:
             self.init(.serviceUnavailable, "the image farm did not answer in time", retryAfter: retryAfter)
         case let error as GearmanError:
@@ -50,6 +54,11 @@ public struct FrontError: Error, Sendable, Hashable, CustomStringConvertible {
         default:
             self.init(.internalServerError, "\(error)")
         }
+    }
+
+    /// 429: the job queue cannot take this upload's jobs now.
+    static func queueFull(retryAfter: Int) -> FrontError {
+        FrontError(.tooManyRequests, "too many photos are waiting for the image farm; try again shortly", retryAfter: retryAfter)
     }
 
     static func noWorker(function: String, retryAfter: Int) -> FrontError {

@@ -67,14 +67,19 @@ public struct UploadFront: Service {
     ) async throws {
         let configuration = self.configuration
         let store = try PhotoStore(root: configuration.storage)
-        let limiter = JobLimiter(limit: configuration.maxConcurrentJobs)
+        let limiter = JobLimiter(limit: configuration.maxConcurrentJobs, maxWaiting: configuration.maxQueuedJobs)
         let farmStatus = FarmStatus(servers: servers, function: configuration.function, tls: configuration.serverTLS)
         let dispatcher = ResizeDispatcher(
             client: client, limiter: limiter, function: configuration.function, timeout: configuration.jobTimeout,
-            processor: processor)
+            timeLimit: configuration.jobTimeLimit, processor: processor)
         let photoProcessor = PhotoProcessor(
             configuration: configuration, dispatcher: dispatcher, store: store, farm: farmStatus, processor: processor,
             logger: logger)
+
+        let backfill = PhotoBackfill(configuration: configuration, store: store)
+        let backfillWorker = GearmanWorker(
+            servers: servers, concurrency: 2, clientID: "gearbox-front-backfill", tls: configuration.serverTLS, logger: logger)
+        backfill.register(on: backfillWorker, processor: photoProcessor, images: processor, logger: logger)
 
         let router = Router()
         PageRoutes(configuration: configuration).register(on: router)
@@ -84,14 +89,24 @@ public struct UploadFront: Service {
 
         let onListening = self.onListening
         let logger = self.logger
+        let backfillAtStart = configuration.backfillAtStart
         let app = Application(
             router: router,
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "gearbox-front"),
+            services: [backfillWorker],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.notice("upload front listening on http://\(configuration.host):\(port)")
                 await onListening(port)
+                if backfillAtStart {
+                    do {
+                        let queued = try await backfill.queue(client: client)
+                        logger.notice("backfill queued", metadata: ["front.photos": "\(queued)"])
+                    } catch {
+                        logger.error("backfill could not be queued", metadata: ["error": "\(error)"])
+                    }
+                }
             },
             logger: logger)
         try await app.run()

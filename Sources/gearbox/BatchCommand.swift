@@ -70,11 +70,7 @@ struct BatchCommand: AsyncParsableCommand {
     @Option(help: "Progress: auto (a bar on a terminal, else a line per file), bar, lines, none.")
     var progress: String = "auto"
 
-    @Option(help: "Refuse images that decode to more megapixels than this (embedded farm).")
-    var maxMegapixels: Double = ImageLimits.default.maxMegapixels
-
-    @Option(help: "Refuse files larger than this many bytes.")
-    var maxBytes: Int = ImageLimits.default.maxInputBytes
+    @OptionGroup(title: "Limits (the pixel and frame limits apply to the embedded farm)") var limits: ImageLimitOptions
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .warning
@@ -143,7 +139,7 @@ struct BatchCommand: AsyncParsableCommand {
         if servers.isEmpty {
             let embedded = try await EmbeddedFarm.start(
                 concurrency: workers,
-                limits: ImageLimits(maxInputBytes: maxBytes, maxMegapixels: maxMegapixels), logger: logger)
+                limits: limits.limits(), logger: logger)
             farm = embedded
             client = GearmanClient(servers: [embedded.address], logger: logger)
             farmText = "embedded, \(workers) worker\(workers == 1 ? "" : "s") on \(embedded.address)"
@@ -159,7 +155,7 @@ struct BatchCommand: AsyncParsableCommand {
         let runner = BatchRunner(client: client, configuration: .init(
             options: try jobOptions(),
             maxPhotosInFlight: inFlight ?? (servers.isEmpty ? 2 * workers : 32),
-            maxInputBytes: maxBytes))
+            maxInputBytes: limits.maxBytes))
         let style = try progressStyle()
         if style != .none {
             let pending = plan.pendingOutputs

@@ -55,11 +55,7 @@ struct ThumbnailCommand: AsyncParsableCommand {
     @Option(help: "Images processed at once (default: the number of cores).")
     var threads: Int?
 
-    @Option(help: "Refuse inputs that decode to more megapixels than this.")
-    var maxMegapixels: Double = ImageLimits.default.maxMegapixels
-
-    @Option(help: "Refuse inputs larger than this many bytes.")
-    var maxBytes: Int = ImageLimits.default.maxInputBytes
+    @OptionGroup(title: "Limits") var limits: ImageLimitOptions
 
     /// The flags as the query items that the Gearman functions and the upload front also take.
     var queryItems: [(name: String, value: String)] {
@@ -107,7 +103,7 @@ struct ThumbnailCommand: AsyncParsableCommand {
         let threads = min(threads ?? System.coreCount, max(1, inputs.count))
         let processor = try ImageProcessor(configuration: .init(
             threads: threads,
-            limits: ImageLimits(maxInputBytes: maxBytes, maxMegapixels: maxMegapixels)))
+            limits: limits.limits()))
         let job = ThumbnailJob(processor: processor, options: options, pattern: output)
 
         // Largest first: the biggest photo sets the critical path, and the small ones fill the

@@ -54,11 +54,13 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Default quality 1-100 for jpeg, webp and avif when a job names none.")
     var quality: Int?
 
-    @Option(help: "Refuse images that decode to more megapixels than this, before decoding.")
-    var maxMegapixels: Double = ImageLimits.default.maxMegapixels
+    @OptionGroup(title: "Limits") var limits: ImageLimitOptions
 
-    @Option(help: "Refuse workloads larger than this many bytes, before decoding.")
-    var maxBytes: Int = ImageLimits.default.maxInputBytes
+    @Option(
+        help: ArgumentHelp(
+            "Seconds one image job may run before libvips is stopped and the job fails; a job's time_limit can only shorten it.",
+            valueName: "seconds"))
+    var timeLimit = Double(ImageFunctionDefaults.defaultTimeLimit.components.seconds)
 
     @Option(help: ArgumentHelp("Serve Prometheus metrics at http://METRICS-HOST:PORT/metrics.", valueName: "port"))
     var metricsPort: Int?
@@ -110,7 +112,8 @@ struct WorkerCommand: AsyncParsableCommand {
         if let quality, !(1...100).contains(quality) {
             throw ValidationError("--quality must be from 1 to 100")
         }
-        return ImageFunctionDefaults(size: box, format: imageFormat, quality: quality)
+        return ImageFunctionDefaults(
+            size: box, format: imageFormat, quality: quality, timeLimit: .seconds(flag: timeLimit))
     }
 
     func validate() throws {
@@ -120,9 +123,7 @@ struct WorkerCommand: AsyncParsableCommand {
         _ = try Self.offered(function)
         _ = try defaults()
         if let concurrency, concurrency < 1 { throw ValidationError("concurrency must be at least 1") }
-        guard maxMegapixels > 0, maxBytes > 0 else {
-            throw ValidationError("--max-megapixels and --max-bytes must be above 0")
-        }
+        guard timeLimit > 0, timeLimit <= 86_400 else { throw ValidationError("--time-limit must be 0...86400 seconds") }
     }
 
     func run() async throws {
@@ -142,7 +143,7 @@ struct WorkerCommand: AsyncParsableCommand {
         var processor: ImageProcessor?
         if !imageFunctions.isEmpty {
             let images = try ImageProcessor(configuration: .init(
-                threads: jobs, limits: ImageLimits(maxInputBytes: maxBytes, maxMegapixels: maxMegapixels)))
+                threads: jobs, limits: limits.limits()))
             ImageWorkerFunctions.register(
                 imageFunctions, on: worker,
                 runner: ImageFunctionRunner(

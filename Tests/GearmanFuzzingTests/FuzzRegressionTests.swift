@@ -27,6 +27,15 @@ import Testing
         }
     }
 
+    @Test func everyMetadataRegressionAndSeedPasses() throws {
+        let seeds = packageRoot.appendingPathComponent("Fuzz/Seeds/metadata")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: seeds.path)) ?? []
+        #expect(!names.isEmpty)
+        for input in names.sorted().map({ seeds.appendingPathComponent($0) }) + Self.regressions("metadata") {
+            MetadataFuzzer.run(Array(try Data(contentsOf: input)))
+        }
+    }
+
     @Test func mutatedConversationsPassBothTargets() {
         var mutator = Mutator(seed: 42)
         for _ in 0..<2_000 {

@@ -4,7 +4,9 @@ import Testing
 import UploadFront
 
 /// Headless Chromium, driven over WebDriver by Debian's chromedriver, opens the upload page, picks a photo
-/// and waits for its thumbnails; the screenshot is kept in `.build/test-artifacts/`.
+/// and waits for its thumbnails, which it must take as AVIF from the page's `<picture>` sources, with every
+/// URL signed; then it opens a size's negotiated URL itself and must be sent AVIF. The screenshot is kept in
+/// `.build/test-artifacts/`.
 @Suite(.serialized) struct BrowserTests {
     static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first {
         FileManager.default.isExecutableFile(atPath: $0)
@@ -16,8 +18,11 @@ import UploadFront
     static let artifacts = packageRoot.appendingPathComponent(".build/test-artifacts")
 
     @Test(.enabled(if: available, "chromium and chromium-driver are not installed (make test installs them)"))
-    func thePageUploadsAPhotoAndShowsItsThumbnails() async throws {
-        try await FrontHarness.with { front in
+    func thePageUploadsAPhotoAndShowsItsThumbnailsAsAVIF() async throws {
+        let configuration = FrontConfiguration(
+            densities: [1, 2], formats: [.avif, .webp], embeddedWorkers: 2,
+            signer: try URLSigner(keys: ["browser-test-key-0123456789abcdef-0123"], lifetime: .seconds(600)))
+        try await FrontHarness.with(configuration) { front in
             try await FrontHarness.waitUntilReady(front.base)
             let driverPort = try freePort()
             let driver = try ChildProcess(Self.chromedriver!, ["--port=\(driverPort)"])
@@ -31,7 +36,7 @@ import UploadFront
                 let input = try await webDriver.element(session, css: "#files")
                 try await webDriver.command(session, "element/\(input)/value", ["text": try FrontHarness.garden])
 
-                let deadline = ContinuousClock.now + .seconds(30)
+                let deadline = ContinuousClock.now + .seconds(90)
                 var loaded = 0
                 while loaded < 3 && ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(200))
@@ -49,6 +54,12 @@ import UploadFront
                         "script": "return Array.from(document.querySelectorAll('img.thumb')).map(i => i.dataset.size + '=' + i.naturalWidth).join(',')",
                         "args": [String](),
                     ])
+                let sources = try await webDriver.command(
+                    session, "execute/sync",
+                    [
+                        "script": "return Array.from(document.querySelectorAll('img.thumb')).map(i => new URL(i.currentSrc).pathname + '?' + (new URL(i.currentSrc).searchParams.has('s'))).join(',')",
+                        "args": [String](),
+                    ])
                 let screenshot = try await webDriver.screenshot(session)
                 try FileManager.default.createDirectory(at: Self.artifacts, withIntermediateDirectories: true)
                 let file = Self.artifacts.appendingPathComponent("front-upload.png")
@@ -57,11 +68,25 @@ import UploadFront
 
                 #expect(loaded == 3, "thumbnails loaded: \(loaded)")
                 #expect(widths as? String == "small=100,medium=640,large=1600")
+                // Chromium decodes AVIF, so <picture> gave it the AVIF source, at 1x, signed.
+                let paths = ((sources as? String) ?? "").split(separator: ",")
+                #expect(paths.count == 3 && paths.allSatisfy { $0.hasSuffix(".avif?true") }, "\(String(describing: sources))")
                 #expect(screenshot.starts(with: [0x89, 0x50, 0x4E, 0x47]))
                 let status = try await webDriver.command(
                     session, "execute/sync",
                     ["script": "return document.querySelector('.status').textContent", "args": [String]()])
                 #expect((status as? String)?.hasPrefix("done in") == true, "\(String(describing: status))")
+
+                // The negotiated URL, opened by the browser itself: its Accept names AVIF, so AVIF comes back.
+                let link = try await webDriver.command(
+                    session, "execute/sync",
+                    ["script": "return document.querySelector('figure.loaded a').href", "args": [String]()])
+                let href = try #require(link as? String)
+                #expect(!href.contains(".avif") && href.contains("?"))
+                try await webDriver.command(session, "url", ["url": href])
+                let contentType = try await webDriver.command(
+                    session, "execute/sync", ["script": "return document.contentType", "args": [String]()])
+                #expect(contentType as? String == "image/avif")
             } catch {
                 try? await webDriver.endSession(session)
                 throw error

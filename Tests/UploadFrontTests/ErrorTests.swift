@@ -62,7 +62,7 @@ import UploadFront
 
     @Test func overTheByteLimitIs413BeforeTheBodyIsRead() async throws {
         let configuration = FrontConfiguration(
-            limits: ImageLimits(maxInputBytes: 500_000), maxRequestBytes: 3_000_000, embeddedWorkers: 1)
+            densities: [1], formats: [], limits: ImageLimits(maxInputBytes: 500_000), maxRequestBytes: 3_000_000, embeddedWorkers: 1)
         try await FrontHarness.with(configuration) { front in
             let url = front.base + "/photos"
             let elephants = try FrontHarness.elephants  // 16 MB
@@ -114,7 +114,8 @@ import UploadFront
     @Test func noWorkerAttachedIs503WithRetryAfter() async throws {
         let gearmand = try await Gearmand()
         defer { gearmand.stop() }
-        let configuration = FrontConfiguration(servers: [GearmanServerAddress(host: "127.0.0.1", port: gearmand.port)])
+        let configuration = FrontConfiguration(
+            servers: [GearmanServerAddress(host: "127.0.0.1", port: gearmand.port)], densities: [1], formats: [])
         try await FrontHarness.with(configuration) { front in
             let health = try await HTTP.get(front.base + "/healthz")
             #expect(health.status == 503)
@@ -127,7 +128,8 @@ import UploadFront
             #expect(try upload.error().reason.contains("no worker for 'thumbnail'"))
         }
         // No job server at all.
-        let nowhere = FrontConfiguration(servers: [GearmanServerAddress(host: "127.0.0.1", port: try freePort())])
+        let nowhere = FrontConfiguration(
+            servers: [GearmanServerAddress(host: "127.0.0.1", port: try freePort())], densities: [1], formats: [])
         try await FrontHarness.with(nowhere) { front in
             let health = try await HTTP.get(front.base + "/healthz")
             #expect(health.status == 503)
@@ -141,7 +143,7 @@ import UploadFront
     @Test func aFarmThatTimesOutIs503WithRetryAfter() async throws {
         let farm = try await TestFarm(function: "stuck", delay: .seconds(2))
         let configuration = FrontConfiguration(
-            servers: [farm.address], function: "stuck", jobTimeout: .milliseconds(500))
+            servers: [farm.address], densities: [1], formats: [], function: "stuck", jobTimeout: .milliseconds(500))
         try await FrontHarness.with(configuration) { front in
             try await FrontHarness.waitUntilReady(front.base)
             let upload = try await HTTP.postFiles(front.base + "/photos", [try FrontHarness.garden])
@@ -154,7 +156,7 @@ import UploadFront
 
     @Test func aFailedSizeDoesNotLoseTheOthers() async throws {
         let farm = try await TestFarm(function: "picky", delay: .zero, failing: "size=640x480")
-        let configuration = FrontConfiguration(servers: [farm.address], function: "picky")
+        let configuration = FrontConfiguration(servers: [farm.address], densities: [1], formats: [], function: "picky")
         try await FrontHarness.with(configuration) { front in
             try await FrontHarness.waitUntilReady(front.base)
             let upload = try await HTTP.postFiles(front.base + "/photos", [try FrontHarness.garden])

@@ -22,7 +22,8 @@ char *gearbox_vips_error_take(void);
 // g_free, for buffers that libvips allocated (saved images, error text).
 void gearbox_vips_free(void *pointer);
 
-// g_object_unref on an image: G_OBJECT() is a macro.
+// g_object_ref and g_object_unref on an image: G_OBJECT() is a macro.
+void gearbox_vips_image_ref(VipsImage *image);
 void gearbox_vips_image_unref(VipsImage *image);
 
 // vips_image_new_from_buffer is variadic. Opens the first page lazily (header only until

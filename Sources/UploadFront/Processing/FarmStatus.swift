@@ -69,7 +69,7 @@ public final class FarmStatus: Sendable {
     }
 
     /// `function -> (total, running, workers)` from the admin `status` table.
-    static func parseStatus(_ text: String) -> [String: (total: Int, running: Int, workers: Int)] {
+    public static func parseStatus(_ text: String) -> [String: (total: Int, running: Int, workers: Int)] {
         var rows: [String: (total: Int, running: Int, workers: Int)] = [:]
         for line in text.split(whereSeparator: \.isNewline) where line != "." {
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false)

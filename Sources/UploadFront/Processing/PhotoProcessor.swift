@@ -1,10 +1,13 @@
 import Imaging
 import Logging
 import NIOCore
+import PhotoMetadata
 
-/// Turns one uploaded photo into every configured size: checks its header locally (so that a bad or huge
-/// image gets a clean 422 or 413 without touching the farm), stores the original, starts every size's job
-/// at once and waits for them together. A size that fails is reported as such; the others are kept.
+/// Turns one uploaded photo into every file it should have: checks its header locally (so that a bad or
+/// huge image gets a clean 422 or 413 without touching the farm), refuses at once with 429 when the job
+/// queue cannot take its jobs, stores the original without its private metadata, starts every size's job in
+/// every format and density at once and waits for them together. A size whose fallback fails is reported as
+/// such; the others are kept.
 public struct PhotoProcessor: Sendable {
     public let configuration: FrontConfiguration
     public let dispatcher: ResizeDispatcher
@@ -39,42 +42,30 @@ public struct PhotoProcessor: Sendable {
         } catch let error as ImagingError {
             throw FrontError(imaging: error)
         }
+        let variants = configuration.plan.variants(hasAlpha: info.hasAlpha)
+        guard dispatcher.limiter.admits(variants.count) else {
+            throw FrontError.queueFull(retryAfter: configuration.retryAfterSeconds)
+        }
         guard await farm.report().ready else {
             throw FrontError.noWorker(function: configuration.function, retryAfter: configuration.retryAfterSeconds)
         }
 
+        let original = try await PrivateOriginal.make(
+            from: image, info: info, keeping: configuration.keptMetadata, processor: processor)
         let id = PhotoStore.newID()
-        let store = self.store
-        let original = try store.write(id: id, name: "original", format: info.format, bytes: image)
+        let links = PhotoLinks(signer: configuration.signer)
+        let storedBytes = try store.write(id: id, name: "original", format: original.format, bytes: original.bytes)
         var result = PhotoResult(
             id: id, filename: filename,
             original: PhotoResult.Image(
-                url: "/photos/\(id)/original", width: info.displayWidth, height: info.displayHeight,
-                bytes: original, format: info.format.rawValue, contentType: info.format.mimeType))
+                url: links.url(id: id, file: "original"), width: info.displayWidth, height: info.displayHeight,
+                bytes: storedBytes, format: original.format.rawValue, contentType: original.format.mimeType,
+                removed: original.removed.map(\.rawValue).sorted()))
 
-        let dispatcher = self.dispatcher
-        let retryAfter = configuration.retryAfterSeconds
-        result.sizes = await withTaskGroup(of: (String, PhotoResult.Image).self) { group in
-            for named in configuration.sizes {
-                group.addTask {
-                    do {
-                        let output = try await dispatcher.resize(image, to: named.size)
-                        let bytes = try store.write(id: id, name: named.name, format: output.info.format, bytes: output.bytes)
-                        return (named.name, PhotoResult.Image(
-                            url: "/photos/\(id)/\(named.name)", width: output.info.displayWidth,
-                            height: output.info.displayHeight, bytes: bytes, format: output.info.format.rawValue,
-                            contentType: output.info.format.mimeType, ms: output.jobTime.milliseconds,
-                            queuedMs: output.queueTime.milliseconds))
-                    } catch {
-                        let failure = FrontError(job: error, retryAfter: retryAfter)
-                        return (named.name, PhotoResult.Image(error: failure.reason, status: Int(failure.status.code)))
-                    }
-                }
-            }
-            var sizes: [String: PhotoResult.Image] = [:]
-            for await (name, image) in group { sizes[name] = image }
-            return sizes
-        }
+        // The farm sees the private copy too, unless it had to be re-encoded (then the upload is smaller).
+        let source = original.format == info.format ? original.bytes : image
+        let made = await make(variants, of: id, from: source)
+        result.sizes = links.sizes(id: id, plan: configuration.plan, made: made)
         result.ms = (ContinuousClock.now - started).milliseconds
         if !result.succeeded, let first = configuration.sizes.first.flatMap({ result.sizes[$0.name] }) {
             // Nothing to show for it: the photo is not kept.
@@ -86,5 +77,36 @@ public struct PhotoProcessor: Sendable {
             logger.notice("every size failed", metadata: ["id": "\(id)", "reason": "\(first.error ?? "")"])
         }
         return result
+    }
+
+    /// One variant's outcome.
+    struct Made: Sendable {
+        var variant: PhotoVariant
+        var output: ResizeDispatcher.Output?
+        var bytes: Int
+        var failure: FrontError?
+    }
+
+    /// Runs every variant's job at once and stores each result as it comes.
+    func make(_ variants: [PhotoVariant], of id: String, from source: ByteBuffer) async -> [Made] {
+        let dispatcher = self.dispatcher
+        let store = self.store
+        let retryAfter = configuration.retryAfterSeconds
+        return await withTaskGroup(of: Made.self) { group in
+            for variant in variants {
+                group.addTask {
+                    do {
+                        let output = try await dispatcher.make(variant, from: source)
+                        let bytes = try store.write(id: id, name: variant.name, format: variant.format, bytes: output.bytes)
+                        return Made(variant: variant, output: output, bytes: bytes)
+                    } catch {
+                        return Made(variant: variant, bytes: 0, failure: FrontError(job: error, retryAfter: retryAfter))
+                    }
+                }
+            }
+            var made: [Made] = []
+            for await one in group { made.append(one) }
+            return made
+        }
     }
 }

@@ -1,6 +1,26 @@
 /// What the front answers for one uploaded photo: its id, the original, and each size, or why it failed.
 public struct PhotoResult: Sendable, Codable, Hashable {
-    /// One stored image (a size or the original), or why that size failed.
+    /// One stored file of a size: a format at a density.
+    public struct Variant: Sendable, Codable, Hashable {
+        public var format: String
+        public var density: Int
+        public var url: String?
+        public var width: Int?
+        public var height: Int?
+        public var bytes: Int?
+        public var contentType: String?
+        public var error: String?
+        public var status: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case format, density, url, width, height, bytes, error, status
+            case contentType = "content_type"
+        }
+    }
+
+    /// One stored image (a size or the original), or why that size failed. A size's `url` serves the format
+    /// the browser's Accept header prefers (`Vary: Accept`); its fields describe the fallback at 1x, and
+    /// `variants` lists every file, for `<picture>` and `srcset`.
     public struct Image: Sendable, Codable, Hashable {
         public var url: String?
         public var width: Int?
@@ -14,9 +34,12 @@ public struct PhotoResult: Sendable, Codable, Hashable {
         public var queuedMs: Double?
         public var error: String?
         public var status: Int?
+        public var variants: [Variant]?
+        /// For the original: what was found in it and removed (`gps`, `camera-make`, `xmp`, ...).
+        public var removed: [String]?
 
         enum CodingKeys: String, CodingKey {
-            case url, width, height, bytes, format, ms, error, status
+            case url, width, height, bytes, format, ms, error, status, variants, removed
             case contentType = "content_type"
             case queuedMs = "queued_ms"
         }

@@ -3,16 +3,19 @@ import ImageFarm
 import Imaging
 import NIOCore
 
-/// Submits one job per size to the farm, all at once, each holding a slot of the shared `JobLimiter` while
+/// Submits one job per file to the farm, all at once, each holding a slot of the shared `JobLimiter` while
 /// it runs. Each result's dimensions come from decoding its header, not from trusting the worker.
 public struct ResizeDispatcher: Sendable {
     public let client: GearmanClient
     public let limiter: JobLimiter
     public let function: String
+    /// From asking for a slot to the result.
     public let timeout: Duration
+    /// Sent with each job: the worker stops libvips after it.
+    public let timeLimit: Duration?
     let processor: ImageProcessor
 
-    /// One size's finished job.
+    /// One finished job.
     public struct Output: Sendable {
         public var bytes: ByteBuffer
         public var info: ImageInfo
@@ -22,22 +25,36 @@ public struct ResizeDispatcher: Sendable {
         public var queueTime: Duration
     }
 
-    public init(client: GearmanClient, limiter: JobLimiter, function: String, timeout: Duration, processor: ImageProcessor) {
+    public init(
+        client: GearmanClient, limiter: JobLimiter, function: String, timeout: Duration, timeLimit: Duration? = nil,
+        processor: ImageProcessor
+    ) {
         self.client = client
         self.limiter = limiter
         self.function = function
         self.timeout = timeout
+        self.timeLimit = timeLimit
         self.processor = processor
     }
 
-    /// Runs the job for `size` on `image`; throws the job's `GearmanError` or the result's `ImagingError`.
+    /// Makes `variant` from `image`; throws the job's `GearmanError`, the result's `ImagingError`, or the
+    /// limiter's `Refusal`.
+    public func make(_ variant: PhotoVariant, from image: ByteBuffer) async throws -> Output {
+        try await run(options: variant.jobOptions(timeLimit: timeLimit), image: image)
+    }
+
+    /// Runs the job for `size` on `image`, in the input's format.
     public func resize(_ image: ByteBuffer, to size: ImageSize) async throws -> Output {
-        let workload = ImageJobRequest.workload(
-            options: QueryItems([QueryItem(name: "size", value: size.description)]), image: image)
+        try await run(options: QueryItems([QueryItem(name: "size", value: size.description)]), image: image)
+    }
+
+    private func run(options: QueryItems, image: ByteBuffer) async throws -> Output {
+        let workload = ImageJobRequest.workload(options: options, image: image)
         let queued = ContinuousClock.now
-        return try await limiter.withSlot {
+        return try await limiter.withSlot(timeout: timeout) {
             let started = ContinuousClock.now
-            let bytes = try await client.submit(function, workload: workload, timeout: timeout)
+            let remaining = max(.milliseconds(1), timeout - (started - queued))
+            let bytes = try await client.submit(function, workload: workload, timeout: remaining)
             let finished = ContinuousClock.now
             let info = try await processor.info(bytes)
             return Output(bytes: bytes, info: info, jobTime: finished - started, queueTime: started - queued)

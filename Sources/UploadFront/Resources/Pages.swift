@@ -1,3 +1,5 @@
+import Imaging
+
 /// The pages the front serves: plain HTML and a little JavaScript, no build step.
 enum Pages {
     static let style = """
@@ -12,9 +14,12 @@ enum Pages {
         figcaption, .status { font-size: .85rem; color: #555; } .error { color: #c33; }
         """
 
-    static func upload(sizes: [FrontConfiguration.NamedSize], maxBytes: Int) -> String {
+    static func upload(configuration: FrontConfiguration) -> String {
+        let sizes = configuration.sizes
+        let maxBytes = configuration.limits.maxInputBytes
         let list = sizes.map { "\($0.name) (\($0.size))" }.joined(separator: ", ")
         let names = sizes.map { "\"\($0.name)\"" }.joined(separator: ",")
+        let formats = configuration.formats.map { "\"\($0.rawValue)\"" }.joined(separator: ",")
         return """
             <!doctype html>
             <html lang="en">
@@ -36,6 +41,7 @@ enum Pages {
             <script>
             "use strict";
             const sizes = [\(names)];
+            const modernFormats = [\(formats)];
             const form = document.getElementById("upload");
             const input = document.getElementById("files");
             const photos = document.getElementById("photos");
@@ -101,20 +107,47 @@ enum Pages {
                 if (size.error) {
                   figure.append(element("figcaption", "error", name + ": " + size.error));
                 } else {
-                  const image = element("img", "thumb");
-                  image.alt = name;
-                  image.dataset.size = name;
+                  const picture = pictureFor(name, size);
+                  const image = picture.querySelector("img");
                   image.addEventListener("load", () => figure.classList.add("loaded"));
-                  image.src = size.url;
                   const link = element("a");
                   link.href = size.url;
-                  link.append(image);
+                  link.append(picture);
                   figure.append(link, element("figcaption", "",
                     name + " \\u00b7 " + size.width + "\\u00d7" + size.height + " \\u00b7 " +
                     Math.round(size.bytes / 1024) + " KB \\u00b7 " + Math.round(size.ms) + " ms"));
                 }
                 thumbs.append(figure);
               }
+            }
+
+            // <picture>: a <source> per modern format with every density in its srcset, and the fallback
+            // format in the <img>; the browser picks the first type it can decode.
+            function pictureFor(name, size) {
+              const picture = element("picture");
+              const byFormat = {};
+              for (const variant of size.variants || []) {
+                if (variant.url) (byFormat[variant.format] = byFormat[variant.format] || []).push(variant);
+              }
+              const srcset = (list) => list.map((v) => v.url + " " + v.density + "x").join(", ");
+              for (const format of modernFormats) {
+                if (!byFormat[format] || format === size.format) continue;
+                const source = element("source");
+                source.type = "image/" + format;
+                source.srcset = srcset(byFormat[format]);
+                picture.append(source);
+              }
+              const image = element("img", "thumb");
+              image.alt = name;
+              image.dataset.size = name;
+              const fallback = byFormat[size.format] || [];
+              const one = fallback.find((v) => v.density === 1);
+              image.src = one ? one.url : size.url;
+              if (fallback.length > 1) image.srcset = srcset(fallback);
+              image.width = size.width;
+              image.height = size.height;
+              picture.append(image);
+              return picture;
             }
             </script>
             </body>
@@ -123,7 +156,7 @@ enum Pages {
     }
 
     /// What a browser sees after a plain form submission.
-    static func result(_ result: UploadResult, sizes: [String]) -> String {
+    static func result(_ result: UploadResult, sizes: [String], formats: [ImageFormat]) -> String {
         var body = ""
         for photo in result.photos {
             body += "<section class=\"photo\(photo.succeeded ? "" : " failed")\">\n"
@@ -138,7 +171,7 @@ enum Pages {
                     body += "<figure><figcaption class=\"error\">\(name): \(error.htmlEscaped)</figcaption></figure>\n"
                 } else if let url = size.url {
                     body += """
-                        <figure><a href="\(url)"><img class="thumb" src="\(url)" alt="\(name)"></a>
+                        <figure><a href="\(url.htmlEscaped)">\(picture(name: name, size: size, formats: formats))</a>
                         <figcaption>\(name) · \(size.width ?? 0)×\(size.height ?? 0) · \((size.bytes ?? 0) / 1024) KB · \(Int(size.ms ?? 0)) ms</figcaption></figure>
 
                         """
@@ -147,6 +180,22 @@ enum Pages {
             body += "</div></section>\n"
         }
         return page(title: "Uploaded", body: body + "<p>Done in \(Int(result.ms)) ms. <a href=\"/\">Upload more</a></p>")
+    }
+
+    /// The server-rendered twin of the upload page's `pictureFor`.
+    static func picture(name: String, size: PhotoResult.Image, formats: [ImageFormat]) -> String {
+        let made = (size.variants ?? []).filter { $0.url != nil }
+        func srcset(_ format: String) -> String {
+            made.filter { $0.format == format }.map { "\($0.url!) \($0.density)x" }.joined(separator: ", ").htmlEscaped
+        }
+        var html = "<picture>"
+        for format in formats where format.rawValue != size.format && made.contains(where: { $0.format == format.rawValue }) {
+            html += "<source type=\"\(format.mimeType)\" srcset=\"\(srcset(format.rawValue))\">"
+        }
+        let fallback = made.first { $0.format == size.format && $0.density == 1 }?.url ?? size.url ?? ""
+        html += "<img class=\"thumb\" src=\"\(fallback.htmlEscaped)\" srcset=\"\(srcset(size.format ?? ""))\""
+        html += " width=\"\(size.width ?? 0)\" height=\"\(size.height ?? 0)\" alt=\"\(name.htmlEscaped)\"></picture>"
+        return html
     }
 
     static func error(_ error: FrontError) -> String {

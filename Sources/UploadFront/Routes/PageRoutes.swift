@@ -5,7 +5,7 @@ struct PageRoutes: Sendable {
     let configuration: FrontConfiguration
 
     func register(on router: Router<some RequestContext>) {
-        let page = Pages.upload(sizes: configuration.sizes, maxBytes: configuration.limits.maxInputBytes)
+        let page = Pages.upload(configuration: configuration)
         router.get("/") { _, _ in Responses.html(page, headers: [.cacheControl: "no-cache"]) }
     }
 }

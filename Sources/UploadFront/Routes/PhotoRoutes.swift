@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Imaging
 
 /// `POST /photos` and `GET /photos/{id}/{size}`.
 struct PhotoRoutes: Sendable {
@@ -49,36 +50,106 @@ struct PhotoRoutes: Sendable {
         if !photos.contains(where: \.succeeded), let first = photos.first {
             let status = HTTPResponse.Status(code: first.status ?? 500)
             let failure = FrontError(
-                status, first.error ?? "failed", retryAfter: status == .serviceUnavailable ? retryAfter : nil)
+                status, first.error ?? "failed",
+                retryAfter: status == .serviceUnavailable || status == .tooManyRequests ? retryAfter : nil)
             return Responses.error(failure, html: html, photos: photos.count > 1 ? photos : nil)
         }
         if html {
-            return Responses.html(Pages.result(result, sizes: configuration.sizes.map(\.name)))
+            return Responses.html(Pages.result(result, sizes: configuration.sizes.map(\.name), formats: configuration.formats))
         }
         return Responses.json(result)
     }
 
+    /// `GET /photos/ID/FILE`: `original`, a size (`thumb`, `thumb@2x`: the format the Accept header
+    /// prefers, with `Vary: Accept`), or one file (`thumb@2x.webp`). With a signing key, only signed URLs.
     func serve(_ request: Request, context: some RequestContext) async throws -> Response {
+        let html = Responses.wantsHTML(request)
         let id = context.parameters.get("id") ?? ""
-        let size = context.parameters.get("size") ?? ""
-        guard let file = store.find(id: id, name: size) else {
-            let known = size == "original" || configuration.sizes.contains { $0.name == size }
-            let reason = known ? "no photo '\(id)' with size '\(size)'" : "unknown size '\(size)'"
-            return Responses.error(FrontError(.notFound, reason), html: Responses.wantsHTML(request))
+        let file = context.parameters.get("size") ?? ""
+        var expiry: Int?
+        if let signer = configuration.signer {
+            let query = request.uri.queryParameters
+            let expires = query["e"].map(String.init)
+            do {
+                try signer.verify(
+                    "/photos/\(id)/\(file)", expires: expires, signature: query["s"].map(String.init))
+            } catch {
+                return Responses.error(FrontError(.forbidden, error.description), html: html)
+            }
+            expiry = expires.flatMap { Int($0) }
+        }
+        let (name, requested) = Self.split(file)
+        let candidates: [ImageFormat]
+        var best: ImageFormat?
+        if let requested {
+            candidates = [requested]
+        } else if name == "original" {
+            candidates = []
+        } else {
+            let accepted = Self.acceptedFormats(request.headers[.accept])
+            let preferred = configuration.formats.filter(accepted.contains)
+            best = preferred.first
+            candidates = preferred + VariantPlan.fallbackFormats.filter { !preferred.contains($0) }
+        }
+        let found = candidates.isEmpty
+            ? store.find(id: id, name: name)
+            : candidates.lazy.compactMap { store.find(id: id, name: name, format: $0) }.first
+        guard let found else {
+            let known = name == "original" || configuration.plan.variantName(name) != nil
+            let reason = known ? "no photo '\(id)' with '\(file)'" : "unknown size '\(name)'"
+            return Responses.error(FrontError(.notFound, reason), html: html)
         }
         var headers = HTTPFields()
-        headers[.eTag] = file.etag
-        headers[.cacheControl] = "public, max-age=31536000, immutable"
-        headers[.lastModified] = Self.httpDate(file.lastModified)
+        headers[.eTag] = found.etag
+        headers[.lastModified] = Self.httpDate(found.lastModified)
+        let negotiated = requested == nil && name != "original"
+        if negotiated {
+            headers[.vary] = "Accept"
+        }
+        if negotiated && best != nil && found.format != best {
+            // The preferred format is not made yet (a backfill will): ask again soon.
+            headers[.cacheControl] = "public, max-age=60"
+        } else if let expiry {
+            let remaining = max(0, expiry - Int(Date().timeIntervalSince1970))
+            headers[.cacheControl] = "private, max-age=\(min(remaining, 31_536_000))"
+        } else {
+            headers[.cacheControl] = "public, max-age=31536000, immutable"
+        }
         if let match = request.headers[.ifNoneMatch],
-            match == "*" || match.split(separator: ",").contains(where: { $0.trimming(" ") == file.etag })
+            match == "*" || match.split(separator: ",").contains(where: { $0.trimming(" ") == found.etag })
         {
             return Response(status: .notModified, headers: headers)
         }
-        headers[.contentType] = file.format?.mimeType ?? "application/octet-stream"
-        headers[.contentLength] = String(file.bytes)
-        let body = try await fileIO.loadFile(path: file.path, context: context)
+        headers[.contentType] = found.format?.mimeType ?? "application/octet-stream"
+        headers[.contentLength] = String(found.bytes)
+        let body = try await fileIO.loadFile(path: found.path, context: context)
         return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// `thumb@2x.webp` → (`thumb@2x`, webp); `thumb` → (`thumb`, nil).
+    static func split(_ file: String) -> (name: String, format: ImageFormat?) {
+        guard let dot = file.lastIndex(of: "."), let format = ImageFormat(name: String(file[file.index(after: dot)...]))
+        else { return (file, nil) }
+        return (String(file[..<dot]), format)
+    }
+
+    /// The modern formats an Accept header names with a quality above zero. `image/*` and `*/*` do not
+    /// count: browsers that cannot decode AVIF send them too.
+    static func acceptedFormats(_ accept: String?) -> Set<ImageFormat> {
+        guard let accept else { return [] }
+        var formats: Set<ImageFormat> = []
+        for item in accept.lowercased().split(separator: ",").prefix(64) {
+            let parameters = item.split(separator: ";").map { $0.trimming(" ") }
+            guard let type = parameters.first else { continue }
+            let quality = parameters.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
+            guard quality > 0 else { continue }
+            switch type {
+            case "image/avif": formats.insert(.avif)
+            case "image/webp": formats.insert(.webp)
+            default: break
+            }
+        }
+        return formats
     }
 
     static func httpDate(_ date: Date) -> String {

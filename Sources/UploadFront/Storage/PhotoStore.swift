@@ -7,7 +7,7 @@ import Foundation
 import Imaging
 import NIOCore
 
-/// Photos on disk: `<root>/<id>/original.<ext>` and `<root>/<id>/<size>.<ext>`. Every file is written to a
+/// Photos on disk: `<root>/<id>/original.<ext>` and `<root>/<id>/<size>[@2x].<ext>`, one file per format. Every file is written to a
 /// temporary name and renamed into place, so a reader sees a whole file or none. Files never change once
 /// written (ids are random), which is what lets `GET` answer with long-lived cache headers.
 public struct PhotoStore: Sendable {
@@ -37,9 +37,30 @@ public struct PhotoStore: Sendable {
         }.joined()
     }
 
-    /// Whether `text` could be an id or a size name: no path tricks reach the file system.
+    /// Whether `text` could be an id or a file name such as `thumb@2x`: no path tricks reach the file system.
     public static func isSafeName(_ text: String) -> Bool {
-        !text.isEmpty && text.count <= 64 && text.utf8.allSatisfy(FrontConfiguration.isNameByte)
+        !text.isEmpty && text.utf8.count <= 64
+            && text.utf8.allSatisfy { FrontConfiguration.isNameByte($0) || $0 == UInt8(ascii: "@") }
+    }
+
+    /// Every stored photo's id that holds an original, in no particular order.
+    public func photoIDs() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: root.path).filter { id in
+            Self.isSafeName(id) && !id.hasPrefix(".") && find(id: id, name: "original") != nil
+        }
+    }
+
+    /// The stored file `<id>/<name>.<ext of format>`, or nil.
+    public func find(id: String, name: String, format: ImageFormat) -> StoredFile? {
+        guard Self.isSafeName(id), Self.isSafeName(name) else { return nil }
+        let path = root.appendingPathComponent(id, isDirectory: true)
+            .appendingPathComponent("\(name).\(format.fileExtension)").path
+        return stored(path: path, format: format)
+    }
+
+    /// Whether `<id>/<name>.<ext>` exists.
+    public func contains(id: String, name: String, format: ImageFormat) -> Bool {
+        find(id: id, name: name, format: format) != nil
     }
 
     /// Writes `bytes` as `<id>/<name>.<ext>` atomically; returns its size in bytes.
@@ -67,16 +88,20 @@ public struct PhotoStore: Sendable {
         try? FileManager.default.removeItem(at: root.appendingPathComponent(id, isDirectory: true))
     }
 
-    /// The stored file for `id` and `name` (a size or `original`), or nil.
+    /// The stored file for `id` and `name` in whichever format it has (the original), or nil.
     public func find(id: String, name: String) -> StoredFile? {
         guard Self.isSafeName(id), Self.isSafeName(name) else { return nil }
         let folder = root.appendingPathComponent(id, isDirectory: true)
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return nil }
         guard let file = entries.first(where: { $0.hasPrefix(name + ".") && !$0.hasSuffix(".tmp") }) else { return nil }
         let path = folder.appendingPathComponent(file).path
+        return stored(path: path, format: ImageFormat(name: String(file.dropFirst(name.count + 1))))
+    }
+
+    /// Reads the file's size and modification time; nil when it does not exist.
+    private func stored(path: String, format: ImageFormat?) -> StoredFile? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
-        let extensionText = String(file.dropFirst(name.count + 1))
         #if canImport(Darwin)
         let seconds = info.st_mtimespec.tv_sec
         let nanoseconds = info.st_mtimespec.tv_nsec
@@ -87,7 +112,7 @@ public struct PhotoStore: Sendable {
         let size = Int(info.st_size)
         let etag = "\"\(String(size, radix: 16))-\(String(Int(seconds) * 1_000_000_000 + Int(nanoseconds), radix: 16))\""
         return StoredFile(
-            path: path, format: ImageFormat(name: extensionText), bytes: size, etag: etag,
+            path: path, format: format, bytes: size, etag: etag,
             lastModified: Date(timeIntervalSince1970: TimeInterval(seconds)))
     }
 }

@@ -18,14 +18,19 @@ struct RunningFront: Sendable {
 enum FrontHarness {
     static let processor = try! ImageProcessor(configuration: .init(threads: 2))
 
+    /// One JPEG per size at 1x, as the front made them before formats and densities: for the tests about
+    /// uploads, limits and failures, which need not pay for AVIF.
+    static let jpegOnly = FrontConfiguration(densities: [1], formats: [], embeddedWorkers: 2)
+
     /// Starts the front with `configuration` (its port and storage replaced), runs `body`, then shuts it down
     /// gracefully and removes the storage.
     static func with<T: Sendable>(
-        _ configuration: FrontConfiguration = FrontConfiguration(embeddedWorkers: 2),
+        _ configuration: FrontConfiguration = FrontHarness.jpegOnly,
+        storage given: URL? = nil,
         _ body: @Sendable (RunningFront) async throws -> T
     ) async throws -> T {
         var configuration = configuration
-        let storage = FileManager.default.temporaryDirectory.appendingPathComponent("front-\(PhotoStore.newID())")
+        let storage = given ?? FileManager.default.temporaryDirectory.appendingPathComponent("front-\(PhotoStore.newID())")
         configuration.port = 0
         configuration.storage = storage.path
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
@@ -34,7 +39,7 @@ enum FrontHarness {
         let front = UploadFront(configuration: configuration, logger: logger) { port in continuation.yield(port) }
         let group = ServiceGroup(services: [front], logger: logger)
         let running = Task { try await group.run() }
-        defer { try? FileManager.default.removeItem(at: storage) }
+        defer { if given == nil { try? FileManager.default.removeItem(at: storage) } }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else {
             try await running.value
@@ -125,16 +130,22 @@ final class FrontProcess: Sendable {
     private let child: ChildProcess
     var base: String { "http://127.0.0.1:\(port)" }
 
-    init(_ arguments: [String]) async throws {
+    private let ownsStorage: Bool
+
+    /// Unless `arguments` say otherwise, one JPEG per size at 1x (as `FrontHarness.jpegOnly`). A `storage`
+    /// given is kept when the front stops.
+    init(_ arguments: [String], storage given: URL? = nil) async throws {
         port = try freePort()
-        storage = FileManager.default.temporaryDirectory.appendingPathComponent("front-\(PhotoStore.newID())")
+        storage = given ?? FileManager.default.temporaryDirectory.appendingPathComponent("front-\(PhotoStore.newID())")
+        ownsStorage = given == nil
+        let jpegOnly = ["--formats", "", "--densities", "1"]
         child = try ChildProcess(
-            try gearboxBinary(), ["front", "--port", String(port), "--storage", storage.path] + arguments)
+            try gearboxBinary(), ["front", "--port", String(port), "--storage", storage.path] + jpegOnly + arguments)
         try await waitUntilListening(port: port)
     }
 
     func stop() {
         child.stop()
-        try? FileManager.default.removeItem(at: storage)
+        if ownsStorage { try? FileManager.default.removeItem(at: storage) }
     }
 }

@@ -1,0 +1,84 @@
+import Foundation
+import Gearman
+import Imaging
+import Logging
+import NIOCore
+
+/// Makes the files photos lack after `--sizes`, `--formats` or `--densities` changed: one background job
+/// per photo (its id is the workload and the unique key, so a photo queued twice runs once), run by the
+/// front itself as a worker of ``FrontConfiguration/backfillFunction``. A job makes only what is missing, so
+/// a backfill can be interrupted and run again; with a durable job store the queued jobs survive restarts.
+public struct PhotoBackfill: Sendable {
+    let configuration: FrontConfiguration
+    let store: PhotoStore
+
+    public init(configuration: FrontConfiguration, store: PhotoStore) {
+        self.configuration = configuration
+        self.store = store
+    }
+
+    /// Whether a photo lacks a file: a size and density with no file at all, or without one of the modern
+    /// formats. Looks at names only, without reading the photo.
+    public func isIncomplete(id: String) -> Bool {
+        let plan = configuration.plan
+        for preset in plan.sizes {
+            for density in plan.densities {
+                let name = PhotoVariant.name(preset.name, density: density)
+                let fallbacks = preset.format.map { [$0] } ?? [.jpeg, .png]
+                if !fallbacks.contains(where: { store.contains(id: id, name: name, format: $0) }) { return true }
+                for format in plan.formats where !store.contains(id: id, name: name, format: format) {
+                    return true
+                }
+            }
+        }
+        return false
+    }
+
+    /// Every stored photo that lacks a file.
+    public func incompletePhotos() throws -> [String] {
+        try store.photoIDs().filter(isIncomplete).sorted()
+    }
+
+    /// Queues a background job for each photo that lacks a file; calls `progress(queued, total)` as it goes.
+    @discardableResult
+    public func queue(
+        client: GearmanClient, progress: @Sendable (Int, Int) -> Void = { _, _ in }
+    ) async throws -> Int {
+        let ids = try incompletePhotos()
+        for (index, id) in ids.enumerated() {
+            _ = try await client.submitBackground(
+                configuration.backfillFunction, workload: ByteBuffer(string: id), unique: id, priority: .low,
+                timeout: .seconds(30))
+            progress(index + 1, ids.count)
+        }
+        return ids.count
+    }
+
+    /// The worker's side: makes `id`'s missing files with `processor`'s farm jobs. Returns how many were
+    /// made; throws when the photo is gone or a file could not be made (the reason is the job's).
+    func fill(id: String, with processor: PhotoProcessor, images: ImageProcessor) async throws -> Int {
+        guard PhotoStore.isSafeName(id), let original = store.find(id: id, name: "original") else {
+            throw FrontError(.notFound, "no photo '\(id)'")
+        }
+        let bytes = ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: original.path)))
+        let info = try await images.info(bytes)
+        let missing = configuration.plan.variants(hasAlpha: info.hasAlpha).filter {
+            !store.contains(id: id, name: $0.name, format: $0.format)
+        }
+        let made = await processor.make(missing, of: id, from: bytes)
+        if let failed = made.first(where: { $0.failure != nil }), let failure = failed.failure {
+            throw FrontError(failure.status, "\(failed.variant.name).\(failed.variant.format.fileExtension): \(failure.reason)")
+        }
+        return made.count
+    }
+
+    /// Registers the backfill function on `worker`.
+    func register(on worker: GearmanWorker, processor: PhotoProcessor, images: ImageProcessor, logger: Logger) {
+        worker.register(configuration.backfillFunction) { job in
+            let id = String(buffer: job.workload)
+            let count = try await fill(id: id, with: processor, images: images)
+            logger.info("backfilled", metadata: ["front.photo": "\(id)", "front.files": "\(count)"])
+            return ByteBuffer(string: "\(count)")
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Crypto
+import Foundation
+
+/// Signs the photo URLs the front hands out and checks the ones it is asked for: `HMAC-SHA256(key, PATH
+/// "\n" EXPIRES)` in base64url without padding, as `?e=EXPIRES&s=SIGNATURE` (`e` only with an expiry, Unix
+/// seconds). The first key signs; every key is accepted, so that a new key can be put first while URLs
+/// signed with the old one still work, and the old one removed once they have expired. Comparison is
+/// constant-time (swift-crypto's `isValidAuthenticationCode`).
+public struct URLSigner: Sendable {
+    public enum Refusal: Error, Sendable, Hashable, CustomStringConvertible {
+        case missing
+        case malformed
+        case wrong
+        case expired
+
+        public var description: String {
+            switch self {
+            case .missing: return "this URL needs a signature"
+            case .malformed: return "the URL's signature or expiry is malformed"
+            case .wrong: return "the URL's signature does not match"
+            case .expired: return "the URL has expired"
+            }
+        }
+    }
+
+    private let keys: [SymmetricKey]
+    /// How long a signed URL stays valid; nil: for ever.
+    public let lifetime: Duration?
+
+    /// The shortest key accepted, in bytes: HMAC-SHA256's own block of security.
+    public static let minimumKeyBytes = 32
+
+    /// - Parameter keys: secrets of at least 32 bytes each, the signing one first.
+    public init(keys: [String], lifetime: Duration? = nil) throws {
+        guard !keys.isEmpty else { throw FrontConfigurationError("a signing key is needed") }
+        for key in keys where key.utf8.count < Self.minimumKeyBytes {
+            throw FrontConfigurationError("a signing key must be at least \(Self.minimumKeyBytes) bytes")
+        }
+        self.keys = keys.map { SymmetricKey(data: Data($0.utf8)) }
+        self.lifetime = lifetime
+    }
+
+    /// `path` with its signature, valid until `now + lifetime`.
+    public func sign(_ path: String, now: Date = Date()) -> String {
+        let expires = lifetime.map { Int(now.timeIntervalSince1970) + Int($0.components.seconds) }
+        let code = HMAC<SHA256>.authenticationCode(for: Self.message(path, expires: expires), using: keys[0])
+        let signature = Self.base64URL(Data(code))
+        if let expires { return "\(path)?e=\(expires)&s=\(signature)" }
+        return "\(path)?s=\(signature)"
+    }
+
+    /// Checks the `e` and `s` query values for `path`.
+    public func verify(_ path: String, expires: String?, signature: String?, now: Date = Date()) throws(Refusal) {
+        guard let signature else { throw .missing }
+        guard let code = Self.decodeBase64URL(signature), code.count == SHA256.byteCount else { throw .malformed }
+        var expiry: Int?
+        if let expires {
+            guard expires.count <= 12, let seconds = Int(expires), seconds >= 0 else { throw .malformed }
+            expiry = seconds
+        }
+        let message = Self.message(path, expires: expiry)
+        guard keys.contains(where: { HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: message, using: $0) })
+        else { throw .wrong }
+        if let expiry, Int(now.timeIntervalSince1970) >= expiry { throw .expired }
+    }
+
+    private static func message(_ path: String, expires: Int?) -> Data {
+        Data("\(path)\n\(expires.map(String.init) ?? "")".utf8)
+    }
+
+    static func base64URL(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decodeBase64URL(_ text: String) -> Data? {
+        guard text.count <= 64 else { return nil }
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        return Data(base64Encoded: base64)
+    }
+}

@@ -1,0 +1,44 @@
+import Imaging
+
+/// One stored file of a photo's size: the size, its pixel density (1 or 2 for `@2x`) and its format,
+/// stored as `<id>/<name>.<ext>` (`thumb@2x.avif`).
+public struct PhotoVariant: Sendable, Hashable {
+    public var preset: SizePreset
+    public var density: Int
+    public var format: ImageFormat
+
+    public init(preset: SizePreset, density: Int, format: ImageFormat) {
+        self.preset = preset
+        self.density = density
+        self.format = format
+    }
+
+    /// `thumb`, `thumb@2x`.
+    public var name: String { Self.name(preset.name, density: density) }
+
+    public static func name(_ size: String, density: Int) -> String {
+        density == 1 ? size : "\(size)@\(density)x"
+    }
+
+    /// The image job's options: the box, crop, quality and format, stripped of metadata, and the time limit
+    /// after which the worker stops it.
+    func jobOptions(timeLimit: Duration?) -> QueryItems {
+        var items = [QueryItem(name: "size", value: preset.size(density: density).description)]
+        if preset.crop != .none { items.append(QueryItem(name: "crop", value: preset.crop.rawValue)) }
+        items.append(QueryItem(name: "format", value: format.rawValue))
+        if let quality = preset.quality { items.append(QueryItem(name: "quality", value: String(quality))) }
+        items.append(QueryItem(name: "strip", value: "true"))
+        if let timeLimit {
+            items.append(QueryItem(name: "time_limit", value: timeLimit.secondsText))
+        }
+        return QueryItems(items)
+    }
+}
+
+extension Duration {
+    /// Seconds as a decimal number: `2.5`.
+    var secondsText: String {
+        let milliseconds = components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+        return milliseconds % 1000 == 0 ? String(milliseconds / 1000) : String(Double(milliseconds) / 1000)
+    }
+}
