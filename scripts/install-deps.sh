@@ -11,8 +11,9 @@ packages+=(postgresql)
 packages+=(iproute2)
 # bench/server.sh drives both servers with a small C load generator on libgearman, gearmand's own library.
 packages+=(libgearman-dev gcc)
-# The upload front's browser test drives headless Chromium through chromedriver.
-packages+=(chromium chromium-driver)
+# The upload front's browser test drives headless Chromium through chromedriver; its metadata tests write and
+# read photos' EXIF, GPS and XMP with exiftool (which, with gifsicle, also makes the generated fixtures).
+packages+=(chromium chromium-driver libimage-exiftool-perl gifsicle)
 # TLS tests make certificates with openssl and use it as a TLS admin client; the Python peers (OpenDev's
 # gear) are installed below with pip.
 packages+=(openssl python3 python3-pip)

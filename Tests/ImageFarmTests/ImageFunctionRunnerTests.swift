@@ -31,6 +31,28 @@ import Testing
         #expect(info.width == 200 && info.height <= 150)
     }
 
+    @Test func aJobsTimeLimitAndTheWorkersBothStopIt() async throws {
+        let photo = try Fixtures.elephants()
+        // The job's own limit, shorter than the worker's.
+        await #expect(throws: ImagingError.timeLimitExceeded(.milliseconds(50))) {
+            _ = try await run(.resize, "width=8000&format=png&time_limit=0.05", image: photo)
+        }
+        // The worker's limit caps a longer one the job asks for.
+        let strict = ImageFunctionDefaults(timeLimit: .milliseconds(50))
+        await #expect(throws: ImagingError.timeLimitExceeded(.milliseconds(50))) {
+            _ = try await run(.resize, "width=8000&format=png&time_limit=600", image: photo, defaults: strict)
+        }
+        for bad in ["0", "-1", "soon", "1e9", "nan"] {
+            await #expect(throws: ImagingError.invalidOption(
+                name: "time_limit", value: bad, expected: "seconds, more than 0 and at most 86400")) {
+                _ = try await run(.thumbnail, "time_limit=\(bad)", image: try Fixtures.garden())
+            }
+        }
+        // A limit the job keeps to changes nothing.
+        let result = try await run(.thumbnail, "size=100&time_limit=30", image: try Fixtures.garden())
+        #expect(try await describe(result.bytes).width == 100)
+    }
+
     @Test func thumbnailHonoursTheOptionsLine() async throws {
         let result = try await run(.thumbnail, "size=320x240&format=webp&quality=80", image: try Fixtures.garden())
         let info = try await describe(result.bytes)

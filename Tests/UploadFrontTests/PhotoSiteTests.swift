@@ -290,6 +290,30 @@ import UploadFront
         await farm.stop()
     }
 
+    @Test func theEmbeddedFarmBackfillsAtStartWithTheFlag() async throws {
+        let storage = FileManager.default.temporaryDirectory.appendingPathComponent("backfill-start-\(PhotoStore.newID())")
+        defer { try? FileManager.default.removeItem(at: storage) }
+        var before = FrontHarness.jpegOnly
+        before.sizes = try SizePreset.list(parsing: "small=100x100")
+        let id = try await FrontHarness.with(before, storage: storage) { front in
+            try await FrontHarness.waitUntilReady(front.base)
+            return try #require(try await HTTP.postFiles(front.base + "/photos", [try FrontHarness.garden]).json().photos.first?.id)
+        }
+        var after = before
+        after.formats = [.webp]
+        after.backfillAtStart = true
+        let backfill = PhotoBackfill(configuration: after, store: try PhotoStore(root: storage.path))
+        #expect(backfill.isIncomplete(id: id))
+        try await FrontHarness.with(after, storage: storage) { _ in
+            let deadline = ContinuousClock.now + .seconds(60)
+            while backfill.isIncomplete(id: id) {
+                guard ContinuousClock.now < deadline else { throw FrontTestFailure(description: "no backfill at start") }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        #expect(FileManager.default.fileExists(atPath: storage.appendingPathComponent("\(id)/small.webp").path))
+    }
+
     @Test func gearboxFrontBackfillQueuesEveryIncompletePhotoAndWaitsForThem() async throws {
         let storage = FileManager.default.temporaryDirectory.appendingPathComponent("backfill-cli-\(PhotoStore.newID())")
         defer { try? FileManager.default.removeItem(at: storage) }
