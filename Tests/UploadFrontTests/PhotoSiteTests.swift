@@ -148,6 +148,13 @@ import UploadFront
         #expect(throws: FrontConfigurationError.self) { try FrontConfiguration.densities(parsing: "1,4") }
         #expect(throws: FrontConfigurationError.self) { try URLSigner(keys: ["too short"]) }
         #expect(try FrontConfiguration.densities(parsing: "2") == [1, 2])
+
+        // A size whose own format is one of the modern ones is made once in it, as its fallback.
+        let plan = VariantPlan(
+            sizes: try SizePreset.list(parsing: "a=10x10:format=webp"), densities: [1], formats: [.avif, .webp])
+        #expect(plan.variants(hasAlpha: false).map { "\($0.format)\($0.isFallback ? "*" : "")" } == ["webp*", "avif"])
+        #expect(VariantPlan(sizes: plan.sizes, densities: [1, 2], formats: []).variants(hasAlpha: true).map(\.name)
+            == ["a", "a@2x"])
     }
 
     @Test func withASigningKeyOnlySignedUnexpiredURLsAreServed() async throws {

@@ -15,7 +15,7 @@ struct PhotoLinks: Sendable {
         var sizes: [String: PhotoResult.Image] = [:]
         for preset in plan.sizes {
             let mine = made.filter { $0.variant.preset.name == preset.name }
-                .sorted { ($0.variant.density, order($0.variant.format, plan)) < ($1.variant.density, order($1.variant.format, plan)) }
+                .sorted { ($0.variant.density, order($0.variant, plan)) < ($1.variant.density, order($1.variant, plan)) }
             let variants = mine.map { one -> PhotoResult.Variant in
                 let file = "\(one.variant.name).\(one.variant.format.fileExtension)"
                 guard let output = one.output else {
@@ -28,10 +28,8 @@ struct PhotoLinks: Sendable {
                     width: output.info.displayWidth, height: output.info.displayHeight, bytes: one.bytes,
                     contentType: one.variant.format.mimeType)
             }
-            // The fallback at 1x comes first: it is what every browser can be sent.
-            guard let fallback = mine.first(where: { $0.variant.density == 1 && !plan.formats.contains($0.variant.format) })
-                ?? mine.first(where: { $0.variant.density == 1 })
-            else { continue }
+            // The fallback at 1x describes the size: it is what every browser can be sent.
+            guard let fallback = mine.first(where: { $0.variant.density == 1 && $0.variant.isFallback }) else { continue }
             guard let output = fallback.output else {
                 sizes[preset.name] = PhotoResult.Image(
                     error: fallback.failure?.reason ?? "failed", status: fallback.failure.map { Int($0.status.code) } ?? 500,
@@ -48,7 +46,7 @@ struct PhotoLinks: Sendable {
     }
 
     /// Fallback first, then the modern formats in their order of preference.
-    private func order(_ format: ImageFormat, _ plan: VariantPlan) -> Int {
-        plan.formats.firstIndex(of: format).map { $0 + 1 } ?? 0
+    private func order(_ variant: PhotoVariant, _ plan: VariantPlan) -> Int {
+        variant.isFallback ? 0 : (plan.formats.firstIndex(of: variant.format) ?? 0) + 1
     }
 }

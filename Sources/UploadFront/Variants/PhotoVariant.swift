@@ -6,11 +6,14 @@ public struct PhotoVariant: Sendable, Hashable {
     public var preset: SizePreset
     public var density: Int
     public var format: ImageFormat
+    /// Whether this is the size's fallback format, the one every browser is sent when it takes no other.
+    public var isFallback: Bool
 
-    public init(preset: SizePreset, density: Int, format: ImageFormat) {
+    public init(preset: SizePreset, density: Int, format: ImageFormat, isFallback: Bool) {
         self.preset = preset
         self.density = density
         self.format = format
+        self.isFallback = isFallback
     }
 
     /// `thumb`, `thumb@2x`.

@@ -28,9 +28,9 @@ public struct VariantPlan: Sendable, Hashable {
         for preset in sizes {
             for density in densities {
                 let fallback = fallback(for: preset, hasAlpha: hasAlpha)
-                result.append(PhotoVariant(preset: preset, density: density, format: fallback))
+                result.append(PhotoVariant(preset: preset, density: density, format: fallback, isFallback: true))
                 for format in formats where format != fallback {
-                    result.append(PhotoVariant(preset: preset, density: density, format: format))
+                    result.append(PhotoVariant(preset: preset, density: density, format: format, isFallback: false))
                 }
             }
         }
