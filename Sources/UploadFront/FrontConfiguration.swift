@@ -10,6 +10,7 @@ import PhotoMetadata
 public struct FrontConfiguration: Sendable {
     public static let defaultSizes = try! SizePreset.list(parsing: "small=100x100,medium=640x480,large=1600x1200")
     public static let defaultFormats: [ImageFormat] = [.avif, .webp]
+    public static let defaultDeferredFormats: [ImageFormat] = [.avif]
 
     public var host: String
     /// 0 picks a free port; `UploadFront`'s `onListening` reports it.
@@ -22,6 +23,9 @@ public struct FrontConfiguration: Sendable {
     /// The modern formats made beside each size's fallback, preferred in this order when a browser's
     /// Accept header takes several.
     public var formats: [ImageFormat]
+    /// Those of `formats` that are made after the upload is answered, by a background job per photo (AVIF's
+    /// encoder costs 3-4 times WebP's: made at upload, it would set an upload's latency).
+    public var deferredFormats: [ImageFormat]
     /// The folder that holds `<id>/original.<ext>` and `<id>/<size>[@2x].<ext>`.
     public var storage: String
     /// Per photo: the byte limit (checked against Content-Length and while the body streams in), the pixel,
@@ -65,6 +69,7 @@ public struct FrontConfiguration: Sendable {
         sizes: [SizePreset] = FrontConfiguration.defaultSizes,
         densities: [Int] = [1, 2],
         formats: [ImageFormat] = FrontConfiguration.defaultFormats,
+        deferredFormats: [ImageFormat] = FrontConfiguration.defaultDeferredFormats,
         storage: String = "photos",
         limits: ImageLimits = .default,
         maxRequestBytes: Int? = nil,
@@ -90,6 +95,7 @@ public struct FrontConfiguration: Sendable {
         self.sizes = sizes
         self.densities = densities
         self.formats = formats
+        self.deferredFormats = deferredFormats
         self.storage = storage
         self.limits = limits
         self.maxRequestBytes = maxRequestBytes ?? limits.maxInputBytes * 2
@@ -109,7 +115,9 @@ public struct FrontConfiguration: Sendable {
     }
 
     /// Every file each photo should have.
-    public var plan: VariantPlan { VariantPlan(sizes: sizes, densities: densities, formats: formats) }
+    public var plan: VariantPlan {
+        VariantPlan(sizes: sizes, densities: densities, formats: formats, deferred: deferredFormats)
+    }
 
     /// Parses `avif,webp` (or an empty text for none): the modern formats, in order of preference.
     public static func formats(parsing text: String) throws -> [ImageFormat] {

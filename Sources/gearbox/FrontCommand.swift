@@ -38,6 +38,12 @@ struct FrontPhotoOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Modern formats made beside each size's JPEG or PNG, preferred first (empty: none).", valueName: "formats"))
     var formats = "avif,webp"
 
+    @Option(
+        help: ArgumentHelp(
+            "Those of --formats made by a background job once the upload is answered, not before (empty: all at upload).",
+            valueName: "formats"))
+    var deferredFormats = "avif"
+
     @Option(help: ArgumentHelp("Pixel densities each size is made at: 1,2 adds @2x for srcset.", valueName: "densities"))
     var densities = "1,2"
 
@@ -57,6 +63,7 @@ struct FrontPhotoOptions: ParsableArguments {
         do {
             _ = try SizePreset.list(parsing: sizes)
             _ = try FrontConfiguration.formats(parsing: formats)
+            _ = try FrontConfiguration.formats(parsing: deferredFormats)
             _ = try FrontConfiguration.densities(parsing: densities)
         } catch {
             throw ValidationError("\(error)")
@@ -70,6 +77,7 @@ struct FrontPhotoOptions: ParsableArguments {
         configuration.serverTLS = try serverTLS.context()
         configuration.sizes = try SizePreset.list(parsing: sizes)
         configuration.formats = try FrontConfiguration.formats(parsing: formats)
+        configuration.deferredFormats = try FrontConfiguration.formats(parsing: deferredFormats)
         configuration.densities = try FrontConfiguration.densities(parsing: densities)
         configuration.storage = storage
         configuration.function = function

@@ -92,7 +92,7 @@ import UploadFront
     @Test func eachSizeIsMadeInEveryFormatAndDensityAndServedByAccept() async throws {
         let configuration = FrontConfiguration(
             sizes: try SizePreset.list(parsing: "thumb=200x200:crop=attention:quality=70,wide=640x480:format=png"),
-            densities: [1, 2], formats: [.avif, .webp], embeddedWorkers: 2)
+            densities: [1, 2], formats: [.avif, .webp], deferredFormats: [], embeddedWorkers: 2)
         try await FrontHarness.with(configuration) { front in
             try await FrontHarness.waitUntilReady(front.base)
             let reply = try await HTTP.postFiles(front.base + "/photos", [try FrontHarness.garden])
@@ -136,6 +136,34 @@ import UploadFront
             let fallback = try await HTTP.get(url, headers: ["Accept": "image/avif,image/webp"])
             #expect(fallback.headers["content-type"] == "image/webp")
             #expect(fallback.headers["cache-control"] == "public, max-age=60")
+        }
+    }
+
+    @Test func avifIsMadeAfterTheUploadAnswersAndServedOnceItExists() async throws {
+        let configuration = FrontConfiguration(
+            sizes: try SizePreset.list(parsing: "small=100x100,large=1600x1200"), densities: [1, 2],
+            embeddedWorkers: 2)
+        #expect(configuration.formats == [.avif, .webp] && configuration.deferredFormats == [.avif])
+        try await FrontHarness.with(configuration) { front in
+            try await FrontHarness.waitUntilReady(front.base)
+            let photo = try #require(try await HTTP.postFiles(front.base + "/photos", [try FrontHarness.garden]).json().photos.first)
+            let id = try #require(photo.id)
+            let large = try #require(photo.sizes["large"])
+            #expect(large.pending == ["avif"])
+            #expect(large.variants?.map { "\($0.format)@\($0.density)" } == ["jpeg@1", "webp@1", "jpeg@2", "webp@2"])
+
+            let folder = front.storage.appendingPathComponent(id)
+            let deadline = ContinuousClock.now + .seconds(120)
+            while !["small.avif", "small@2x.avif", "large.avif", "large@2x.avif"].allSatisfy({
+                FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path)
+            }) {
+                guard ContinuousClock.now < deadline else { throw FrontTestFailure(description: "AVIF never came") }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            let served = try await HTTP.get(front.base + large.url!, headers: ["Accept": "image/avif,image/webp"])
+            #expect(served.headers["content-type"] == "image/avif")
+            #expect(served.headers["cache-control"]?.contains("immutable") == true)
+            #expect(try await FrontHarness.info(served.body).width == 1600)
         }
     }
 

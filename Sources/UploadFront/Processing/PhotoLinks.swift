@@ -36,11 +36,12 @@ struct PhotoLinks: Sendable {
                     variants: variants)
                 continue
             }
+            let pending = plan.deferred.filter { $0 != fallback.variant.format }.map(\.rawValue)
             sizes[preset.name] = PhotoResult.Image(
                 url: url(id: id, file: preset.name), width: output.info.displayWidth, height: output.info.displayHeight,
                 bytes: fallback.bytes, format: fallback.variant.format.rawValue,
                 contentType: fallback.variant.format.mimeType, ms: output.jobTime.milliseconds,
-                queuedMs: output.queueTime.milliseconds, variants: variants)
+                queuedMs: output.queueTime.milliseconds, variants: variants, pending: pending.isEmpty ? nil : pending)
         }
         return sizes
     }

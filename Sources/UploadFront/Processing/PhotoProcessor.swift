@@ -42,7 +42,7 @@ public struct PhotoProcessor: Sendable {
         } catch let error as ImagingError {
             throw FrontError(imaging: error)
         }
-        let variants = configuration.plan.variants(hasAlpha: info.hasAlpha)
+        let variants = configuration.plan.uploadVariants(hasAlpha: info.hasAlpha)
         guard dispatcher.limiter.admits(variants.count) else {
             throw FrontError.queueFull(retryAfter: configuration.retryAfterSeconds)
         }
@@ -75,8 +75,24 @@ public struct PhotoProcessor: Sendable {
             result.error = first.error
             result.status = first.status
             logger.notice("every size failed", metadata: ["id": "\(id)", "reason": "\(first.error ?? "")"])
+        } else if !configuration.plan.deferred.isEmpty {
+            await queueDeferred(id)
         }
         return result
+    }
+
+    /// Queues the photo's background job for its deferred formats (the backfill job: it makes whatever the
+    /// photo lacks). Should the queue refuse it, the files are made by the next backfill instead.
+    private func queueDeferred(_ id: String) async {
+        do {
+            _ = try await dispatcher.client.submitBackground(
+                configuration.backfillFunction, workload: ByteBuffer(string: id), unique: id, priority: .low,
+                timeout: configuration.jobTimeout)
+        } catch {
+            logger.warning(
+                "the deferred formats could not be queued; a backfill will make them",
+                metadata: ["front.photo": "\(id)", "error": "\(error)"])
+        }
     }
 
     /// One variant's outcome.

@@ -35,11 +35,13 @@ public struct PhotoResult: Sendable, Codable, Hashable {
         public var error: String?
         public var status: Int?
         public var variants: [Variant]?
+        /// Formats being made after the upload answered (`avif`): `url` serves them once they exist.
+        public var pending: [String]?
         /// For the original: what was found in it and removed (`gps`, `camera-make`, `xmp`, ...).
         public var removed: [String]?
 
         enum CodingKeys: String, CodingKey {
-            case url, width, height, bytes, format, ms, error, status, variants, removed
+            case url, width, height, bytes, format, ms, error, status, variants, removed, pending
             case contentType = "content_type"
             case queuedMs = "queued_ms"
         }

@@ -2,17 +2,21 @@ import Imaging
 
 /// Which files one photo should have: every size at every density, in its fallback format and in each of
 /// the modern formats. The fallback is the size's own `format`, else JPEG, or PNG for a photo with
-/// transparency, so that every browser can show it.
+/// transparency, so that every browser can show it. Files in a `deferred` format are made by a background
+/// job queued once the upload is answered.
 public struct VariantPlan: Sendable, Hashable {
     public var sizes: [SizePreset]
     public var densities: [Int]
     /// Besides the fallback, in the order they are preferred when a browser takes several.
     public var formats: [ImageFormat]
+    /// Those of `formats` made after the upload is answered.
+    public var deferred: [ImageFormat]
 
-    public init(sizes: [SizePreset], densities: [Int], formats: [ImageFormat]) {
+    public init(sizes: [SizePreset], densities: [Int], formats: [ImageFormat], deferred: [ImageFormat] = []) {
         self.sizes = sizes
         self.densities = densities
         self.formats = formats
+        self.deferred = deferred.filter(formats.contains)
     }
 
     /// The formats a size can be served in, when the browser takes none of `formats`.
@@ -20,6 +24,11 @@ public struct VariantPlan: Sendable, Hashable {
 
     public func fallback(for preset: SizePreset, hasAlpha: Bool) -> ImageFormat {
         preset.format ?? (hasAlpha ? .png : .jpeg)
+    }
+
+    /// The files an upload makes before it answers: every file but those in a deferred format.
+    public func uploadVariants(hasAlpha: Bool) -> [PhotoVariant] {
+        variants(hasAlpha: hasAlpha).filter { $0.isFallback || !deferred.contains($0.format) }
     }
 
     /// Every file of a photo: fallback first, then the modern formats, size by size.
