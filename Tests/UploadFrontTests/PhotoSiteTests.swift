@@ -83,6 +83,61 @@ import UploadFront
         }
     }
 
+    @Test func everyFormatsOriginalIsKeptPrivatelyInTheRightForm() async throws {
+        try await FrontHarness.with { front in
+            try await FrontHarness.waitUntilReady(front.base)
+            // name, stored format, pages, sizes' fallback format
+            for (name, format, pages, sizes) in [
+                ("photo.webp", ImageFormat.webp, 1, "jpeg"),  // rewritten: its EXIF chunk goes
+                ("alpha.png", .png, 1, "png"),  // rewritten; transparency makes the sizes PNG
+                ("animated.gif", .gif, 3, "png"),  // written again by libvips, every frame
+            ] {
+                let reply = try await HTTP.postFiles(front.base + "/photos", [try FrontHarness.fixturePath("generated/\(name)")])
+                #expect(reply.status == 200, "\(name): \(reply.text)")
+                let photo = try #require(try reply.json().photos.first)
+                let original = try #require(photo.original)
+                #expect(original.format == format.rawValue, "\(name)")
+                let stored = try await HTTP.get(front.base + original.url!)
+                let info = try await FrontHarness.info(stored.body)
+                #expect(info.format == format && info.pages == pages, "\(name): \(info.format) \(info.pages)")
+                #expect(photo.sizes["small"]?.format == sizes, "\(name)")
+                let exif = try await Self.exif(stored.body)
+                #expect(!exif.keys.contains { $0.hasPrefix("IFD0:") || $0.hasPrefix("ExifIFD:") || $0.hasPrefix("XMP") },
+                        "\(name): \(exif.keys.sorted())")
+            }
+        }
+    }
+
+    @Test func theOriginalsColourProfileIsKeptByteForByte() async throws {
+        let cmyk = try FrontHarness.fixturePath("generated/cmyk.jpg")  // CMYK with an ICC profile
+        let uploaded = [UInt8](try Data(contentsOf: URL(fileURLWithPath: cmyk)))
+        #expect(!Self.iccSegments(uploaded).isEmpty)
+        try await FrontHarness.with { front in
+            try await FrontHarness.waitUntilReady(front.base)
+            let photo = try #require(try await HTTP.postFiles(front.base + "/photos", [cmyk]).json().photos.first)
+            let stored = [UInt8](try await HTTP.get(front.base + photo.original!.url!).body)
+            #expect(Self.iccSegments(stored) == Self.iccSegments(uploaded))
+            #expect(Self.scanData(stored) == Self.scanData(uploaded))
+            let info = try await FrontHarness.info(Data(stored))
+            #expect(info.hasICCProfile && info.bands == 4)
+        }
+    }
+
+    /// A JPEG's APP2 ICC_PROFILE segments, in order, before its first scan.
+    static func iccSegments(_ jpeg: [UInt8]) -> [ArraySlice<UInt8>] {
+        var segments: [ArraySlice<UInt8>] = []
+        var position = 2
+        while position + 4 <= jpeg.count, jpeg[position] == 0xFF, jpeg[position + 1] != 0xDA {
+            let length = Int(jpeg[position + 2]) << 8 | Int(jpeg[position + 3])
+            let segment = jpeg[position..<min(jpeg.count, position + 2 + length)]
+            if jpeg[position + 1] == 0xE2, segment.dropFirst(4).starts(with: Array("ICC_PROFILE".utf8)) {
+                segments.append(segment)
+            }
+            position += 2 + length
+        }
+        return segments
+    }
+
     /// The bytes from a JPEG's first SOS marker to its EOI: the compressed pixels.
     static func scanData(_ jpeg: [UInt8]) -> ArraySlice<UInt8> {
         guard let start = (0..<jpeg.count - 1).first(where: { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xDA }) else { return [] }
