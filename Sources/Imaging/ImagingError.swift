@@ -105,8 +105,8 @@ public enum ImagingError: Error, Sendable, Hashable, CustomStringConvertible, Lo
 }
 
 extension Duration {
-    /// Seconds with up to three decimals: `2`, `0.25`.
-    var formattedSeconds: String {
+    /// Seconds with up to three decimals: `2`, `0.25`; as messages and the `time_limit` job option write them.
+    public var formattedSeconds: String {
         let milliseconds = Int(components.seconds) * 1000 + Int(components.attoseconds / 1_000_000_000_000_000)
         if milliseconds % 1000 == 0 { return String(milliseconds / 1000) }
         var text = String(Double(milliseconds) / 1000)

@@ -24,8 +24,9 @@ public struct PhotoBackfill: Sendable {
         for preset in plan.sizes {
             for density in plan.densities {
                 let name = PhotoVariant.name(preset.name, density: density)
-                let fallbacks = preset.format.map { [$0] } ?? [.jpeg, .png]
-                if !fallbacks.contains(where: { store.contains(id: id, name: name, format: $0) }) { return true }
+                if !plan.fallbackCandidates(for: preset).contains(where: { store.contains(id: id, name: name, format: $0) }) {
+                    return true
+                }
                 for format in plan.formats where !store.contains(id: id, name: name, format: format) {
                     return true
                 }
@@ -46,12 +47,17 @@ public struct PhotoBackfill: Sendable {
     ) async throws -> Int {
         let ids = try incompletePhotos()
         for (index, id) in ids.enumerated() {
-            _ = try await client.submitBackground(
-                configuration.backfillFunction, workload: ByteBuffer(string: id), unique: id, priority: .low,
-                timeout: .seconds(30))
+            try await Self.queue(id, function: configuration.backfillFunction, on: client, timeout: .seconds(30))
             progress(index + 1, ids.count)
         }
         return ids.count
+    }
+
+    /// Queues the background job that makes `id`'s missing files: low priority, with the id as its unique key
+    /// so that a photo queued twice runs once.
+    static func queue(_ id: String, function: String, on client: GearmanClient, timeout: Duration) async throws {
+        _ = try await client.submitBackground(
+            function, workload: ByteBuffer(string: id), unique: id, priority: .low, timeout: timeout)
     }
 
     /// The worker's side: makes `id`'s missing files with `processor`'s farm jobs. Returns how many were

@@ -85,9 +85,8 @@ public struct PhotoProcessor: Sendable {
     /// photo lacks). Should the queue refuse it, the files are made by the next backfill instead.
     private func queueDeferred(_ id: String) async {
         do {
-            _ = try await dispatcher.client.submitBackground(
-                configuration.backfillFunction, workload: ByteBuffer(string: id), unique: id, priority: .low,
-                timeout: configuration.jobTimeout)
+            try await PhotoBackfill.queue(
+                id, function: configuration.backfillFunction, on: dispatcher.client, timeout: configuration.jobTimeout)
         } catch {
             logger.warning(
                 "the deferred formats could not be queued; a backfill will make them",

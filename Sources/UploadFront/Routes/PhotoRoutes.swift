@@ -69,14 +69,12 @@ struct PhotoRoutes: Sendable {
         var expiry: Int?
         if let signer = configuration.signer {
             let query = request.uri.queryParameters
-            let expires = query["e"].map(String.init)
             do {
-                try signer.verify(
-                    "/photos/\(id)/\(file)", expires: expires, signature: query["s"].map(String.init))
+                expiry = try signer.verify(
+                    "/photos/\(id)/\(file)", expires: query["e"].map(String.init), signature: query["s"].map(String.init))
             } catch {
                 return Responses.error(FrontError(.forbidden, error.description), html: html)
             }
-            expiry = expires.flatMap { Int($0) }
         }
         let (name, requested) = Self.split(file)
         let candidates: [ImageFormat]

@@ -49,8 +49,9 @@ public struct URLSigner: Sendable {
         return "\(path)?s=\(signature)"
     }
 
-    /// Checks the `e` and `s` query values for `path`.
-    public func verify(_ path: String, expires: String?, signature: String?, now: Date = Date()) throws(Refusal) {
+    /// Checks the `e` and `s` query values for `path`; returns the expiry, if the URL has one.
+    @discardableResult
+    public func verify(_ path: String, expires: String?, signature: String?, now: Date = Date()) throws(Refusal) -> Int? {
         guard let signature else { throw .missing }
         guard let code = Self.decodeBase64URL(signature), code.count == SHA256.byteCount else { throw .malformed }
         var expiry: Int?
@@ -62,6 +63,7 @@ public struct URLSigner: Sendable {
         guard keys.contains(where: { HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: message, using: $0) })
         else { throw .wrong }
         if let expiry, Int(now.timeIntervalSince1970) >= expiry { throw .expired }
+        return expiry
     }
 
     private static func message(_ path: String, expires: Int?) -> Data {

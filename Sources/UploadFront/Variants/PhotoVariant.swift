@@ -1,3 +1,4 @@
+import ImageFarm
 import Imaging
 
 /// One stored file of a photo's size: the size, its pixel density (1 or 2 for `@2x`) and its format,
@@ -32,16 +33,8 @@ public struct PhotoVariant: Sendable, Hashable {
         if let quality = preset.quality { items.append(QueryItem(name: "quality", value: String(quality))) }
         items.append(QueryItem(name: "strip", value: "true"))
         if let timeLimit {
-            items.append(QueryItem(name: "time_limit", value: timeLimit.secondsText))
+            items.append(QueryItem(name: ImageJobRequest.timeLimitOption, value: timeLimit.formattedSeconds))
         }
         return QueryItems(items)
-    }
-}
-
-extension Duration {
-    /// Seconds as a decimal number: `2.5`.
-    var secondsText: String {
-        let milliseconds = components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
-        return milliseconds % 1000 == 0 ? String(milliseconds / 1000) : String(Double(milliseconds) / 1000)
     }
 }

@@ -26,6 +26,11 @@ public struct VariantPlan: Sendable, Hashable {
         preset.format ?? (hasAlpha ? .png : .jpeg)
     }
 
+    /// The formats `fallback(for:hasAlpha:)` may give `preset`, when whether the photo has alpha is unknown.
+    public func fallbackCandidates(for preset: SizePreset) -> [ImageFormat] {
+        preset.format.map { [$0] } ?? [.jpeg, .png]
+    }
+
     /// The files an upload makes before it answers: every file but those in a deferred format.
     public func uploadVariants(hasAlpha: Bool) -> [PhotoVariant] {
         variants(hasAlpha: hasAlpha).filter { $0.isFallback || !deferred.contains($0.format) }
