@@ -7,6 +7,9 @@ extension JobServerEngine {
     /// Jobs known, in any state.
     public var jobCount: Int { jobs.count }
 
+    /// Jobs held by workers now, from the functions' counters: O(functions), not O(jobs).
+    public var runningJobCount: Int { functions.values.reduce(0) { $0 + $1.runningCount } }
+
     /// Whether the engine knows the connection: it was opened and has not closed.
     public func knows(_ id: ConnectionID) -> Bool { connections[id] != nil }
 
@@ -60,7 +63,7 @@ extension JobServerEngine {
                 problems.append("\(label): registered under another name")
             }
         }
-        for (handle, job) in jobs {
+        for (handle, job) in jobs.entries {
             if job.handle != handle { problems.append("job \(job.handle) is filed under \(handle)") }
             switch job.state {
             case .queued:

@@ -47,7 +47,7 @@ public final class JobServerEngine {
     let configuration: Configuration
     @exclusivity(unchecked) var connections: [ConnectionID: ConnectionState] = [:]
     @exclusivity(unchecked) var functions: [ByteBuffer: FunctionQueue] = [:]
-    @exclusivity(unchecked) var jobs: [JobHandle: Job] = [:]
+    @exclusivity(unchecked) var jobs = JobTable()
     @exclusivity(unchecked) var uniques: [UniqueKey: Job] = [:]
     /// Background submitters that joined a job while its row was being written, besides the one its
     /// `StoreReceipt` names. A job cancelled meanwhile keeps its entry: they are still owed an answer.

@@ -278,7 +278,7 @@ public final class GearmanJobServer: Service, Sendable {
 
     private func waitForRunningJobs() async {
         let deadline = NIODeadline.now() + configuration.shutdownGracePeriod
-        while core.inspect({ engine in engine.jobs.values.contains { $0.isRunning } }), NIODeadline.now() < deadline {
+        while core.inspect({ engine in engine.runningJobCount > 0 }), NIODeadline.now() < deadline {
             try? await Task.sleep(for: .milliseconds(50))
         }
     }
