@@ -19,28 +19,27 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
     private let inFlight: Int
     /// Jobs completed by every connection, for the progress line.
     private let progress: ManagedAtomic<Int>
-    private var context: ChannelHandlerContext?
-    private var reader = GearmanFrameReader()
-    private var outbound = ByteBuffer()
-    private var random: UInt64
+    @exclusivity(unchecked) private var context: ChannelHandlerContext?
+    @exclusivity(unchecked) private var reader = GearmanFrameReader()
+    @exclusivity(unchecked) private var outbound = ByteBuffer()
+    @exclusivity(unchecked) private var random: UInt64
     /// Set when a payload was written by reference since the last flush.
-    private var hasDirectWrites = false
-    /// Payloads from this size on are written by reference rather than copied.
+    @exclusivity(unchecked) private var hasDirectWrites = false
 
-    private var phase: BenchPhase?
-    private var promise: EventLoopPromise<ConnectionTally>?
-    private var tally = ConnectionTally()
-    private var unpublished = 0
-    private var outstanding = 0
+    @exclusivity(unchecked) private var phase: BenchPhase?
+    @exclusivity(unchecked) private var promise: EventLoopPromise<ConnectionTally>?
+    @exclusivity(unchecked) private var tally = ConnectionTally()
+    @exclusivity(unchecked) private var unpublished = 0
+    @exclusivity(unchecked) private var outstanding = 0
     /// Submit times of jobs not yet acknowledged by JOB_CREATED (or an ERROR), oldest first.
-    private var awaitingCreation = RingBuffer()
+    @exclusivity(unchecked) private var awaitingCreation = RingBuffer()
     /// Foreground jobs created and not yet finished, by handle.
-    private var running: [ByteBuffer: (submitted: UInt64, size: Int)] = [:]
+    @exclusivity(unchecked) private var running: [ByteBuffer: (submitted: UInt64, size: Int)] = [:]
     /// Payload sizes of the jobs in `awaitingCreation`, to check that each result echoes its whole workload.
-    private var awaitingSizes = RingBuffer()
+    @exclusivity(unchecked) private var awaitingSizes = RingBuffer()
     /// With a rate: when the phase started, and the timer that submits when no answer arrives to do it.
-    private var phaseStart = NIODeadline.now()
-    private var pacer: RepeatedTask?
+    @exclusivity(unchecked) private var phaseStart = NIODeadline.now()
+    @exclusivity(unchecked) private var pacer: RepeatedTask?
 
     init(function: String, payload: PayloadSize, inFlight: Int, seed: UInt64, progress: ManagedAtomic<Int>) {
         self.function = ByteBuffer(string: function)

@@ -15,14 +15,14 @@ final class BenchWorkerHandler: ChannelInboundHandler, @unchecked Sendable {
     private let grabs: Int
     /// Jobs finished by every worker, for draining and the progress line.
     private let completed: ManagedAtomic<Int>
-    private var context: ChannelHandlerContext?
-    private var reader = GearmanFrameReader()
-    private var outbound = ByteBuffer()
-    private var outstandingGrabs = 0
-    private var isSleeping = false
-    private var unpublished = 0
+    @exclusivity(unchecked) private var context: ChannelHandlerContext?
+    @exclusivity(unchecked) private var reader = GearmanFrameReader()
+    @exclusivity(unchecked) private var outbound = ByteBuffer()
+    @exclusivity(unchecked) private var outstandingGrabs = 0
+    @exclusivity(unchecked) private var isSleeping = false
+    @exclusivity(unchecked) private var unpublished = 0
     /// Set when a result was written by reference since the last flush.
-    private var hasDirectWrites = false
+    @exclusivity(unchecked) private var hasDirectWrites = false
     private(set) var errors = 0
 
     init(function: String, grabs: Int, completed: ManagedAtomic<Int>) {

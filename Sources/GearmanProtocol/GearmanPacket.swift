@@ -14,3 +14,11 @@ public struct GearmanPacket: Sendable, Hashable {
         self.body = body
     }
 }
+
+extension GearmanPacket {
+    /// The handle and the data of WORK_COMPLETE (or of any packet with those two arguments).
+    public func handleAndData() throws -> (handle: ByteBuffer, data: ByteBuffer) {
+        var args = GearmanArgumentReader(body, type: type, expected: 2)
+        return (try args.next(), args.rest())
+    }
+}

@@ -105,8 +105,8 @@ extension GearmanRequest {
             var args = reader(3)
             self = .workStatus(handle: try args.next(), numerator: try args.next(), denominator: args.rest())
         case .workComplete:
-            var args = reader(2)
-            self = .workComplete(handle: try args.next(), data: args.rest())
+            let (handle, data) = try packet.handleAndData()
+            self = .workComplete(handle: handle, data: data)
         case .workFail:
             var args = reader(1)
             self = .workFail(handle: args.rest())
@@ -115,14 +115,7 @@ extension GearmanRequest {
             self = .workException(handle: try args.next(), data: args.rest())
         case .submitJob, .submitJobBackground, .submitJobHigh, .submitJobHighBackground, .submitJobLow,
             .submitJobLowBackground:
-            var args = reader(3)
-            let function = try args.next()
-            let unique = try args.next()
-            let (priority, background) = Self.priorityAndBackground(of: type)
-            self = .submitJob(
-                GearmanSubmitJob(
-                    function: function, unique: unique, workload: args.rest(), priority: priority,
-                    isBackground: background))
+            self = .submitJob(try GearmanSubmitJob(plainSubmission: packet))
         case .submitJobEpoch:
             var args = reader(4)
             let function = try args.next()
@@ -165,17 +158,6 @@ extension GearmanRequest {
         case .noop, .jobCreated, .noJob, .jobAssign, .echoResponse, .error, .statusResponse, .optionResponse,
             .jobAssignUnique, .jobAssignAll, .statusResponseUnique:
             throw GearmanProtocolError.unexpectedPacket(type, magic: .request)
-        }
-    }
-
-    private static func priorityAndBackground(of type: GearmanPacketType) -> (GearmanPriority, Bool) {
-        switch type {
-        case .submitJobHigh: (.high, false)
-        case .submitJobHighBackground: (.high, true)
-        case .submitJobLow: (.low, false)
-        case .submitJobLowBackground: (.low, true)
-        case .submitJobBackground: (.normal, true)
-        default: (.normal, false)
         }
     }
 

@@ -35,6 +35,28 @@ final class EngineHarness {
         absorb(actions)
     }
 
+    /// Applies `request` as the server's channel does: encoded, framed and handed to the engine as a packet,
+    /// a packet the engine refuses answered with its protocol error.
+    func sendAsPacket(_ request: GearmanRequest, from id: ConnectionID) {
+        var bytes = ByteBuffer()
+        request.encode(into: &bytes)
+        var decoder = GearmanFrameDecoder()
+        guard case .packet(let packet)? = try! decoder.decode(buffer: &bytes) else { fatalError("one packet expected") }
+        send(packet, from: id)
+    }
+
+    func send(_ packet: GearmanPacket, from id: ConnectionID) {
+        var actions: [ServerAction] = []
+        do {
+            try engine.handle(packet, from: id, now: now, into: &actions)
+        } catch let error as GearmanProtocolError {
+            engine.protocolError(error, from: id, into: &actions)
+        } catch {
+            Issue.record("the engine threw \(error)")
+        }
+        absorb(actions)
+    }
+
     func admin(_ line: String, from id: ConnectionID) -> String {
         var actions: [ServerAction] = []
         engine.handle(GearmanAdminCommand(line: line), from: id, into: &actions)

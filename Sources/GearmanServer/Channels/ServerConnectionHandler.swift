@@ -150,11 +150,11 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
                 switch frames[index] {
                 case .packet(let packet):
                     do {
-                        engine.handle(try GearmanRequest(packet: packet), from: id, now: now, into: &actions)
+                        try engine.handle(packet, from: id, now: now, into: &actions)
                     } catch let error as GearmanProtocolError {
                         engine.protocolError(error, from: id, into: &actions)
                     } catch {
-                        preconditionFailure("GearmanRequest(packet:) throws only GearmanProtocolError")
+                        preconditionFailure("decoding a request throws only GearmanProtocolError")
                     }
                 case .adminLine(let line):
                     engine.handle(GearmanAdminCommand(line: line), from: id, into: &actions)

@@ -133,11 +133,7 @@ public final class JobServerEngine {
         case .preSleep:
             preSleep(connection, now: now, into: &actions)
         case .workComplete(let handle, let data):
-            guard let job = runningJob(handle, of: connection, into: &actions) else { return }
-            job.function.counts.completed += 1
-            recordRunTime(of: job)
-            forward(.workComplete(handle: handle, data: data), of: job, into: &actions)
-            discard(job, into: &actions)
+            complete(handle, data: data, from: connection, into: &actions)
         case .workData(let handle, let data):
             guard let job = runningJob(handle, of: connection, into: &actions) else { return }
             forward(.workData(handle: handle, data: data), of: job, into: &actions)
@@ -211,6 +207,37 @@ public final class JobServerEngine {
                         .error(code: "INVALID_COMMAND", message: "SUBMIT_JOB_SCHED is not supported; use SUBMIT_JOB_EPOCH"))))
         case .allYours:
             break
+        }
+    }
+
+    /// Applies one request packet: the same as `handle(GearmanRequest(packet:), ...)`, with the packets of
+    /// every job's path (SUBMIT_JOB and its priorities, GRAB_JOB*, WORK_COMPLETE, PRE_SLEEP) decoded straight
+    /// into the engine's operations rather than through a `GearmanRequest`, whose copies cost a measurable
+    /// share of a job. Throws what the packet broke; the caller answers with `protocolError`.
+    public func handle(
+        _ packet: GearmanPacket, from id: ConnectionID, now: Int64, into actions: inout [ServerAction]
+    ) throws {
+        guard packet.magic == .request else {
+            throw GearmanProtocolError.invalidMagic(packet.magic.rawValue)
+        }
+        switch packet.type {
+        case .submitJob, .submitJobBackground, .submitJobHigh, .submitJobHighBackground, .submitJobLow,
+            .submitJobLowBackground:
+            let submission = try GearmanSubmitJob(plainSubmission: packet)
+            guard let connection = connections[id] else { return }
+            submit(submission, from: connection, now: now, into: &actions)
+        case .grabJobUnique:
+            guard let connection = connections[id] else { return }
+            grab(.unique, for: connection, now: now, into: &actions)
+        case .workComplete:
+            let (handle, data) = try packet.handleAndData()
+            guard let connection = connections[id] else { return }
+            complete(handle, data: data, from: connection, into: &actions)
+        case .preSleep:
+            guard let connection = connections[id] else { return }
+            preSleep(connection, now: now, into: &actions)
+        default:
+            handle(try GearmanRequest(packet: packet), from: id, now: now, into: &actions)
         }
     }
 
@@ -587,6 +614,16 @@ public final class JobServerEngine {
             }
         }
         return nil
+    }
+
+    private func complete(
+        _ handle: ByteBuffer, data: ByteBuffer, from worker: ConnectionState, into actions: inout [ServerAction]
+    ) {
+        guard let job = runningJob(handle, of: worker, into: &actions) else { return }
+        job.function.counts.completed += 1
+        recordRunTime(of: job)
+        forward(.workComplete(handle: handle, data: data), of: job, into: &actions)
+        discard(job, into: &actions)
     }
 
     private func runningJob(
