@@ -68,6 +68,20 @@ public enum GearmanPacketType: UInt32, Sendable, CaseIterable {
         }
     }
 
+    /// For SUBMIT_JOB, SUBMIT_JOB_BG and their HIGH and LOW variants, the priority and whether the job runs
+    /// in the background; nil for every other type.
+    public var plainSubmission: (priority: GearmanPriority, isBackground: Bool)? {
+        switch self {
+        case .submitJob: (.normal, false)
+        case .submitJobBackground: (.normal, true)
+        case .submitJobHigh: (.high, false)
+        case .submitJobHighBackground: (.high, true)
+        case .submitJobLow: (.low, false)
+        case .submitJobLowBackground: (.low, true)
+        default: nil
+        }
+    }
+
     /// The protocol's name for the type, as gearmand prints it.
     public var name: String {
         switch self {

@@ -1,23 +1,13 @@
 import NIOCore
 
 extension GearmanSubmitJob {
-    /// Decodes SUBMIT_JOB, SUBMIT_JOB_BG and their HIGH and LOW variants: the submissions of every job's
-    /// path, decoded without the `GearmanRequest` around them (which `GearmanRequest(packet:)` adds).
-    /// The caller has checked the magic and that the type is one of the six.
+    /// Decodes SUBMIT_JOB, SUBMIT_JOB_BG or one of their HIGH and LOW variants; the caller has checked the
+    /// magic and that `packet.type.plainSubmission` is not nil.
     public init(plainSubmission packet: GearmanPacket) throws {
+        let (priority, isBackground) = packet.type.plainSubmission ?? (.normal, false)
         var args = GearmanArgumentReader(packet.body, type: packet.type, expected: 3)
         let function = try args.next()
         let unique = try args.next()
-        let priority: GearmanPriority
-        let background: Bool
-        switch packet.type {
-        case .submitJobHigh: (priority, background) = (.high, false)
-        case .submitJobHighBackground: (priority, background) = (.high, true)
-        case .submitJobLow: (priority, background) = (.low, false)
-        case .submitJobLowBackground: (priority, background) = (.low, true)
-        case .submitJobBackground: (priority, background) = (.normal, true)
-        default: (priority, background) = (.normal, false)
-        }
-        self.init(function: function, unique: unique, workload: args.rest(), priority: priority, isBackground: background)
+        self.init(function: function, unique: unique, workload: args.rest(), priority: priority, isBackground: isBackground)
     }
 }

@@ -223,9 +223,14 @@ public final class JobServerEngine {
         switch packet.type {
         case .submitJob, .submitJobBackground, .submitJobHigh, .submitJobHighBackground, .submitJobLow,
             .submitJobLowBackground:
-            let submission = try GearmanSubmitJob(plainSubmission: packet)
+            let (priority, isBackground) = packet.type.plainSubmission ?? (.normal, false)
+            var args = GearmanArgumentReader(packet.body, type: packet.type, expected: 3)
+            let function = try args.next()
+            let unique = try args.next()
             guard let connection = connections[id] else { return }
-            submit(submission, from: connection, now: now, into: &actions)
+            submit(
+                function: function, unique: unique, workload: args.rest(), priority: priority,
+                isBackground: isBackground, epoch: nil, reducer: nil, from: connection, now: now, into: &actions)
         case .grabJobUnique:
             guard let connection = connections[id] else { return }
             grab(.unique, for: connection, now: now, into: &actions)
@@ -271,16 +276,27 @@ public final class JobServerEngine {
     private func submit(
         _ submission: GearmanSubmitJob, from client: ConnectionState, now: Int64, into actions: inout [ServerAction]
     ) {
-        guard submission.unique.readableBytes <= configuration.maximumUniqueLength else {
+        submit(
+            function: submission.function, unique: submission.unique, workload: submission.workload,
+            priority: submission.priority, isBackground: submission.isBackground, epoch: submission.epoch,
+            reducer: submission.reducer, from: client, now: now, into: &actions)
+    }
+
+    private func submit(
+        function name: ByteBuffer, unique: ByteBuffer, workload: ByteBuffer, priority: GearmanPriority,
+        isBackground: Bool, epoch: Int64?, reducer: ByteBuffer?, from client: ConnectionState, now: Int64,
+        into actions: inout [ServerAction]
+    ) {
+        guard unique.readableBytes <= configuration.maximumUniqueLength else {
             actions.append(
                 .send(client.id, .response(.error(code: "ARGUMENT_TOO_LARGE", message: "Unique value too large"))))
             return
         }
-        let function = functionQueue(named: submission.function, lastUsedBy: client)
-        let uniqueKey = UniqueKey(function: function, unique: submission.unique, workload: submission.workload)
+        let function = functionQueue(named: name, lastUsedBy: client)
+        let uniqueKey = UniqueKey(function: function, unique: unique, workload: workload)
         if let uniqueKey, let existing = uniques[uniqueKey] {
             function.counts.submitted += 1
-            if !submission.isBackground {
+            if !isBackground {
                 existing.addWaiter(client.id)
                 client.awaitedJobs.insert(existing.handle)
                 actions.append(.send(client.id, .jobCreated(existing.handle)))
@@ -292,7 +308,7 @@ public final class JobServerEngine {
             }
             return
         }
-        guard !function.isFull(at: submission.priority) else {
+        guard !function.isFull(at: priority) else {
             actions.append(.send(client.id, .response(.error(code: "QUEUE_ERROR", message: "Job queue is full"))))
             return
         }
@@ -300,24 +316,24 @@ public final class JobServerEngine {
         let handle = JobHandle(nextHandle)
         nextHandle += 1
         let job = Job(
-            handle: handle, function: function, unique: submission.unique,
-            workload: submission.workload, reducer: submission.reducer, priority: submission.priority,
-            runsDetached: submission.isBackground, waiter: submission.isBackground ? .none : client.id)
+            handle: handle, function: function, unique: unique,
+            workload: workload, reducer: reducer, priority: priority,
+            runsDetached: isBackground, waiter: isBackground ? .none : client.id)
         jobs[handle] = job
         if let uniqueKey {
             uniques[uniqueKey] = job
         }
-        if !submission.isBackground {
+        if !isBackground {
             client.awaitedJobs.insert(handle)
         }
-        if submission.isBackground, configuration.storesBackgroundJobs {
-            job.state = .storing(epoch: submission.epoch)
+        if isBackground, configuration.storesBackgroundJobs {
+            job.state = .storing(epoch: epoch)
             function.storingCount += 1
             acknowledgeWhenStored(job, submitter: client.id, into: &actions)
             return
         }
         actions.append(.send(client.id, .jobCreated(handle)))
-        start(job, epoch: submission.epoch, now: now, into: &actions)
+        start(job, epoch: epoch, now: now, into: &actions)
     }
 
     /// Queues a job, or schedules it when its epoch is still to come.
