@@ -3,13 +3,16 @@
  * Python and gearmand's tools are built on: CLIENTS threads each submit foreground jobs in batches of TASKS
  * (gearman_client_add_task + gearman_client_run_tasks), WORKERS threads run an echo function with
  * gearman_worker_work. After a one-second warm-up it counts completed jobs for SECONDS and reads the server's
- * CPU time from /proc/PID/stat over the same window.
+ * user and system time (/proc/PID/stat) and its threads' context switches (/proc/PID/task/TID/status) over the
+ * same window; -1 stands for a figure that could not be read.
  *
  *   libgearman-load HOST PORT SERVER_PID [SECONDS] [CLIENTS] [TASKS] [WORKERS] [PAYLOAD_BYTES]
  *
- * Prints one JSON line: {"jobs":N,"seconds":S,"jobsPerSecond":R,"serverCpuMicrosecondsPerJob":C,"errors":E}.
+ * Prints one JSON line: {"jobs":N,"seconds":S,"jobsPerSecond":R,"serverCpuMicrosecondsPerJob":C,
+ * "serverSystemMicrosecondsPerJob":K,"serverContextSwitchesPerJob":W,"errors":E}.
  * Built by bench/server.sh: cc -O2 -o libgearman-load libgearman-load.c -lgearman -lpthread
  */
+#include <dirent.h>
 #include <libgearman-1.0/gearman.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -37,21 +40,47 @@ static double now_seconds(void) {
 }
 
 /* utime + stime of a process, in clock ticks; -1 when it cannot be read. */
-static long long process_ticks(long pid) {
+/* The server's user and system time, in clock ticks, from /proc/PID/stat; 0 when it cannot be read. */
+static int process_times(long pid, long long *user, long long *system) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%ld/stat", pid);
     FILE *file = fopen(path, "r");
-    if (!file) return -1;
+    if (!file) return 0;
     char line[4096];
     size_t length = fread(line, 1, sizeof line - 1, file);
     fclose(file);
     line[length] = 0;
     /* The command name is in parentheses and may hold spaces: fields are counted after the last ')'. */
     char *rest = strrchr(line, ')');
-    if (!rest) return -1;
-    long long utime = 0, stime = 0;
-    if (sscanf(rest + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld", &utime, &stime) != 2) return -1;
-    return utime + stime;
+    if (!rest) return 0;
+    return sscanf(rest + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld", user, system) == 2;
+}
+
+/* Voluntary and involuntary context switches of all the server's threads; -1 when they cannot be read. */
+static long long context_switches(long pid) {
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%ld/task", pid);
+    DIR *tasks = opendir(path);
+    if (!tasks) return -1;
+    long long total = 0;
+    struct dirent *entry;
+    while ((entry = readdir(tasks)) != NULL) {
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+        snprintf(path, sizeof path, "/proc/%ld/task/%.20s/status", pid, entry->d_name);
+        FILE *file = fopen(path, "r");
+        if (!file) continue; /* a thread that ended since the listing */
+        char line[256];
+        long long value;
+        while (fgets(line, sizeof line, file)) {
+            if (sscanf(line, "voluntary_ctxt_switches: %lld", &value) == 1 ||
+                sscanf(line, "nonvoluntary_ctxt_switches: %lld", &value) == 1) {
+                total += value;
+            }
+        }
+        fclose(file);
+    }
+    closedir(tasks);
+    return total;
 }
 
 static void *echo(gearman_job_st *job, void *context, size_t *result_size, gearman_return_t *result) {
@@ -137,23 +166,32 @@ int main(int argc, char **argv) {
 
     usleep(1000000);
     uint64_t jobs_before = __atomic_load_n(&completed, __ATOMIC_RELAXED);
-    long long ticks_before = process_ticks(server_pid);
+    long long user_before = 0, system_before = 0, user_after = 0, system_after = 0;
+    int times_read = process_times(server_pid, &user_before, &system_before);
+    long long switches_before = context_switches(server_pid);
     double start = now_seconds();
     usleep((useconds_t)(seconds * 1e6));
     uint64_t jobs = __atomic_load_n(&completed, __ATOMIC_RELAXED) - jobs_before;
-    long long ticks_after = process_ticks(server_pid);
+    times_read = times_read && process_times(server_pid, &user_after, &system_after);
+    long long switches_after = context_switches(server_pid);
     double elapsed = now_seconds() - start;
     clients_stopping = 1;
     for (int i = workers; i < started; i++) pthread_join(threads[i], NULL);
     workers_stopping = 1;
     for (int i = 0; i < workers; i++) pthread_join(threads[i], NULL);
 
-    double cpu_per_job = -1;
-    if (ticks_before >= 0 && ticks_after >= 0 && jobs > 0) {
-        cpu_per_job = (double)(ticks_after - ticks_before) / (double)sysconf(_SC_CLK_TCK) * 1e6 / (double)jobs;
+    double cpu_per_job = -1, system_per_job = -1, switches_per_job = -1;
+    if (times_read && jobs > 0) {
+        double microseconds_per_tick = 1e6 / (double)sysconf(_SC_CLK_TCK);
+        cpu_per_job = (double)(user_after + system_after - user_before - system_before) * microseconds_per_tick / (double)jobs;
+        system_per_job = (double)(system_after - system_before) * microseconds_per_tick / (double)jobs;
     }
-    printf("{\"jobs\":%llu,\"seconds\":%.3f,\"jobsPerSecond\":%.1f,\"serverCpuMicrosecondsPerJob\":%.3f,\"errors\":%llu}\n",
-           (unsigned long long)jobs, elapsed, (double)jobs / elapsed, cpu_per_job,
+    if (switches_before >= 0 && switches_after >= switches_before && jobs > 0) {
+        switches_per_job = (double)(switches_after - switches_before) / (double)jobs;
+    }
+    printf("{\"jobs\":%llu,\"seconds\":%.3f,\"jobsPerSecond\":%.1f,\"serverCpuMicrosecondsPerJob\":%.3f,"
+           "\"serverSystemMicrosecondsPerJob\":%.3f,\"serverContextSwitchesPerJob\":%.3f,\"errors\":%llu}\n",
+           (unsigned long long)jobs, elapsed, (double)jobs / elapsed, cpu_per_job, system_per_job, switches_per_job,
            (unsigned long long)__atomic_load_n(&errors, __ATOMIC_RELAXED));
     return 0;
 }

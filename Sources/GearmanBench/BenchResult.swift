@@ -24,6 +24,11 @@ public struct BenchResult: Sendable, Codable, Hashable {
         public var pid: Int32
         /// User plus system CPU time over the measured phase, per job.
         public var cpuMicrosecondsPerJob: Double?
+        /// The part of `cpuMicrosecondsPerJob` the kernel spent on the server's behalf: its system calls, and on
+        /// loopback the delivery of what it sends to its peers.
+        public var systemMicrosecondsPerJob: Double?
+        /// Context switches of all the server's threads over the measured phase, per job.
+        public var contextSwitchesPerJob: Double?
         /// Resident memory at the end of the run.
         public var rssBytes: Int?
         /// Resident memory the prefill added, per queued job, less the payload.
@@ -32,11 +37,14 @@ public struct BenchResult: Sendable, Codable, Hashable {
         public var includesGenerator: Bool
 
         public init(
-            pid: Int32, cpuMicrosecondsPerJob: Double? = nil, rssBytes: Int? = nil,
-            bytesPerQueuedJobBeyondPayload: Double? = nil, includesGenerator: Bool = false
+            pid: Int32, cpuMicrosecondsPerJob: Double? = nil, systemMicrosecondsPerJob: Double? = nil,
+            contextSwitchesPerJob: Double? = nil, rssBytes: Int? = nil, bytesPerQueuedJobBeyondPayload: Double? = nil,
+            includesGenerator: Bool = false
         ) {
             self.pid = pid
             self.cpuMicrosecondsPerJob = cpuMicrosecondsPerJob
+            self.systemMicrosecondsPerJob = systemMicrosecondsPerJob
+            self.contextSwitchesPerJob = contextSwitchesPerJob
             self.rssBytes = rssBytes
             self.bytesPerQueuedJobBeyondPayload = bytesPerQueuedJobBeyondPayload
             self.includesGenerator = includesGenerator
@@ -125,7 +133,13 @@ public struct BenchResult: Sendable, Codable, Hashable {
         }
         if let usage = serverUsage {
             var parts: [String] = []
-            if let cpu = usage.cpuMicrosecondsPerJob { parts.append("\(Self.fixed(cpu, 1)) µs CPU/job") }
+            if let cpu = usage.cpuMicrosecondsPerJob {
+                let kernel = usage.systemMicrosecondsPerJob.map { " (\(Self.fixed($0, 1)) in the kernel)" } ?? ""
+                parts.append("\(Self.fixed(cpu, 1)) µs CPU/job\(kernel)")
+            }
+            if let switches = usage.contextSwitchesPerJob {
+                parts.append("\(Self.fixed(switches, 2)) context switches/job")
+            }
             if let rss = usage.rssBytes { parts.append("RSS \(Self.fixed(Double(rss) / 1_048_576, 1)) MiB") }
             if let bytes = usage.bytesPerQueuedJobBeyondPayload {
                 parts.append("\(Self.fixed(bytes, 0)) bytes/queued job beyond payload")

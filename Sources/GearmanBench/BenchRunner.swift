@@ -152,12 +152,20 @@ private final class Session: @unchecked Sendable {
         var usage: BenchResult.ServerUsage?
         if let serverPID {
             var cpu: Double?
+            var system: Double?
+            var switches: Double?
             if let before, let after, tally.completed > 0 {
-                cpu = Double(after.cpuTicks - before.cpuTicks) / ProcessSample.ticksPerSecond * 1_000_000
-                    / Double(tally.completed)
+                let jobs = Double(tally.completed)
+                let microsecondsPerTick = 1_000_000 / ProcessSample.ticksPerSecond
+                cpu = Double(after.cpuTicks - before.cpuTicks) * microsecondsPerTick / jobs
+                system = Double(after.systemTicks - before.systemTicks) * microsecondsPerTick / jobs
+                if let first = before.contextSwitches, let last = after.contextSwitches, last >= first {
+                    switches = Double(last - first) / jobs
+                }
             }
             usage = BenchResult.ServerUsage(
-                pid: serverPID, cpuMicrosecondsPerJob: cpu,
+                pid: serverPID, cpuMicrosecondsPerJob: cpu, systemMicrosecondsPerJob: system,
+                contextSwitchesPerJob: switches,
                 rssBytes: ProcessSample.read(pid: serverPID)?.rssBytes ?? after?.rssBytes,
                 bytesPerQueuedJobBeyondPayload: bytesPerQueuedJob, includesGenerator: embedded)
         }

@@ -144,7 +144,16 @@ import Testing
     @Test func readsCPUTicksPastANameWithSpacesAndParentheses() {
         let stat = "1234 (a (b) c) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 4 0 100 1000 200"
         #expect(ProcessSample.cpuTicks(stat: stat) == 300)
+        #expect(ProcessSample.times(stat: stat)?.user == 250)
+        #expect(ProcessSample.times(stat: stat)?.system == 50)
         #expect(ProcessSample.cpuTicks(stat: "garbage") == nil)
+    }
+
+    @Test func addsVoluntaryAndInvoluntaryContextSwitches() {
+        let status = "Name:\tgearmand\nvoluntary_ctxt_switches:\t1200\nnonvoluntary_ctxt_switches:\t34\n"
+        #expect(ProcessSample.contextSwitches(status: status) == 1234)
+        #expect(ProcessSample.contextSwitches(status: "Name:\tx\nvoluntary_ctxt_switches:\t5\n") == nil)
+        #expect(ProcessSample.contextSwitches(status: "voluntary_ctxt_switches:\tmany\nnonvoluntary_ctxt_switches:\t1\n") == nil)
     }
 
     @Test func readsResidentMemory() {
@@ -157,6 +166,9 @@ import Testing
         #if os(Linux)
         let sample = try #require(ProcessSample.read(pid: getpid()))
         #expect(sample.rssBytes > 0)
+        #expect(sample.systemTicks <= sample.cpuTicks)
+        // Every thread of a test process has waited for something by now.
+        #expect((sample.contextSwitches ?? 0) > 0)
         #expect((ProcessSample.residentBytes(pid: getpid()) ?? 0) > 0)
         #expect(ProcessSample.residentBytes(pid: -1) == nil)
         #endif
