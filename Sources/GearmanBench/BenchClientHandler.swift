@@ -7,8 +7,8 @@ import NIOCore
 /// Gearman has no request ids: JOB_CREATED answers the submits of one connection in order, so a FIFO of
 /// submit times pairs them; a foreground job is then found by its handle when WORK_COMPLETE arrives.
 /// Submits are encoded into one buffer during a read batch and flushed once at its end.
-/// Unchecked: touched on its channel's event loop only; the runner reads its figures after the run ends.
-final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
+/// Touched on its channel's event loop only: the runner reaches it through an `NIOLoopBound`.
+final class BenchClientHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -66,11 +66,12 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
         tally = ConnectionTally()
         phaseStart = NIODeadline.now()
         if phase.rate != nil, let context {
-            pacer = context.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(1), delay: .milliseconds(1)) {
-                [self] _ in
-                topUp(now: NIODeadline.now())
-                flush()
-                finishIfDone()
+            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            pacer = context.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(1), delay: .milliseconds(1)) { _ in
+                let handler = bound.value
+                handler.topUp(now: NIODeadline.now())
+                handler.flush()
+                handler.finishIfDone()
             }
         }
         topUp(now: NIODeadline.now())

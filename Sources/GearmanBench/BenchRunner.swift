@@ -79,17 +79,22 @@ public struct BenchRunner: Sendable {
     }
 }
 
+/// One connection of a run and its handler, which only the connection's event loop may touch.
+private struct BenchConnection<Handler: AnyObject>: Sendable {
+    let channel: any Channel
+    let handler: NIOLoopBound<Handler>
+}
+
 /// The connections of one run and the phases run over them.
-/// Unchecked: its connection lists are filled before the run starts and only read after.
-private final class Session: @unchecked Sendable {
+private final class Session {
     let config: BenchConfiguration
     let address: GearmanServerAddress
     let group: any EventLoopGroup
     let progress: (@Sendable (BenchRunner.Progress) -> Void)?
     let clientCompletions = ManagedAtomic<Int>(0)
     let workerCompletions = ManagedAtomic<Int>(0)
-    var clients: [(channel: any Channel, handler: BenchClientHandler)] = []
-    var workers: [(channel: any Channel, handler: BenchWorkerHandler)] = []
+    var clients: [BenchConnection<BenchClientHandler>] = []
+    var workers: [BenchConnection<BenchWorkerHandler>] = []
 
     init(
         config: BenchConfiguration, address: GearmanServerAddress, group: any EventLoopGroup,
@@ -106,10 +111,14 @@ private final class Session: @unchecked Sendable {
             try await connectWorkers()
         }
         for index in 0..<config.clients {
-            let handler = BenchClientHandler(
-                function: config.function, payload: config.payload, inFlight: config.inFlight,
-                seed: 0x9E37_79B9_7F4A_7C15 &* UInt64(index + 1), progress: clientCompletions)
-            clients.append((try await connect(handler), handler))
+            let (function, payload, inFlight) = (config.function, config.payload, config.inFlight)
+            let progress = clientCompletions
+            clients.append(
+                try await connect {
+                    BenchClientHandler(
+                        function: function, payload: payload, inFlight: inFlight,
+                        seed: 0x9E37_79B9_7F4A_7C15 &* UInt64(index + 1), progress: progress)
+                })
         }
 
         // Before everything measured, the prefill's idle-queue reference included.
@@ -209,7 +218,7 @@ private final class Session: @unchecked Sendable {
             let handler = client.handler
             let loop = client.channel.eventLoop
             let promise = loop.makePromise(of: ConnectionTally.self)
-            loop.execute { handler.start(phase, promise: promise) }
+            loop.execute { handler.value.start(phase, promise: promise) }
             futures.append(promise.futureResult)
         }
         var tally = ConnectionTally()
@@ -243,13 +252,16 @@ private final class Session: @unchecked Sendable {
     }
 
     private func connectWorkers() async throws {
+        let (function, grabs, completed) = (config.function, config.grabs, workerCompletions)
         for _ in 0..<config.workers {
-            let handler = BenchWorkerHandler(function: config.function, grabs: config.grabs, completed: workerCompletions)
-            workers.append((try await connect(handler), handler))
+            workers.append(try await connect { BenchWorkerHandler(function: function, grabs: grabs, completed: completed) })
         }
     }
 
-    private func connect(_ handler: some ChannelHandler & Sendable) async throws -> any Channel {
+    /// Connects, with the handler `makeHandler` makes on the connection's event loop.
+    private func connect<Handler: ChannelHandler & SendableMetatype>(
+        _ makeHandler: @escaping @Sendable () -> Handler
+    ) async throws -> BenchConnection<Handler> {
         let (tls, host) = (config.tls, address.host)
         let bootstrap = ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -259,13 +271,16 @@ private final class Session: @unchecked Sendable {
                     if let tls {
                         try channel.pipeline.syncOperations.addGearmanTLSClient(context: tls, host: host)
                     }
-                    try channel.pipeline.syncOperations.addHandler(handler)
+                    try channel.pipeline.syncOperations.addHandler(makeHandler())
                 }
             }
         do {
             let channel = try await bootstrap.connect(host: address.host, port: address.port).get()
             try await channel.gearmanTLSHandshake().get()
-            return channel
+            let handler = try await channel.eventLoop.submit {
+                NIOLoopBound(try channel.pipeline.syncOperations.handler(type: Handler.self), eventLoop: channel.eventLoop)
+            }.get()
+            return BenchConnection(channel: channel, handler: handler)
         } catch {
             throw BenchRunner.Failure.connect("cannot connect to \(address): \(error)")
         }
@@ -286,7 +301,7 @@ private final class Session: @unchecked Sendable {
         var errors = 0
         for worker in workers {
             let handler = worker.handler
-            errors += (try? await worker.channel.eventLoop.submit { handler.errors }.get()) ?? 0
+            errors += (try? await worker.channel.eventLoop.submit { handler.value.errors }.get()) ?? 0
         }
         return errors
     }

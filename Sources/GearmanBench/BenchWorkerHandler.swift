@@ -6,8 +6,8 @@ import NIOCore
 /// that it holds several jobs at once under load: each job it gets is answered with two new grabs (up to the
 /// limit), each NO_JOB with none. When every grab has come back NO_JOB it sends PRE_SLEEP, and a NOOP wakes it
 /// with one grab, so that an idle worker costs one round trip per job rather than `grabs`.
-/// Unchecked: touched on its channel's event loop only; the runner reads its figures after the run ends.
-final class BenchWorkerHandler: ChannelInboundHandler, @unchecked Sendable {
+/// Touched on its channel's event loop only: the runner reaches it through an `NIOLoopBound`.
+final class BenchWorkerHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 

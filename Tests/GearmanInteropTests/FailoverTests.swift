@@ -33,7 +33,8 @@ import Testing
             case .submitJob:
                 if acknowledgeFirst {
                     GearmanResponse.jobCreated(handle: ByteBuffer(string: "H:dropping:1")).encode(into: &reply)
-                    context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { _ in context.close(promise: nil) }
+                    let channel = context.channel
+                    context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { _ in channel.close(promise: nil) }
                 } else {
                     context.close(promise: nil)
                 }
