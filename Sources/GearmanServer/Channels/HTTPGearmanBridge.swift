@@ -212,7 +212,8 @@ final class HTTPGearmanBridge: ChannelDuplexHandler {
         state = .idle
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !request.keepAlive {
-            written.whenComplete { _ in context.close(promise: nil) }
+            let channel = context.channel
+            written.whenComplete { _ in channel.close(promise: nil) }
         }
     }
 
@@ -239,7 +240,8 @@ final class HTTPGearmanBridge: ChannelDuplexHandler {
         headers.add(name: "Connection", value: "close")
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: reason + "\n")))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
     }
 }
 

@@ -5,69 +5,82 @@ import NIOCore
 /// A client's WORK_COMPLETEs come from the reads of several workers; flushing after each worker's read batch
 /// costs one write system call per worker. Connections written to are marked here instead, and one task at
 /// the end of the loop's turn flushes each of them once. Messages for connections on other loops are
-/// gathered the same way and sent in one hop per loop per turn. Touched on its event loop only.
-/// Unchecked for the same reason as `ServerConnectionHandler`: shared across loops, used on its own.
-final class LoopFlusher: @unchecked Sendable {
+/// gathered the same way and sent in one hop per loop per turn. Shared across loops through its constants;
+/// its lists are its event loop's alone.
+final class LoopFlusher: Sendable {
     let eventLoop: any EventLoop
     /// Position in `ServerCore`'s list of flushers, which indexes `remote`.
     let index: Int
-    @exclusivity(unchecked) private var pending: [ServerConnectionHandler] = []
-    @exclusivity(unchecked) private var spare: [ServerConnectionHandler] = []
-    @exclusivity(unchecked) private var remote: [[ServerCore.Delivery]] = []
-    @exclusivity(unchecked) private var remoteLoops: [LoopFlusher] = []
-    @exclusivity(unchecked) private var isScheduled = false
+    private let state: NIOLoopBound<State>
 
+    private final class State {
+        @exclusivity(unchecked) var pending: [ServerConnectionHandler] = []
+        @exclusivity(unchecked) var spare: [ServerConnectionHandler] = []
+        @exclusivity(unchecked) var remote: [[ServerCore.Delivery]] = []
+        @exclusivity(unchecked) var remoteLoops: [LoopFlusher] = []
+        @exclusivity(unchecked) var isScheduled = false
+
+        init() {
+            pending.reserveCapacity(64)
+            spare.reserveCapacity(64)
+        }
+    }
+
+    /// Made on `eventLoop`.
     init(eventLoop: any EventLoop, index: Int) {
         self.eventLoop = eventLoop
         self.index = index
-        pending.reserveCapacity(64)
-        spare.reserveCapacity(64)
+        state = NIOLoopBound(State(), eventLoop: eventLoop)
     }
 
-    /// Flushes `handler` at the end of this turn.
+    /// Flushes `handler`, a connection of this loop, at the end of this turn.
     func markDirty(_ handler: ServerConnectionHandler) {
         guard !handler.isQueuedForFlush else { return }
         handler.isQueuedForFlush = true
-        pending.append(handler)
-        scheduleIfNeeded()
+        let state = state.value
+        state.pending.append(handler)
+        scheduleIfNeeded(state)
     }
 
     /// Hands `delivery` to its peer's loop at the end of this turn, with the others for that loop.
     func send(_ delivery: ServerCore.Delivery, via peerLoop: LoopFlusher) {
+        let state = state.value
         let target = peerLoop.index
-        if remote.count <= target {
-            remote.append(contentsOf: repeatElement([], count: target + 1 - remote.count))
-            remoteLoops.append(contentsOf: repeatElement(peerLoop, count: target + 1 - remoteLoops.count))
+        if state.remote.count <= target {
+            state.remote.append(contentsOf: repeatElement([], count: target + 1 - state.remote.count))
+            state.remoteLoops.append(contentsOf: repeatElement(peerLoop, count: target + 1 - state.remoteLoops.count))
         }
-        remoteLoops[target] = peerLoop
-        remote[target].append(delivery)
-        scheduleIfNeeded()
+        state.remoteLoops[target] = peerLoop
+        state.remote[target].append(delivery)
+        scheduleIfNeeded(state)
     }
 
-    private func scheduleIfNeeded() {
-        guard !isScheduled else { return }
-        isScheduled = true
+    private func scheduleIfNeeded(_ state: State) {
+        guard !state.isScheduled else { return }
+        state.isScheduled = true
         eventLoop.execute { self.flush() }
     }
 
     private func flush() {
-        isScheduled = false
-        for target in remote.indices where !remote[target].isEmpty {
-            let batch = remote[target]
-            remote[target].removeAll(keepingCapacity: true)
-            let peerLoop = remoteLoops[target]
+        let state = state.value
+        state.isScheduled = false
+        for target in state.remote.indices where !state.remote[target].isEmpty {
+            let batch = state.remote[target]
+            state.remote[target].removeAll(keepingCapacity: true)
+            let peerLoop = state.remoteLoops[target]
             peerLoop.eventLoop.execute {
                 for delivery in batch {
-                    delivery.peer.enqueue(delivery.message)
-                    peerLoop.markDirty(delivery.peer)
+                    let peer = delivery.peer.handler.value
+                    peer.enqueue(delivery.message)
+                    peerLoop.markDirty(peer)
                 }
             }
         }
-        swap(&pending, &spare)
-        for handler in spare {
+        swap(&state.pending, &state.spare)
+        for handler in state.spare {
             handler.isQueuedForFlush = false
             handler.flushIfNeeded()
         }
-        spare.removeAll(keepingCapacity: true)
+        state.spare.removeAll(keepingCapacity: true)
     }
 }

@@ -11,11 +11,8 @@ import NIOCore
 ///
 /// Everything written while the event loop handles its ready connections, to this connection or to others on
 /// the same loop, is flushed once at the end of that turn (see `LoopFlusher`). All state is touched on the
-/// channel's event loop only.
-/// Unchecked: other loops read only `eventLoop` (a constant) and `flusher` (set in `channelActive` before the
-/// connection is registered with the core, never changed after), and hop onto its event loop for anything
-/// else. Wrapping it in `NIOLoopBound` would add a check to every message of every job.
-final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
+/// channel's event loop only: other connections reach it through its `PeerConnection`.
+final class ServerConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -63,10 +60,13 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     func channelActive(context: ChannelHandlerContext) {
         self.context = context
         outbound = context.channel.allocator.buffer(capacity: 1024)
-        flusher = core.flusher(for: eventLoop)
+        let flusher = core.flusher(for: eventLoop)
+        self.flusher = flusher
         let address = context.channel.remoteAddress
         let host = address?.ipAddress ?? "-"
-        id = core.register(self, host: host, mayChangeState: adminNetworks.contains { $0.contains(address) })
+        id = core.register(
+            PeerConnection(handler: NIOLoopBound(self, eventLoop: eventLoop), flusher: flusher), host: host,
+            mayChangeState: adminNetworks.contains { $0.contains(address) })
         context.fireChannelActive()
     }
 
@@ -184,13 +184,14 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
                     enqueue(message)
                     flusher.markDirty(self)
                 } else if nextPeer < peers.count, peers[nextPeer].index == index {
-                    let peer = peers[nextPeer].handler
+                    let peer = peers[nextPeer].connection
                     nextPeer += 1
                     if peer.flusher === flusher {
-                        peer.enqueue(message)
-                        flusher.markDirty(peer)
-                    } else if let peerFlusher = peer.flusher {
-                        flusher.send(ServerCore.Delivery(peer: peer, message: message), via: peerFlusher)
+                        let handler = peer.handler.value
+                        handler.enqueue(message)
+                        flusher.markDirty(handler)
+                    } else {
+                        flusher.send(ServerCore.Delivery(peer: peer, message: message), via: peer.flusher)
                     }
                 }
             case .close:

@@ -7,12 +7,13 @@ import NIOCore
 ///
 /// Events are applied under a lock and the resulting actions computed there; the bytes are written after the
 /// lock is released, each on the event loop of the connection it is for.
-/// Unchecked: the engine is a non-Sendable class, so `NIOLockedValueBox` cannot hold it and `Mutex` needs
-/// macOS 15; every field but the timer is read and written under `lock`, the timer on `timerLoop` only.
+/// Unchecked: the engine is a non-Sendable class, so `NIOLockedValueBox` cannot hold it, and `Mutex` (macOS
+/// 15) hands its value out as `sending`, which the engine cannot be while a connection's events run against
+/// it; every field but the timer is read and written under `lock`, the timer on `timerLoop` only.
 final class ServerCore: @unchecked Sendable {
     private let lock = NIOLock()
     private let engine: JobServerEngine
-    @exclusivity(unchecked) private var handlers: [ConnectionID: ServerConnectionHandler] = [:]
+    @exclusivity(unchecked) private var connections: [ConnectionID: PeerConnection] = [:]
     private var flushers: [LoopFlusher] = []
     private var nextConnectionID: UInt64 = 1
     private var epochTimer: Scheduled<Void>?
@@ -36,8 +37,8 @@ final class ServerCore: @unchecked Sendable {
     }
 
     /// A message for a connection other than the one whose event produced it.
-    struct Delivery {
-        let peer: ServerConnectionHandler
+    struct Delivery: Sendable {
+        let peer: PeerConnection
         let message: ServerMessage
     }
 
@@ -53,11 +54,11 @@ final class ServerCore: @unchecked Sendable {
         }
     }
 
-    func register(_ handler: ServerConnectionHandler, host: String, mayChangeState: Bool) -> ConnectionID {
+    func register(_ connection: PeerConnection, host: String, mayChangeState: Bool) -> ConnectionID {
         lock.withLock {
             let id = ConnectionID(nextConnectionID)
             nextConnectionID += 1
-            handlers[id] = handler
+            connections[id] = connection
             engine.connectionOpened(id, host: host, mayChangeState: mayChangeState)
             return id
         }
@@ -68,7 +69,7 @@ final class ServerCore: @unchecked Sendable {
     /// copies large enums, which profiling showed as a large share of a job's cost.
     struct Peer {
         let index: Int
-        let handler: ServerConnectionHandler
+        let connection: PeerConnection
     }
 
     /// Applies one event, hands its store actions to the writer and finds the connections its messages to
@@ -88,15 +89,15 @@ final class ServerCore: @unchecked Sendable {
             }
             // A store's acknowledgements come in runs for one connection: one lookup per run.
             var lastTarget: ConnectionID?
-            var lastPeer: ServerConnectionHandler?
+            var lastPeer: PeerConnection?
             for index in actions.indices {
                 guard case .send(let target, _) = actions[index], target != origin else { continue }
                 if target != lastTarget {
                     lastTarget = target
-                    lastPeer = handlers[target]
+                    lastPeer = connections[target]
                 }
                 if let lastPeer {
-                    peers.append(Peer(index: index, handler: lastPeer))
+                    peers.append(Peer(index: index, connection: lastPeer))
                 }
             }
             return wake
@@ -116,7 +117,7 @@ final class ServerCore: @unchecked Sendable {
         process(from: origin, actions: &actions, peers: &peers, event)
         Self.deliverNow(peers.map { peer -> Delivery in
             guard case .send(_, let message) = actions[peer.index] else { preconditionFailure("a peer without a message") }
-            return Delivery(peer: peer.handler, message: message)
+            return Delivery(peer: peer.connection, message: message)
         })
         performDetached(actions)
     }
@@ -129,7 +130,7 @@ final class ServerCore: @unchecked Sendable {
         processDetached(from: id) { engine, actions in
             engine.connectionClosed(id, into: &actions)
         }
-        lock.withLock { _ = handlers.removeValue(forKey: id) }
+        lock.withLock { _ = connections.removeValue(forKey: id) }
     }
 
     /// Performs actions that belong to no connection's read: timers, shutdown, epoch wake-ups.
@@ -173,10 +174,10 @@ final class ServerCore: @unchecked Sendable {
 
     private static func deliver(_ batch: [Delivery]) {
         for delivery in batch {
-            delivery.peer.enqueue(delivery.message)
+            delivery.peer.handler.value.enqueue(delivery.message)
         }
         for delivery in batch {
-            delivery.peer.flushIfNeeded()
+            delivery.peer.handler.value.flushIfNeeded()
         }
     }
 
@@ -262,9 +263,9 @@ final class ServerCore: @unchecked Sendable {
     }
 
     func closeAllConnections() {
-        let all = lock.withLock { Array(handlers.values) }
-        for handler in all {
-            handler.eventLoop.execute { handler.close() }
+        let all = lock.withLock { Array(connections.values) }
+        for connection in all {
+            connection.eventLoop.execute { connection.handler.value.close() }
         }
     }
 
