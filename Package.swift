@@ -271,6 +271,8 @@ let package = Package(
                 "TestSupport",
                 "Gearman",
                 "GearmanBench",
+                "GearmanTLS",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

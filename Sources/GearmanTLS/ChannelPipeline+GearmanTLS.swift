@@ -4,25 +4,36 @@ import NIOSSL
 extension ChannelPipeline.SynchronousOperations {
     /// Adds client-side TLS for a job server at `host`: its name is sent (SNI) and checked against the
     /// server's certificate, except for an IP address, which is checked against the certificate's IP
-    /// addresses instead. `Channel.gearmanTLSHandshake()` tells when the handshake is done; one that takes
-    /// longer than `timeout` fails and closes the connection.
-    public func addGearmanTLSClient(context: NIOSSLContext, host: String, timeout: TimeAmount = .seconds(10)) throws {
+    /// addresses instead. Returns the handshake, which `Channel.gearmanTLSHandshake()` also finds while the
+    /// connection is open; one that takes longer than `timeout` fails and closes the connection. A caller
+    /// that may look after the server has had time to answer keeps the returned future: a failed handshake
+    /// closes the connection, and its handlers go with it.
+    @discardableResult
+    public func addGearmanTLSClient(
+        context: NIOSSLContext, host: String, timeout: TimeAmount = .seconds(10)
+    ) throws -> EventLoopFuture<Void> {
         let isAddress = (try? SocketAddress(ipAddress: host, port: 0)) != nil
         try addHandler(NIOSSLClientHandler(context: context, serverHostname: isAddress ? nil : host))
-        try addHandler(TLSHandshakeWait(promise: eventLoop.makePromise(), timeout: timeout))
+        let wait = TLSHandshakeWait(promise: eventLoop.makePromise(), timeout: timeout)
+        try addHandler(wait)
+        return wait.handshake
     }
 }
 
 extension Channel {
     /// Completes when the TLS handshake that `addGearmanTLSClient` started has, or fails with
-    /// `GearmanTLSError` saying why it did not, the connection closed already; at once for a plaintext
-    /// connection.
+    /// `GearmanTLSError` saying why it did not, the connection closed already; at once for an open plaintext
+    /// connection. A connection that is closed by the time this looks fails, TLS or not: its handlers, and
+    /// with them the reason, are gone (keep the future `addGearmanTLSClient` returns to have it).
     public func gearmanTLSHandshake() -> EventLoopFuture<Void> {
         eventLoop.flatSubmit {
-            guard let wait = try? self.pipeline.syncOperations.handler(type: TLSHandshakeWait.self) else {
-                return self.eventLoop.makeSucceededVoidFuture()
+            if let wait = try? self.pipeline.syncOperations.handler(type: TLSHandshakeWait.self) {
+                return wait.handshake
             }
-            return wait.handshake
+            guard self.isActive else {
+                return self.eventLoop.makeFailedFuture(GearmanTLSError("the connection closed before it could be used"))
+            }
+            return self.eventLoop.makeSucceededVoidFuture()
         }
     }
 }

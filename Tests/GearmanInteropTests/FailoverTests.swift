@@ -84,7 +84,7 @@ import Testing
         let dropping = try await DroppingServer.start(acknowledgeFirst: true)
         defer { dropping.close(promise: nil) }
         let client = GearmanClient(servers: [address(of: dropping)])
-        try await withDeadline(.seconds(60)) {
+        _ = try await withDeadline(.seconds(60)) {
             await #expect(throws: GearmanError.connectionLost(server: address(of: dropping))) {
                 _ = try await client.submit("echo", workload: Array("x".utf8), timeout: .seconds(10))
             }

@@ -28,21 +28,23 @@ public struct GearmanAdminClient: Sendable {
 
     public func send(_ command: String, timeout: Duration = .seconds(10)) async throws -> String {
         let (tls, host) = (self.tls, server.host)
-        let channel = try await ClientBootstrap(group: group)
+        // The handshake is kept from here: looked up later, a failed one would already be gone with its
+        // closed connection, and its reason (an untrusted certificate, say) with it.
+        let (channel, handshake) = try await ClientBootstrap(group: group)
             .connectTimeout(.seconds(5))
             .connect(host: server.host, port: server.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if let tls {
-                        try channel.pipeline.syncOperations.addGearmanTLSClient(context: tls, host: host)
+                    let handshake = try tls.map {
+                        try channel.pipeline.syncOperations.addGearmanTLSClient(context: $0, host: host)
                     }
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    return (try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), handshake)
                 }
             }
         let table = Self.repliesWithTable(command)
         return try await withThrowingTaskGroup(of: String.self) { group in
             group.addTask {
                 try await channel.executeThenClose { inbound, outbound in
-                    try await channel.channel.gearmanTLSHandshake().get()
+                    try await handshake?.get()
                     try await outbound.write(ByteBuffer(string: command + "\n"))
                     var reply = ByteBuffer()
                     for try await chunk in inbound {
