@@ -175,7 +175,7 @@ private final class Session {
             usage = BenchResult.ServerUsage(
                 pid: serverPID, cpuMicrosecondsPerJob: cpu, systemMicrosecondsPerJob: system,
                 contextSwitchesPerJob: switches,
-                rssBytes: ProcessSample.read(pid: serverPID)?.rssBytes ?? after?.rssBytes,
+                rssBytes: ProcessSample.residentBytes(pid: serverPID) ?? after?.rssBytes,
                 bytesPerQueuedJobBeyondPayload: bytesPerQueuedJob, includesGenerator: embedded)
         }
         let workerErrors = await workerErrorCount()

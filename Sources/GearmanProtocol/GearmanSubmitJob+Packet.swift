@@ -5,9 +5,18 @@ extension GearmanSubmitJob {
     /// magic and that `packet.type.plainSubmission` is not nil.
     public init(plainSubmission packet: GearmanPacket) throws {
         let (priority, isBackground) = packet.type.plainSubmission ?? (.normal, false)
-        var args = GearmanArgumentReader(packet.body, type: packet.type, expected: 3)
+        let (function, unique, workload) = try packet.plainSubmissionArguments()
+        self.init(function: function, unique: unique, workload: workload, priority: priority, isBackground: isBackground)
+    }
+}
+
+extension GearmanPacket {
+    /// The function, unique key and workload of a plain submission (a type whose `plainSubmission` is not
+    /// nil), for a server that takes them without building a `GearmanSubmitJob`.
+    public func plainSubmissionArguments() throws -> (function: ByteBuffer, unique: ByteBuffer, workload: ByteBuffer) {
+        var args = GearmanArgumentReader(body, type: type, expected: 3)
         let function = try args.next()
         let unique = try args.next()
-        self.init(function: function, unique: unique, workload: args.rest(), priority: priority, isBackground: isBackground)
+        return (function, unique, args.rest())
     }
 }

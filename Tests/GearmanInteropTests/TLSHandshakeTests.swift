@@ -12,13 +12,8 @@ import Testing
 @Suite struct TLSHandshakeTests {
     @Test func aFailedHandshakeKeepsItsReasonAfterItsConnectionCloses() async throws {
         let certificates = try await TestCertificates()
-        let port = try freePort()
-        let server = try ChildProcess(
-            try gearboxBinary(),
-            ["server", "--port", "\(port)", "--ssl", "--ssl-certificate", certificates.serverCertificate,
-             "--ssl-key", certificates.serverKey])
+        let (server, port) = try await startGearboxSSLServer(certificates)
         defer { server.stop() }
-        try await waitUntilListening(port: port, while: server)
         let group = MultiThreadedEventLoopGroup.singleton
 
         // Trusting only the system's roots, the client refuses the test authority's certificate.

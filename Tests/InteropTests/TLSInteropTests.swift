@@ -89,13 +89,8 @@ import Testing
 
     @Test func sslPutsTLSOnTheMainPortAsGearmandDoes() async throws {
         let certificates = try await TestCertificates()
-        let port = try freePort()
-        let server = try ChildProcess(
-            try gearboxBinary(),
-            ["server", "--port", "\(port)", "--ssl", "--ssl-certificate", certificates.serverCertificate,
-             "--ssl-key", certificates.serverKey])
+        let (server, port) = try await startGearboxSSLServer(certificates)
         defer { server.stop() }
-        try await waitUntilListening(port: port, while: server)
 
         let openssl = try ChildProcess(
             "openssl", ["s_client", "-quiet", "-connect", "127.0.0.1:\(port)", "-CAfile", certificates.caFile])

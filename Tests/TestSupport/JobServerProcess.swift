@@ -27,3 +27,21 @@ public func startJobServer(
     }
     throw lastError
 }
+
+/// `gearbox server --ssl` on a free port: TLS on its only port, as gearmand's `--ssl` puts it, with the
+/// server certificate of `certificates` and no client certificate asked for; returns once it listens. A TLS
+/// port cannot be asked `getpid` in plaintext, so unlike `startJobServer` this does not check who answers.
+public func startGearboxSSLServer(_ certificates: TestCertificates) async throws -> (process: ChildProcess, port: Int) {
+    let port = try freePort()
+    let server = try ChildProcess(
+        try gearboxBinary(),
+        ["server", "--port", "\(port)", "--ssl", "--ssl-certificate", certificates.serverCertificate,
+         "--ssl-key", certificates.serverKey])
+    do {
+        try await waitUntilListening(port: port, while: server)
+    } catch {
+        server.stop()
+        throw error
+    }
+    return (server, port)
+}

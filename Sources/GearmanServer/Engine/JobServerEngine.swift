@@ -220,17 +220,15 @@ public final class JobServerEngine {
         guard packet.magic == .request else {
             throw GearmanProtocolError.invalidMagic(packet.magic.rawValue)
         }
-        switch packet.type {
-        case .submitJob, .submitJobBackground, .submitJobHigh, .submitJobHighBackground, .submitJobLow,
-            .submitJobLowBackground:
-            let (priority, isBackground) = packet.type.plainSubmission ?? (.normal, false)
-            var args = GearmanArgumentReader(packet.body, type: packet.type, expected: 3)
-            let function = try args.next()
-            let unique = try args.next()
+        if let (priority, isBackground) = packet.type.plainSubmission {
+            let (function, unique, workload) = try packet.plainSubmissionArguments()
             guard let connection = connections[id] else { return }
             submit(
-                function: function, unique: unique, workload: args.rest(), priority: priority,
+                function: function, unique: unique, workload: workload, priority: priority,
                 isBackground: isBackground, epoch: nil, reducer: nil, from: connection, now: now, into: &actions)
+            return
+        }
+        switch packet.type {
         case .grabJobUnique:
             guard let connection = connections[id] else { return }
             grab(.unique, for: connection, now: now, into: &actions)

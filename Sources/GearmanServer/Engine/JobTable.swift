@@ -14,8 +14,8 @@ struct JobTable {
         @exclusivity(unchecked) var occupied = 0
     }
 
-    /// A page's number: its handles' numbers divided by `pageSize`. Hashed by one multiplication, as
-    /// `JobHandle` is.
+    /// A page's number: its handles' numbers divided by `pageSize`. Hashed as `JobHandle` hashes its number
+    /// (one multiplication), since page numbers too are handed out in sequence.
     private struct PageNumber: Hashable {
         let value: UInt64
 
@@ -28,7 +28,7 @@ struct JobTable {
         }
 
         func _rawHashValue(seed: Int) -> Int {
-            Int(truncatingIfNeeded: (value ^ UInt64(truncatingIfNeeded: seed)) &* 0x9E37_79B9_7F4A_7C15)
+            JobHandle(value)._rawHashValue(seed: seed)
         }
     }
 
