@@ -51,30 +51,33 @@ public struct BenchRunner: Sendable {
         let problems = config.problems()
         guard problems.isEmpty else { throw Failure.invalid(problems) }
 
-        var embedded: BenchEmbeddedServer.Running?
-        let address: GearmanServerAddress
         if let server = config.server {
-            address = server
-        } else if let embeddedServer {
-            let running = try await embeddedServer.start(config.serverThreads)
-            embedded = running
-            address = GearmanServerAddress(host: "127.0.0.1", port: running.port)
-        } else {
+            return try await measure(server, serverPID: config.serverPID, embedded: false, progress: progress)
+        }
+        guard let embeddedServer else {
             throw Failure.invalid(["no server to measure: name one, or give the runner an embedded server"])
         }
-        let serverPID: Int32? = config.serverPID ?? (embedded != nil ? getpid() : nil)
+        return try await embeddedServer.serve(config.serverThreads) { port in
+            try await measure(
+                GearmanServerAddress(host: "127.0.0.1", port: port), serverPID: config.serverPID ?? getpid(),
+                embedded: true, progress: progress)
+        }
+    }
 
+    private func measure(
+        _ address: GearmanServerAddress, serverPID: Int32?, embedded: Bool, progress: (@Sendable (Progress) -> Void)?
+    ) async throws -> BenchResult {
+        let config = configuration
         let group = MultiThreadedEventLoopGroup(numberOfThreads: config.loops)
         let session = Session(config: config, address: address, group: group, progress: progress)
         let result: Result<BenchResult, any Error>
         do {
-            result = .success(try await session.run(serverPID: serverPID, embedded: embedded != nil))
+            result = .success(try await session.run(serverPID: serverPID, embedded: embedded))
         } catch {
             result = .failure(error)
         }
         await session.close()
         try? await group.shutdownGracefully()
-        await embedded?.stop()
         return try result.get()
     }
 }

@@ -4,32 +4,38 @@ import GearmanServer
 import Imaging
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// A job server and a farm of image workers in this process, on a free loopback port: what `gearbox batch`
 /// and `gearbox front` use when no server is named. Jobs still travel through the Gearman protocol, so the
 /// code path is the one an external farm takes.
-public final class EmbeddedFarm: Sendable {
+///
+/// A `Service`: ``bind(concurrency:functions:defaults:limits:store:metrics:logger:)`` opens the port, `run()`
+/// serves until the surrounding `ServiceGroup` shuts down (or ``shutdown(graceful:)`` is called), then lets
+/// running jobs finish, stops the workers before the server, and stops the image threads last.
+public final class EmbeddedFarm: Service, Sendable {
     public let address: GearmanServerAddress
     public let server: GearmanJobServer
     public let worker: GearmanWorker
     public let processor: ImageProcessor
-    private let tasks: [Task<Void, any Error>]
+    private let logger: Logger
 
     private init(
         address: GearmanServerAddress, server: GearmanJobServer, worker: GearmanWorker, processor: ImageProcessor,
-        tasks: [Task<Void, any Error>]
+        logger: Logger
     ) {
         self.address = address
         self.server = server
         self.worker = worker
         self.processor = processor
-        self.tasks = tasks
+        self.logger = logger
     }
 
-    /// Starts the server and `concurrency` image workers (one per core by default). With a durable `store`,
-    /// background image jobs outlive the process and run after the next start. With `metrics`, the server
-    /// and the image jobs record theirs there (`server.configuration.metrics?.update()` before reading).
-    public static func start(
+    /// Binds the server and registers `concurrency` image workers (one per core by default); nothing runs
+    /// until `run()`. With a durable `store`, background image jobs outlive the process and run after the
+    /// next start. With `metrics`, the server and the image jobs record theirs there
+    /// (`server.configuration.metrics?.update()` before reading).
+    public static func bind(
         concurrency: Int = System.coreCount,
         functions: [ImageFunction] = ImageFunction.allCases,
         defaults: ImageFunctionDefaults = ImageFunctionDefaults(),
@@ -50,23 +56,39 @@ public final class EmbeddedFarm: Sendable {
             functions, on: worker,
             runner: ImageFunctionRunner(
                 processor: processor, defaults: defaults, metrics: metrics.map { ImageJobMetrics(factory: $0) }))
-        let tasks = [
-            Task { try await server.run() },
-            Task { try await worker.run() },
-        ]
-        return EmbeddedFarm(address: address, server: server, worker: worker, processor: processor, tasks: tasks)
+        return EmbeddedFarm(address: address, server: server, worker: worker, processor: processor, logger: logger)
     }
 
-    /// Lets running jobs finish, then stops the workers, the server and the image threads.
-    public func stop() async {
-        worker.shutdownGracefully()
-        _ = await tasks[1].result
-        server.shutdown(graceful: true)
-        _ = await tasks[0].result
-        try? await processor.shutdown()
+    /// Serves until shut down. The worker and the server run in one `ServiceGroup`, the worker last, so that
+    /// a graceful shutdown drains the worker's running jobs before the server stops; either one ending ends
+    /// the other.
+    public func run() async throws {
+        let services = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                logger: logger))
+        do {
+            try await services.run()
+        } catch {
+            await processor.shutdown()
+            throw error
+        }
+        await processor.shutdown()
     }
 
-    /// Runs `body` with a started farm and stops it afterwards, whatever happens.
+    /// Asks `run()` to return, for a farm run outside a `ServiceGroup`: gracefully, the workers finish their
+    /// running jobs first; otherwise everything closes now.
+    public func shutdown(graceful: Bool = true) {
+        worker.shutdown(graceful: graceful)
+        if !graceful {
+            server.shutdown(graceful: false)
+        }
+    }
+
+    /// Runs `body` with a running farm and shuts it down gracefully afterwards, whatever happens.
     public static func with<Result: Sendable>(
         concurrency: Int = System.coreCount,
         defaults: ImageFunctionDefaults = ImageFunctionDefaults(),
@@ -75,15 +97,19 @@ public final class EmbeddedFarm: Sendable {
         logger: Logger = Logger(label: "gearbox.farm"),
         _ body: (EmbeddedFarm) async throws -> Result
     ) async throws -> Result {
-        let farm = try await start(
+        let farm = try await bind(
             concurrency: concurrency, defaults: defaults, limits: limits, store: store, logger: logger)
-        do {
-            let result = try await body(farm)
-            await farm.stop()
-            return result
-        } catch {
-            await farm.stop()
-            throw error
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await farm.run() }
+            let outcome: Swift.Result<Result, any Error>
+            do {
+                outcome = .success(try await body(farm))
+            } catch {
+                outcome = .failure(error)
+            }
+            farm.shutdown()
+            try await group.waitForAll()
+            return try outcome.get()
         }
     }
 }

@@ -151,10 +151,11 @@ enum ImagePipeline {
         var hscale: Double
         var vscale: Double
         var target: (width: Int, height: Int)?
-        if let scale = options.scale {
+        switch options.extent {
+        case .scale(let scale):
             hscale = scale
             vscale = scale
-        } else if let width = options.width, let height = options.height {
+        case .box(let width, let height):
             let sx = Double(width) / sourceWidth
             let sy = Double(height) / sourceHeight
             switch options.fit {
@@ -170,11 +171,11 @@ enum ImagePipeline {
                 vscale = sy
                 target = (width, height)
             }
-        } else if let width = options.width {
+        case .width(let width):
             hscale = Double(width) / sourceWidth
             vscale = hscale
-        } else {
-            hscale = Double(options.height!) / sourceHeight
+        case .height(let height):
+            hscale = Double(height) / sourceHeight
             vscale = hscale
         }
         let outWidth = max(1, Int((sourceWidth * hscale).rounded()))
@@ -259,7 +260,7 @@ enum ImagePipeline {
             let message = VipsRuntime.takeError()
             if message.contains("save") && !message.lowercased().contains("load") && !message.contains("Vips\(inputFormat.displayName)") {
                 let decoding = ImagingError.decoding(inputFormat, message, input: data)
-                if case .truncated = decoding { throw decoding }
+                if decoding.code == .truncated { throw decoding }
                 throw ImagingError.cannotWrite(format, message: message)
             }
             throw ImagingError.decoding(inputFormat, message, input: data)

@@ -6,22 +6,19 @@ import NIOPosix
 /// Runs image operations on its own thread pool, never on an event loop or Swift's cooperative
 /// pool, so network I/O keeps flowing while images are decoded.
 ///
-/// The pool has ``Configuration/threads`` threads (the core count by default), and libvips'
-/// own per-image threading is set so that threads x libvips threads is about the core count.
+/// The pool has ``Configuration/threads`` threads (the core count by default). libvips is set up once per
+/// process (``VipsRuntime``): the first processor sets its threads per image so that threads x libvips
+/// threads is about the core count, and later processors share that setting.
 /// Call ``shutdown()`` when done.
 public final class ImageProcessor: Sendable {
     public struct Configuration: Sendable, Hashable {
         /// Images processed at once.
         public var threads: Int
-        /// libvips threads per image; nil: the core count divided by `threads`, at least 1.
-        /// libvips' `VIPS_CONCURRENCY` environment variable, when set, wins over both.
-        public var vipsConcurrency: Int?
         /// Refusals before decoding.
         public var limits: ImageLimits
 
-        public init(threads: Int = System.coreCount, vipsConcurrency: Int? = nil, limits: ImageLimits = .default) {
+        public init(threads: Int = System.coreCount, limits: ImageLimits = .default) {
             self.threads = max(1, threads)
-            self.vipsConcurrency = vipsConcurrency
             self.limits = limits
         }
     }
@@ -31,20 +28,15 @@ public final class ImageProcessor: Sendable {
 
     /// Starts libvips (once per process) and the thread pool.
     public init(configuration: Configuration = Configuration()) throws {
-        try VipsRuntime.start()
+        try VipsRuntime.start(concurrency: max(1, System.coreCount / configuration.threads))
         self.configuration = configuration
-        if let concurrency = configuration.vipsConcurrency {
-            VipsRuntime.concurrency = concurrency
-        } else if getenv("VIPS_CONCURRENCY") == nil {
-            VipsRuntime.concurrency = max(1, System.coreCount / configuration.threads)
-        }
         pool = NIOThreadPool(numberOfThreads: configuration.threads)
         pool.start()
     }
 
-    /// Stops the thread pool after queued work finishes.
-    public func shutdown() async throws {
-        try await pool.shutdownGracefully()
+    /// Stops the thread pool after queued work finishes; later calls wait for nothing.
+    public func shutdown() async {
+        try? await pool.shutdownGracefully()
     }
 
     // MARK: thumbnail

@@ -1,28 +1,42 @@
 import CVips
 import CVipsShim
+import NIOConcurrencyHelpers
 
-/// libvips for the whole process: started once, with its operation cache off, untrusted loaders
-/// (ImageMagick and friends) blocked, and its warnings kept off stderr.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// libvips for the whole process, set up once: its operation cache off, untrusted loaders (ImageMagick and
+/// friends) blocked, its warnings kept off stderr, and its threads per image fixed by the first
+/// ``start(concurrency:)``, which the first `ImageProcessor` makes unless the program made it before.
 ///
 /// libvips cannot be restarted after `vips_shutdown`, so it is never shut down.
 public enum VipsRuntime {
-    private static let started: Result<Void, ImagingError> = {
-        if gearbox_vips_start("gearbox") != 0 {
-            return .failure(.libvips("could not start libvips: \(takeError())"))
-        }
-        return .success(())
-    }()
+    private static let setUp = NIOLockedValueBox<Result<Void, ImagingError>?>(nil)
 
-    /// Starts libvips if this process has not yet; cheap and safe to call from any thread.
-    public static func start() throws {
-        try started.get()
+    /// Starts libvips if this process has not yet, with `concurrency` threads per image (libvips'
+    /// `VIPS_CONCURRENCY` environment variable, when set, wins); later calls change nothing. Safe to call
+    /// from any thread.
+    public static func start(concurrency: Int) throws {
+        try setUp.withLockedValue { outcome in
+            if outcome == nil {
+                if gearbox_vips_start("gearbox") != 0 {
+                    outcome = .failure(.libvips("could not start libvips: \(takeError())"))
+                } else {
+                    if getenv("VIPS_CONCURRENCY") == nil {
+                        vips_concurrency_set(Int32(max(1, concurrency)))
+                    }
+                    outcome = .success(())
+                }
+            }
+            return try outcome!.get()
+        }
     }
 
     /// Threads libvips itself uses to evaluate one pipeline (its `VIPS_CONCURRENCY`), process-wide.
-    public static var concurrency: Int {
-        get { Int(vips_concurrency_get()) }
-        set { vips_concurrency_set(Int32(max(1, newValue))) }
-    }
+    public static var concurrency: Int { Int(vips_concurrency_get()) }
 
     /// Bytes libvips holds for pixel buffers right now, across all images in flight.
     public static var trackedMemory: Int { Int(vips_tracked_get_mem()) }

@@ -20,39 +20,46 @@ public struct FrontError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// 413 for an input over the byte or pixel limit, 422 for anything else the decoder refuses.
     public init(imaging error: ImagingError) {
-        switch error {
-        case .tooManyBytes, .tooManyPixels, .tooManyInterlacedPixels, .tooManyFrames:
+        if error.code.isOverLimit {
             self.init(.contentTooLarge, error.description)
-        case .processorShutDown:
+        } else if error.code == .processorShutDown {
             self.init(.serviceUnavailable, error.description, retryAfter: 5)
-        default:
+        } else {
             self.init(.unprocessableContent, error.description)
         }
     }
 
-    /// What a failed job means for the client: the farm's refusal of the image (422 or 413, by the reason's
-    /// wording), or the farm being unavailable (503).
+    /// What a failed job means for the client: the farm's refusal of the image (413 or 422, by the code at the
+    /// head of the worker's WORK_EXCEPTION), or the farm being unavailable (503).
     init(job error: any Error, retryAfter: Int) {
         switch error {
-        case GearmanError.workException(_, let message):
-            let status: HTTPResponse.Status = message.hasPrefix("too large") ? .contentTooLarge : .unprocessableContent
-            self.init(status, message)
-        case GearmanError.workFailed:
-            self.init(.unprocessableContent, "the worker failed the job")
+        case let error as GearmanError:
+            self.init(gearman: error, retryAfter: retryAfter)
         case JobLimiter.Refusal.full:
             self = .queueFull(retryAfter: retryAfter)
         case JobLimiter.Refusal.timedOut:
             self.init(.serviceUnavailable, "no job slot came free in time", retryAfter: retryAfter)
-        case GearmanError.timeout:
-            self.init(.serviceUnavailable, "the image farm did not answer in time", retryAfter: retryAfter)
-        case let error as GearmanError:
-            self.init(.serviceUnavailable, "image farm unavailable: \(error)", retryAfter: retryAfter)
         case let error as FrontError:
             self = error
         case let error as ImagingError:
             self.init(imaging: error)
         default:
             self.init(.internalServerError, "\(error)")
+        }
+    }
+
+    private init(gearman error: GearmanError, retryAfter: Int) {
+        switch error.code {
+        case .workException:
+            let overLimit = error.exceptionCode.flatMap(ImagingError.Code.init(rawValue:))?.isOverLimit ?? false
+            self.init(
+                overLimit ? .contentTooLarge : .unprocessableContent, GearmanExceptionText.description(of: error.message))
+        case .workFailed:
+            self.init(.unprocessableContent, "the worker failed the job")
+        case .timeout:
+            self.init(.serviceUnavailable, "the image farm did not answer in time", retryAfter: retryAfter)
+        default:
+            self.init(.serviceUnavailable, "image farm unavailable: \(error)", retryAfter: retryAfter)
         }
     }
 

@@ -30,38 +30,39 @@ public struct UploadFront: Service {
 
     public func run() async throws {
         let configuration = self.configuration
-        let farm: EmbeddedFarm?
-        var servers = configuration.servers
         let exposition = PrometheusExposition()
+        var farm: EmbeddedFarm?
+        var servers = configuration.servers
         if servers.isEmpty {
-            let started = try await EmbeddedFarm.start(
+            let embedded = try await EmbeddedFarm.bind(
                 concurrency: configuration.embeddedWorkers, limits: configuration.limits,
                 store: configuration.embeddedStore, metrics: exposition.factory, logger: logger)
-            farm = started
-            servers = [started.address]
-            logger.info("embedded job server and \(configuration.embeddedWorkers) image workers on \(started.address)")
-        } else {
-            farm = nil
+            farm = embedded
+            servers = [embedded.address]
+            logger.info(
+                "embedded job server and image workers",
+                metadata: ["gearman.server": "\(embedded.address)", "front.workers": "\(configuration.embeddedWorkers)"])
         }
         let processor = try ImageProcessor(configuration: .init(threads: 2, limits: configuration.limits))
         let client = GearmanClient(servers: servers, tls: configuration.serverTLS, logger: logger)
+        let outcome: (any Error)?
         do {
             try await serve(
-                servers: servers, client: client, processor: processor, exposition: exposition,
-                beforeScrape: { farm?.server.configuration.metrics?.update() })
+                servers: servers, farm: farm, client: client, processor: processor, exposition: exposition,
+                beforeScrape: { [farm] in farm?.server.configuration.metrics?.update() })
+            outcome = nil
         } catch {
-            await client.shutdown()
-            try? await processor.shutdown()
-            await farm?.stop()
-            throw error
+            outcome = error
         }
         await client.shutdown()
-        try? await processor.shutdown()
-        await farm?.stop()
+        await processor.shutdown()
+        if let outcome { throw outcome }
     }
 
+    /// Runs the HTTP server and, beside it in Hummingbird's `ServiceGroup`, the embedded farm (if any) and the
+    /// backfill worker; a graceful shutdown stops them in the reverse order: HTTP first, the farm last.
     private func serve(
-        servers: [GearmanServerAddress], client: GearmanClient, processor: ImageProcessor,
+        servers: [GearmanServerAddress], farm: EmbeddedFarm?, client: GearmanClient, processor: ImageProcessor,
         exposition: PrometheusExposition,
         beforeScrape: @escaping @Sendable () -> Void
     ) async throws {
@@ -94,7 +95,7 @@ public struct UploadFront: Service {
             router: router,
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "gearbox-front"),
-            services: [backfillWorker],
+            services: farm.map { [$0, backfillWorker] } ?? [backfillWorker],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.notice("upload front listening on http://\(configuration.host):\(port)")

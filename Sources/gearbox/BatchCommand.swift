@@ -133,29 +133,30 @@ struct BatchCommand: AsyncParsableCommand {
         }
 
         let workers = concurrency ?? System.coreCount
-        var farm: EmbeddedFarm?
-        let farmText: String
-        let client: GearmanClient
         if servers.isEmpty {
-            let embedded = try await EmbeddedFarm.start(
-                concurrency: workers,
-                limits: limits.limits(), logger: logger)
-            farm = embedded
-            client = GearmanClient(servers: [embedded.address], logger: logger)
-            farmText = "embedded, \(workers) worker\(workers == 1 ? "" : "s") on \(embedded.address)"
+            try await EmbeddedFarm.with(concurrency: workers, limits: limits.limits(), logger: logger) { farm in
+                try await run(
+                    plan, client: GearmanClient(servers: [farm.address], logger: logger),
+                    farmText: "embedded, \(workers) worker\(workers == 1 ? "" : "s") on \(farm.address)",
+                    maxPhotosInFlight: inFlight ?? 2 * workers)
+            }
         } else {
-            client = GearmanClient(servers: servers, tls: try tls.context(), logger: logger)
+            let client = GearmanClient(servers: servers, tls: try tls.context(), logger: logger)
             guard await client.ping() > 0 else {
+                await client.shutdown()
                 StandardIO.error("gearbox batch: no job server answers at \(servers.map(\.description).joined(separator: ", "))")
                 throw ExitCode(1)
             }
-            farmText = servers.map(\.description).joined(separator: ", ")
+            try await run(
+                plan, client: client, farmText: servers.map(\.description).joined(separator: ", "),
+                maxPhotosInFlight: inFlight ?? 32)
         }
+    }
 
+    /// Runs the plan through `client`, which it shuts down, and prints the summary; throws the exit status.
+    private func run(_ plan: BatchPlan, client: GearmanClient, farmText: String, maxPhotosInFlight: Int) async throws {
         let runner = BatchRunner(client: client, configuration: .init(
-            options: try jobOptions(),
-            maxPhotosInFlight: inFlight ?? (servers.isEmpty ? 2 * workers : 32),
-            maxInputBytes: limits.maxBytes))
+            options: try jobOptions(), maxPhotosInFlight: maxPhotosInFlight, maxInputBytes: limits.maxBytes))
         let style = try progressStyle()
         if style != .none {
             let pending = plan.pendingOutputs
@@ -171,7 +172,6 @@ struct BatchCommand: AsyncParsableCommand {
         bar.finish()
         StandardIO.write(summary.render(outputRoot: output, farm: farmText))
         await client.shutdown()
-        await farm?.stop()
         for source in signals { source.cancel() }
         if summary.exitStatus != 0 {
             throw ExitCode(summary.exitStatus)

@@ -124,7 +124,7 @@ struct ThumbnailCommand: AsyncParsableCommand {
                 failures += 1
             }
         }
-        try await processor.shutdown()
+        await processor.shutdown()
         if failures > 0 {
             throw ExitCode(1)
         }

@@ -160,7 +160,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-        try await processor?.shutdown()
+        await processor?.shutdown()
     }
 }
 

@@ -52,25 +52,28 @@ import Testing
         }
     }
 
-    @Test func badImagesAndBadOptionsEndTheJobWithTheirReasonAndTheWorkerGoesOn() async throws {
+    /// Each refusal's WORK_EXCEPTION starts with its stable code, then the reason for people.
+    @Test func badImagesAndBadOptionsEndTheJobWithTheirCodeAndReasonAndTheWorkerGoesOn() async throws {
         let garden = try Fixtures.garden()
         try await EmbeddedFarm.with(concurrency: 1) { farm in
             let client = GearmanClient(servers: [farm.address])
             defer { Task { await client.shutdown() } }
-            let cases: [(String, [UInt8], String)] = [
-                ("thumbnail", Array("?size=100x100&colour=red\n".utf8) + garden, "unknown option 'colour'"),
-                ("thumbnail", Array("?quality=0\n".utf8) + garden, "bad quality '0'"),
-                ("thumbnail", Array("?size=100x100".utf8), "bad options line"),
-                ("resize", try Fixtures.generated("truncated.jpg"), "truncated JPEG"),
-                ("thumbnail", try Fixtures.generated("random.bin"), "not an image"),
-                ("info", try Fixtures.generated("bomb.png"), "exceeds 50 MP"),
+            let cases: [(String, [UInt8], String, String)] = [
+                ("thumbnail", Array("?size=100x100&colour=red\n".utf8) + garden, "UNKNOWN_OPTION", "unknown option 'colour'"),
+                ("thumbnail", Array("?quality=0\n".utf8) + garden, "INVALID_OPTION", "bad quality '0'"),
+                ("thumbnail", Array("?size=100x100".utf8), "BAD_OPTIONS_LINE", "bad options line"),
+                ("resize", try Fixtures.generated("truncated.jpg"), "TRUNCATED", "truncated JPEG"),
+                ("thumbnail", try Fixtures.generated("random.bin"), "NOT_AN_IMAGE", "not an image"),
+                ("info", try Fixtures.generated("bomb.png"), "TOO_MANY_PIXELS", "too large: 100000x100000 exceeds 50 MP"),
             ]
-            for (function, workload, reason) in cases {
+            for (function, workload, code, reason) in cases {
                 do {
                     _ = try await client.submit(function, workload: workload)
                     Issue.record("\(reason): the job succeeded")
-                } catch GearmanError.workException(_, let message) {
-                    #expect(message.contains(reason), "\(message)")
+                } catch let error as GearmanError where error.code == .workException {
+                    #expect(error.exceptionCode == code, "\(error.message)")
+                    #expect(error.message.hasPrefix("\(code): \(reason)"), "\(error.message)")
+                    #expect(GearmanExceptionText.description(of: error.message).hasPrefix(reason), "\(error.message)")
                 }
             }
             // Still serving.
@@ -180,6 +183,36 @@ import Testing
             #expect(resumed.upToDate == interrupted.written)
             #expect(resumed.written + resumed.upToDate == 24)
             #expect(scratch.files(under: "out").count == 24)
+        }
+    }
+}
+
+/// How the farm starts and stops as a `Service`.
+@Suite struct FarmLifecycleTests {
+    /// A graceful shutdown lets the job that is running finish and answer before the server closes.
+    @Test func aGracefulShutdownLetsTheRunningJobFinish() async throws {
+        try await withDeadline(.seconds(60)) {
+            let farm = try await EmbeddedFarm.bind(concurrency: 1)
+            let started = AsyncStream<Void>.makeStream()
+            let slow = GearmanWorker(servers: [farm.address])
+            slow.register("slow") { job in
+                started.continuation.yield()
+                try? await Task.sleep(for: .milliseconds(500))
+                return job.workload
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await farm.run() }
+                group.addTask { try await slow.run() }
+                let client = GearmanClient(servers: [farm.address])
+                async let answer = client.submit("slow", workload: Array("kept".utf8))
+                var events = started.stream.makeAsyncIterator()
+                await events.next()
+                slow.shutdown()
+                farm.shutdown()
+                #expect(String(buffer: try await answer) == "kept")
+                await client.shutdown()
+                try await group.waitForAll()
+            }
         }
     }
 }

@@ -47,7 +47,7 @@ import Testing
         let input = try Fixtures.generated("photo.jpg")
         let reasons = await reasons(input, processor: small)
         #expect(reasons == Array(repeating: "too large: \(input.count) bytes exceeds 10000 bytes", count: 2))
-        try await small.shutdown()
+        await small.shutdown()
     }
 
     @Test func countsEveryFrameOfAnAnimation() async throws {
@@ -58,7 +58,7 @@ import Testing
         #expect(await errorText {
             _ = try await limited.thumbnail(input, options: ThumbnailOptions(query: "size=100&animated=true"))
         } == "too large: 320x200x3 pages exceeds 0.15 MP")
-        try await limited.shutdown()
+        await limited.shutdown()
     }
 
     @Test func refusesOversizedOutput() async throws {
@@ -70,7 +70,7 @@ import Testing
         #expect(await errorText {
             _ = try await limited.resize(input, options: ResizeOptions(query: "scale=4"))
         } == "too large: 2560x1600 exceeds 1 MP")
-        try await limited.shutdown()
+        await limited.shutdown()
     }
 
     @Test func refusesFormatsOutsideTheList() async throws {
@@ -80,7 +80,7 @@ import Testing
 
     @Test func refusesWorkAfterShutdown() async throws {
         let processor = try ImageProcessor(configuration: .init(threads: 1))
-        try await processor.shutdown()
+        await processor.shutdown()
         let input = try Fixtures.generated("photo.jpg")
         let reason = await errorText { _ = try await processor.info(input) }
         #expect(reason == "image processor is shut down")

@@ -132,6 +132,6 @@ import Testing
         #expect(streamed.headers["transfer-encoding"] == "chunked")
         #expect(streamed.headers["x-gearman-command"] == "WORK_DATA")
         #expect(streamed.body == "part 1\npart 2\npart 3\ndone\n")
-        worker.shutdownGracefully()
+        worker.shutdown()
     }
 }

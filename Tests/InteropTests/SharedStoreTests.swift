@@ -83,7 +83,7 @@ import Testing
     }
 
     static func stop(_ worker: (GearmanWorker, Task<Void, any Error>)) async {
-        worker.0.shutdownGracefully()
+        worker.0.shutdown()
         _ = try? await worker.1.value
     }
 

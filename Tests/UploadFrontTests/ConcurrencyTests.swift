@@ -37,7 +37,7 @@ import UploadFront
             let total = sizes.values.reduce(0) { $0 + ($1.ms ?? 0) }
             #expect(elapsed < .milliseconds(Int64(total * 0.7)), "three sizes took \(elapsed): \(sizes.mapValues { [$0.queuedMs ?? 0, $0.ms ?? 0] })")
         }
-        await farm.stop()
+        await farm.shutdown()
     }
 
     @Test func theJobLimitQueuesSizesInsteadOfRunningThemAll() async throws {
@@ -55,7 +55,7 @@ import UploadFront
             #expect(elapsed >= .milliseconds(1200), "one job at a time, yet three took \(elapsed)")
             #expect(sizes.values.contains { ($0.queuedMs ?? 0) >= 700 }, "the last size should have waited for two others")
         }
-        await farm.stop()
+        await farm.shutdown()
     }
 
     @Test func manyUploadsAtOnceDoNotBlockEachOther() async throws {
@@ -81,6 +81,6 @@ import UploadFront
                 "4 uploads x 3 two-second sizes took \(elapsed); each: \(photoTimes) ms")
             #expect(photoTimes.allSatisfy { $0 >= 2000 })
         }
-        await farm.stop()
+        await farm.shutdown()
     }
 }

@@ -151,7 +151,7 @@ import UploadFront
             #expect(upload.headers["retry-after"] == "5")
             #expect(try upload.error().reason == "the image farm did not answer in time")
         }
-        await farm.stop()
+        await farm.shutdown()
     }
 
     @Test func aFailedSizeDoesNotLoseTheOthers() async throws {
@@ -169,6 +169,6 @@ import UploadFront
             let large = try await HTTP.get(front.base + photo.sizes["large"]!.url!)
             #expect(large.status == 200)
         }
-        await farm.stop()
+        await farm.shutdown()
     }
 }

@@ -29,9 +29,9 @@ import UploadFront
         ImageWorkerFunctions.register([.thumbnail], on: worker, runner: ImageFunctionRunner(processor: processor))
         let task = Task { try await worker.run() }
         return {
-            worker.shutdownGracefully()
+            worker.shutdown()
             _ = await task.result
-            try? await processor.shutdown()
+            await processor.shutdown()
         }
     }
 
@@ -64,7 +64,7 @@ import UploadFront
         let expected = ["thumb": (200, 112), "web": (1024, 576)]
         for (name, (width, height)) in expected {
             let size = try #require(photo.sizes[name])
-            let image = try await HTTP.get(base + size.url!)
+            let image = try await HTTP.get(base + (try #require(size.url)))
             #expect(image.status == 200)
             let info = try await FrontHarness.info(image.body)
             #expect(info.width == width && info.height == height, "\(name): \(info.width)x\(info.height)")

@@ -298,7 +298,7 @@ import UploadFront
             #expect(try refused.error().reason.hasPrefix("too many photos are waiting"))
             #expect(try await first.value.status == 200)
         }
-        await farm.stop()
+        await farm.shutdown()
     }
 
     @Test func aSizePastItsTimeLimitIsStoppedAndTheWorkerIsFreeAgain() async throws {
@@ -355,13 +355,13 @@ import UploadFront
             densities: [1, 2], formats: [.webp], embeddedWorkers: 2)
         let store = try PhotoStore(root: storage.path)
         let backfill = PhotoBackfill(configuration: after, store: store)
-        #expect(try backfill.incompletePhotos() == ids.sorted())
+        #expect(try await backfill.incompletePhotos() == ids.sorted())
         try await FrontHarness.with(after, storage: storage) { front in
             try await FrontHarness.waitUntilReady(front.base)
             let client = GearmanClient(servers: [farm.address])
             #expect(try await backfill.queue(client: client) == 2)
             let deadline = ContinuousClock.now + .seconds(60)
-            while try !backfill.incompletePhotos().isEmpty {
+            while try await !backfill.incompletePhotos().isEmpty {
                 guard ContinuousClock.now < deadline else { throw FrontTestFailure(description: "backfill never finished") }
                 try await Task.sleep(for: .milliseconds(200))
             }
@@ -378,7 +378,7 @@ import UploadFront
                 #expect(served.headers["content-type"] == "image/webp")
             }
         }
-        await farm.stop()
+        await farm.shutdown()
     }
 
     @Test func theEmbeddedFarmBackfillsAtStartWithTheFlag() async throws {
@@ -394,10 +394,10 @@ import UploadFront
         after.formats = [.webp]
         after.backfillAtStart = true
         let backfill = PhotoBackfill(configuration: after, store: try PhotoStore(root: storage.path))
-        #expect(backfill.isIncomplete(id: id))
+        #expect(await backfill.isIncomplete(id: id))
         try await FrontHarness.with(after, storage: storage) { _ in
             let deadline = ContinuousClock.now + .seconds(60)
-            while backfill.isIncomplete(id: id) {
+            while await backfill.isIncomplete(id: id) {
                 guard ContinuousClock.now < deadline else { throw FrontTestFailure(description: "no backfill at start") }
                 try await Task.sleep(for: .milliseconds(100))
             }
@@ -426,7 +426,7 @@ import UploadFront
         let output = String(decoding: first.stdout, as: UTF8.self)
         #expect(first.status == 0, "\(output) \(first.stderr)")
         #expect(output.contains("backfill: queued 1 of 1 photos") && output.hasSuffix("backfill: done\n"), "\(output)")
-        let id = try #require(try PhotoStore(root: storage.path).photoIDs().first)
+        let id = try #require(try await PhotoStore(root: storage.path).photoIDs().first)
         #expect(FileManager.default.fileExists(atPath: storage.appendingPathComponent("\(id)/small.webp").path))
 
         let again = try await ChildProcess.run(try gearboxBinary(), backfill, timeout: .seconds(90))
@@ -435,6 +435,6 @@ import UploadFront
         let alone = try await ChildProcess.run(
             try gearboxBinary(), ["front", "backfill", "--storage", storage.path], timeout: .seconds(30))
         #expect(alone.status != 0 && alone.stderr.contains("gearbox front --backfill"))
-        await farm.stop()
+        await farm.shutdown()
     }
 }

@@ -212,8 +212,8 @@ public final class GearmanClient: Sendable {
                     channel.writeAndFlush(ClientCommand.cancel(request), promise: nil)
                 }
             }
-        } catch GearmanError.connectionLost(let server) where !request.isAcknowledged {
-            throw Unacknowledged(server: server)
+        } catch let error as GearmanError where error.code == .connectionLost && !request.isAcknowledged {
+            throw Unacknowledged(server: error.server ?? request.server)
         }
     }
 
@@ -258,8 +258,8 @@ public final class GearmanClient: Sendable {
             do {
                 _ = try await connection.channel()
                 return connection
-            } catch GearmanError.shutDown {
-                throw GearmanError.shutDown
+            } catch let error as GearmanError where error.code == .shutDown {
+                throw error
             } catch {
                 lastError = error
             }

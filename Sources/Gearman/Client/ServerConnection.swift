@@ -119,7 +119,7 @@ final class ServerConnection: Sendable {
                 switch outcome {
                 case .success(let channel):
                     channel.closeFuture.whenComplete { _ in self.forget(channel) }
-                case .failure(GearmanError.shutDown):
+                case .failure(let error as GearmanError) where error.code == .shutDown:
                     if case .success(let channel) = result { channel.close(promise: nil) }
                 case .failure(let error):
                     logger.debug(

@@ -66,7 +66,8 @@ public final class GearmanWorker: Service, Sendable {
 
     /// Registers a function; call before `run()`. With a `timeout`, the worker announces it with
     /// CAN_DO_TIMEOUT and the server gives the job to another worker when it runs longer.
-    /// Throw `GearmanWorkFailure` for WORK_FAIL; any other error is sent as WORK_EXCEPTION with its text.
+    /// Throw `GearmanWorkFailure` for WORK_FAIL; any other error is sent as WORK_EXCEPTION with its text,
+    /// preceded by its code for a `GearmanCodedError`.
     public func register(_ name: String, timeout: Duration? = nil, _ function: @escaping Function) {
         state.withLockedValue { $0.functions[name] = Registration(timeout: timeout, function: function) }
     }
@@ -79,21 +80,32 @@ public final class GearmanWorker: Service, Sendable {
                 }
             }
         } onGracefulShutdown: {
-            self.shutdownGracefully()
+            self.shutdown(graceful: true)
         }
     }
 
-    /// Stops taking jobs at once (no GRAB_JOB is sent after this returns); `run()` returns once running jobs
-    /// have finished and reported.
-    public func shutdownGracefully() {
+    /// Asks `run()` to return, for a worker run outside a `ServiceGroup`. Either way it stops taking jobs at
+    /// once (no GRAB_JOB is sent after this returns). Gracefully, `run()` returns once running jobs have
+    /// finished and reported; otherwise their connections close now and the servers give the jobs to
+    /// other workers.
+    public func shutdown(graceful: Bool = true) {
         slots.close()
         let channels = state.withLockedValue { state in
             state.isStopping = true
             return Array(state.liveChannels.values)
         }
         for channel in channels {
-            channel.writeAndFlush(WorkerCommand.drain, promise: nil)
+            if graceful {
+                channel.writeAndFlush(WorkerCommand.drain, promise: nil)
+            } else {
+                channel.close(promise: nil)
+            }
         }
+    }
+
+    @available(*, deprecated, renamed: "shutdown(graceful:)")
+    public func shutdownGracefully() {
+        shutdown(graceful: true)
     }
 
     private var stopping: Bool { state.withLockedValue { $0.isStopping } }
@@ -182,6 +194,8 @@ public final class GearmanWorker: Service, Sendable {
                 outcome = .complete(try await function(job))
             } catch is GearmanWorkFailure {
                 outcome = .fail
+            } catch let error as any GearmanCodedError {
+                outcome = .exception(GearmanExceptionText.make(code: error.exceptionCode, description: error.description))
             } catch {
                 outcome = .exception("\(error)")
             }

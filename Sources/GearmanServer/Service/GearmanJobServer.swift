@@ -55,12 +55,16 @@ public final class GearmanJobServer: Service, Sendable {
     /// Opens the store and puts every job it holds back in its queue, then starts listening. With no
     /// `eventLoopGroup`, the server makes one of `configuration.threads` loops and shuts it down when `run`
     /// returns. Throws `StoreError` when the store cannot be opened; a row that cannot be read is set aside
-    /// and logged instead.
+    /// and logged instead; throws `GearmanServerConfigurationError` for a configuration it cannot run with.
     public static func bind(
         configuration: GearmanServerConfiguration = GearmanServerConfiguration(),
         eventLoopGroup: (any EventLoopGroup)? = nil,
         logger: Logger = Logger(label: "gearbox.server")
     ) async throws -> GearmanJobServer {
+        guard configuration.jobHandlePrefix.utf8.count <= JobHandleFormat.maximumPrefixLength else {
+            throw GearmanServerConfigurationError(
+                property: "jobHandlePrefix", reason: "at most \(JobHandleFormat.maximumPrefixLength) bytes")
+        }
         let group = eventLoopGroup ?? MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
         let engine = JobServerEngine(
             configuration: .init(

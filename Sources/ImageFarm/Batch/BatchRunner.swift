@@ -156,12 +156,12 @@ public struct BatchRunner: Sendable {
         return ImageJobRequest.workload(options: QueryItems(items), image: image)
     }
 
-    /// What a person should read: the worker's own message for an exception.
+    /// What a person should read: the worker's own message for an exception, without its code.
     public static func reason(_ error: any Error) -> String {
-        switch error {
-        case GearmanError.workException(_, let message):
-            return message
-        case GearmanError.workFailed:
+        switch (error as? GearmanError)?.code {
+        case .workException?:
+            return GearmanExceptionText.description(of: (error as! GearmanError).message)
+        case .workFailed?:
             return "the worker failed the job"
         default:
             return String(describing: error)

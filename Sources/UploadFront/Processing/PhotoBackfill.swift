@@ -19,15 +19,17 @@ public struct PhotoBackfill: Sendable {
 
     /// Whether a photo lacks a file: a size and density with no file at all, or without one of the modern
     /// formats. Looks at names only, without reading the photo.
-    public func isIncomplete(id: String) -> Bool {
+    public func isIncomplete(id: String) async -> Bool {
+        let files = await store.fileNames(id: id)
+        func has(_ name: String, _ format: ImageFormat) -> Bool { files.contains("\(name).\(format.fileExtension)") }
         let plan = configuration.plan
         for preset in plan.sizes {
             for density in plan.densities {
                 let name = PhotoVariant.name(preset.name, density: density)
-                if !plan.fallbackCandidates(for: preset).contains(where: { store.contains(id: id, name: name, format: $0) }) {
+                if !plan.fallbackCandidates(for: preset).contains(where: { has(name, $0) }) {
                     return true
                 }
-                for format in plan.formats where !store.contains(id: id, name: name, format: format) {
+                if plan.formats.contains(where: { !has(name, $0) }) {
                     return true
                 }
             }
@@ -36,8 +38,12 @@ public struct PhotoBackfill: Sendable {
     }
 
     /// Every stored photo that lacks a file.
-    public func incompletePhotos() throws -> [String] {
-        try store.photoIDs().filter(isIncomplete).sorted()
+    public func incompletePhotos() async throws -> [String] {
+        var incomplete: [String] = []
+        for id in try await store.photoIDs() where await isIncomplete(id: id) {
+            incomplete.append(id)
+        }
+        return incomplete.sorted()
     }
 
     /// Queues a background job for each photo that lacks a file; calls `progress(queued, total)` as it goes.
@@ -45,7 +51,7 @@ public struct PhotoBackfill: Sendable {
     public func queue(
         client: GearmanClient, progress: @Sendable (Int, Int) -> Void = { _, _ in }
     ) async throws -> Int {
-        let ids = try incompletePhotos()
+        let ids = try await incompletePhotos()
         for (index, id) in ids.enumerated() {
             try await Self.queue(id, function: configuration.backfillFunction, on: client, timeout: .seconds(30))
             progress(index + 1, ids.count)
@@ -63,13 +69,14 @@ public struct PhotoBackfill: Sendable {
     /// The worker's side: makes `id`'s missing files with `processor`'s farm jobs. Returns how many were
     /// made; throws when the photo is gone or a file could not be made (the reason is the job's).
     func fill(id: String, with processor: PhotoProcessor, images: ImageProcessor) async throws -> Int {
-        guard PhotoStore.isSafeName(id), let original = store.find(id: id, name: "original") else {
+        guard PhotoStore.isSafeName(id), let original = await store.find(id: id, name: "original") else {
             throw FrontError(.notFound, "no photo '\(id)'")
         }
-        let bytes = ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: original.path)))
+        let bytes = try await store.read(original)
         let info = try await images.info(bytes)
+        let files = await store.fileNames(id: id)
         let missing = configuration.plan.variants(hasAlpha: info.hasAlpha).filter {
-            !store.contains(id: id, name: $0.name, format: $0.format)
+            !files.contains("\($0.name).\($0.format.fileExtension)")
         }
         let made = await processor.make(missing, of: id, from: bytes)
         if let failed = made.first(where: { $0.failure != nil }), let failure = failed.failure {

@@ -54,7 +54,7 @@ public struct PhotoProcessor: Sendable {
             from: image, info: info, keeping: configuration.keptMetadata, processor: processor)
         let id = PhotoStore.newID()
         let links = PhotoLinks(signer: configuration.signer)
-        let storedBytes = try store.write(id: id, name: "original", format: original.format, bytes: original.bytes)
+        let storedBytes = try await store.write(id: id, name: "original", format: original.format, bytes: original.bytes)
         var result = PhotoResult(
             id: id, filename: filename,
             original: PhotoResult.Image(
@@ -69,7 +69,7 @@ public struct PhotoProcessor: Sendable {
         result.ms = (ContinuousClock.now - started).milliseconds
         if !result.succeeded, let first = configuration.sizes.first.flatMap({ result.sizes[$0.name] }) {
             // Nothing to show for it: the photo is not kept.
-            store.remove(id: id)
+            await store.remove(id: id)
             result.id = nil
             result.original = nil
             result.error = first.error
@@ -112,7 +112,7 @@ public struct PhotoProcessor: Sendable {
                 group.addTask {
                     do {
                         let output = try await dispatcher.make(variant, from: source)
-                        let bytes = try store.write(id: id, name: variant.name, format: variant.format, bytes: output.bytes)
+                        let bytes = try await store.write(id: id, name: variant.name, format: variant.format, bytes: output.bytes)
                         return Made(variant: variant, output: output, bytes: bytes)
                     } catch {
                         return Made(variant: variant, bytes: 0, failure: FrontError(job: error, retryAfter: retryAfter))

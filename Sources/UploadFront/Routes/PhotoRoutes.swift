@@ -89,9 +89,14 @@ struct PhotoRoutes: Sendable {
             best = preferred.first
             candidates = preferred + VariantPlan.fallbackFormats.filter { !preferred.contains($0) }
         }
-        let found = candidates.isEmpty
-            ? store.find(id: id, name: name)
-            : candidates.lazy.compactMap { store.find(id: id, name: name, format: $0) }.first
+        var found: PhotoStore.StoredFile?
+        if candidates.isEmpty {
+            found = await store.find(id: id, name: name)
+        } else {
+            for format in candidates where found == nil {
+                found = await store.find(id: id, name: name, format: format)
+            }
+        }
         guard let found else {
             let known = name == "original" || configuration.plan.variantName(name) != nil
             let reason = known ? "no photo '\(id)' with '\(file)'" : "unknown size '\(name)'"

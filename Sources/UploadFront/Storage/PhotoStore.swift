@@ -6,12 +6,17 @@ import Darwin
 import Foundation
 import Imaging
 import NIOCore
+import NIOPosix
 
 /// Photos on disk: `<root>/<id>/original.<ext>` and `<root>/<id>/<size>[@2x].<ext>`, one file per format. Every file is written to a
 /// temporary name and renamed into place, so a reader sees a whole file or none. Files never change once
 /// written (ids are random), which is what lets `GET` answer with long-lived cache headers.
+///
+/// The file system calls block, so they run on a thread pool (NIO's shared one by default), never on Swift's
+/// cooperative threads.
 public struct PhotoStore: Sendable {
     public let root: URL
+    private let threads: NIOThreadPool
 
     /// A stored file, as served.
     public struct StoredFile: Sendable {
@@ -23,8 +28,9 @@ public struct PhotoStore: Sendable {
         public var lastModified: Date
     }
 
-    public init(root: String) throws {
+    public init(root: String, threads: NIOThreadPool = .singleton) throws {
         self.root = URL(fileURLWithPath: root, isDirectory: true)
+        self.threads = threads
         try FileManager.default.createDirectory(at: self.root, withIntermediateDirectories: true)
     }
 
@@ -44,29 +50,44 @@ public struct PhotoStore: Sendable {
     }
 
     /// Every stored photo's id that holds an original, in no particular order.
-    public func photoIDs() throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: root.path).filter { id in
-            Self.isSafeName(id) && !id.hasPrefix(".") && find(id: id, name: "original") != nil
+    public func photoIDs() async throws -> [String] {
+        try await onThreads { store in
+            try FileManager.default.contentsOfDirectory(atPath: store.root.path).filter { id in
+                Self.isSafeName(id) && !id.hasPrefix(".") && store.findNow(id: id, name: "original") != nil
+            }
         }
     }
 
     /// The stored file `<id>/<name>.<ext of format>`, or nil.
-    public func find(id: String, name: String, format: ImageFormat) -> StoredFile? {
+    public func find(id: String, name: String, format: ImageFormat) async -> StoredFile? {
         guard Self.isSafeName(id), Self.isSafeName(name) else { return nil }
         let path = root.appendingPathComponent(id, isDirectory: true)
             .appendingPathComponent("\(name).\(format.fileExtension)").path
-        return stored(path: path, format: format)
+        return try? await onThreads { store in store.stored(path: path, format: format) }
     }
 
-    /// Whether `<id>/<name>.<ext>` exists.
-    public func contains(id: String, name: String, format: ImageFormat) -> Bool {
-        find(id: id, name: name, format: format) != nil
+    /// The names of the files stored for `id` (`thumb@2x.webp`, ...), none in the making; empty for an
+    /// unknown id.
+    public func fileNames(id: String) async -> Set<String> {
+        guard Self.isSafeName(id) else { return [] }
+        let folder = root.appendingPathComponent(id, isDirectory: true).path
+        let names = try? await onThreads { _ in try FileManager.default.contentsOfDirectory(atPath: folder) }
+        return Set((names ?? []).filter { !$0.hasPrefix(".") })
+    }
+
+    /// The whole file.
+    public func read(_ file: StoredFile) async throws -> ByteBuffer {
+        try await onThreads { _ in ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: file.path))) }
     }
 
     /// Writes `bytes` as `<id>/<name>.<ext>` atomically; returns its size in bytes.
     @discardableResult
-    public func write(id: String, name: String, format: ImageFormat?, bytes: ByteBuffer) throws -> Int {
+    public func write(id: String, name: String, format: ImageFormat?, bytes: ByteBuffer) async throws -> Int {
         precondition(Self.isSafeName(id) && Self.isSafeName(name))
+        return try await onThreads { store in try store.writeNow(id: id, name: name, format: format, bytes: bytes) }
+    }
+
+    private func writeNow(id: String, name: String, format: ImageFormat?, bytes: ByteBuffer) throws -> Int {
         let folder = root.appendingPathComponent(id, isDirectory: true)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let final = folder.appendingPathComponent("\(name).\(format?.fileExtension ?? "bin")")
@@ -83,19 +104,29 @@ public struct PhotoStore: Sendable {
     }
 
     /// Removes the photo and all its sizes.
-    public func remove(id: String) {
+    public func remove(id: String) async {
         guard Self.isSafeName(id) else { return }
-        try? FileManager.default.removeItem(at: root.appendingPathComponent(id, isDirectory: true))
+        let folder = root.appendingPathComponent(id, isDirectory: true)
+        _ = try? await onThreads { _ in try FileManager.default.removeItem(at: folder) }
     }
 
     /// The stored file for `id` and `name` in whichever format it has (the original), or nil.
-    public func find(id: String, name: String) -> StoredFile? {
+    public func find(id: String, name: String) async -> StoredFile? {
+        (try? await onThreads { store in store.findNow(id: id, name: name) }) ?? nil
+    }
+
+    private func findNow(id: String, name: String) -> StoredFile? {
         guard Self.isSafeName(id), Self.isSafeName(name) else { return nil }
         let folder = root.appendingPathComponent(id, isDirectory: true)
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return nil }
         guard let file = entries.first(where: { $0.hasPrefix(name + ".") && !$0.hasSuffix(".tmp") }) else { return nil }
         let path = folder.appendingPathComponent(file).path
         return stored(path: path, format: ImageFormat(name: String(file.dropFirst(name.count + 1))))
+    }
+
+    private func onThreads<T: Sendable>(_ body: @escaping @Sendable (PhotoStore) throws -> T) async throws -> T {
+        let store = self
+        return try await threads.runIfActive { try body(store) }
     }
 
     /// Reads the file's size and modification time; nil when it does not exist.

@@ -85,14 +85,15 @@ enum FrontHarness {
 final class TestFarm: Sendable {
     let farm: EmbeddedFarm
     let worker: GearmanWorker
-    private let task: Task<Void, any Error>
+    private let farmTask: Task<Void, any Error>
+    private let workerTask: Task<Void, any Error>
 
     init(
         function: String, delay: Duration, concurrency: Int = 12, echo: Bool = false, failing: String? = nil
     ) async throws {
         var logger = Logger(label: "test.farm")
         logger.logLevel = .warning
-        let farm = try await EmbeddedFarm.start(concurrency: 2, logger: logger)
+        let farm = try await EmbeddedFarm.bind(concurrency: 2, logger: logger)
         let worker = GearmanWorker(servers: [farm.address], concurrency: concurrency, clientID: "test", logger: logger)
         let runner = ImageFunctionRunner(processor: farm.processor)
         worker.register(function) { job in
@@ -106,15 +107,17 @@ final class TestFarm: Sendable {
         }
         self.farm = farm
         self.worker = worker
-        task = Task { try await worker.run() }
+        farmTask = Task { try await farm.run() }
+        workerTask = Task { try await worker.run() }
     }
 
     var address: GearmanServerAddress { farm.address }
 
-    func stop() async {
-        worker.shutdownGracefully()
-        _ = await task.result
-        await farm.stop()
+    func shutdown() async {
+        worker.shutdown()
+        _ = await workerTask.result
+        farm.shutdown()
+        _ = await farmTask.result
     }
 }
 
