@@ -98,14 +98,14 @@ public struct UploadFront: Service {
             services: farm.map { [$0, backfillWorker] } ?? [backfillWorker],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
-                logger.notice("upload front listening on http://\(configuration.host):\(port)")
+                logger.notice("upload front listening", metadata: ["front.url": "http://\(configuration.host):\(port)"])
                 await onListening(port)
                 if backfillAtStart {
                     do {
                         let queued = try await backfill.queue(client: client)
                         logger.notice("backfill queued", metadata: ["front.photos": "\(queued)"])
                     } catch {
-                        logger.error("backfill could not be queued", metadata: ["error": "\(error)"])
+                        logger.error("backfill could not be queued", metadata: ["front.error": "\(error)"])
                     }
                 }
             },

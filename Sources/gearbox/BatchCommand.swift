@@ -39,20 +39,13 @@ struct BatchCommand: AsyncParsableCommand {
     @Option(name: [.short, .long], help: "The folder the thumbnails go to.")
     var output: String
 
-    @Option(name: [.short, .long], help: "A box to fit in (repeat for several): 200x150, 200x, x150, 200, then >, < or !. Default 200x150.")
-    var size: [String] = []
+    @Option(
+        name: [.short, .long],
+        help: "A box to fit in (repeat for several): 200x150, 200x, x150, 200, then >, < or !. Default 200x150.",
+        transform: ImageSize.argument)
+    var size: [ImageSize] = []
 
-    @Option(help: "Output format: jpeg, png, webp, avif, gif (default: the input's; JPEG for HEIF and TIFF).")
-    var format: String?
-
-    @Option(help: "Quality 1-100 for jpeg, webp and avif.")
-    var quality: String?
-
-    @Option(help: "Crop to fill the box: none, centre, attention, entropy.")
-    var crop: String?
-
-    @Flag(inversion: .prefixedNo, help: "Drop metadata; colours are converted to sRGB first (default on).")
-    var strip: Bool?
+    @OptionGroup(title: "Output") var image: ImageOutputFlags
 
     @Option(
         name: .customLong("server"),
@@ -68,66 +61,50 @@ struct BatchCommand: AsyncParsableCommand {
     var inFlight: Int?
 
     @Option(help: "Progress: auto (a bar on a terminal, else a line per file), bar, lines, none.")
-    var progress: String = "auto"
+    var progress: ProgressChoice = .auto
 
     @OptionGroup(title: "Limits (the pixel and frame limits apply to the embedded farm)") var limits: ImageLimitOptions
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: Logger.Level = .warning
+    @OptionGroup(title: "Logging") var logging: LoggingOptions
 
-    func sizes() throws -> [ImageSize] {
-        let texts = size.isEmpty ? [ImageFunctionDefaults.defaultSize.description] : size
-        return try texts.map { text in
-            do { return try ImageSize(parsing: text) } catch { throw ValidationError("-s \(text): \(error)") }
+    enum ProgressChoice: String, ExpressibleByArgument, CaseIterable {
+        case auto, bar, lines, none
+
+        var style: BatchProgress.Style {
+            switch self {
+            case .auto: .automatic()
+            case .bar: .bar
+            case .lines: .lines
+            case .none: .none
+            }
         }
     }
 
-    func imageFormat() throws -> ImageFormat? {
-        guard let format else { return nil }
-        guard let parsed = ImageFormat(name: format), parsed.isWritable else {
-            throw ValidationError("--format: cannot write \(format); use jpeg, png, webp, avif or gif")
-        }
-        return parsed
-    }
-
-    /// The options every job carries besides size and format, checked here so a typo fails at once.
+    /// The options every job carries besides size and format, checked here so that a conflict fails at once.
     func jobOptions() throws -> QueryItems {
-        var items: [QueryItem] = []
-        if let quality { items.append(QueryItem(name: "quality", value: quality)) }
-        if let crop { items.append(QueryItem(name: "crop", value: crop)) }
-        if let strip { items.append(QueryItem(name: "strip", value: String(strip))) }
+        let items = QueryItems(image.queryItems.filter { $0.name != "format" })
         do {
-            _ = try ThumbnailOptions(queryItems: QueryItems(items))
+            _ = try ThumbnailOptions(queryItems: items)
         } catch {
             throw ValidationError(String(describing: error))
         }
-        return QueryItems(items)
-    }
-
-    func progressStyle() throws -> BatchProgress.Style {
-        if progress == "auto" { return .automatic() }
-        guard let style = BatchProgress.Style(rawValue: progress) else {
-            throw ValidationError("--progress: auto, bar, lines or none")
-        }
-        return style
+        return items
     }
 
     func validate() throws {
         if tls.enabled, servers.isEmpty { throw ValidationError("--ssl is for --server; the embedded farm needs none") }
-        _ = try sizes()
-        _ = try imageFormat()
         _ = try jobOptions()
-        _ = try progressStyle()
         if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
         if let inFlight, inFlight < 1 { throw ValidationError("--in-flight must be at least 1") }
     }
 
     func run() async throws {
-        var logger = Logger(label: "gearbox.batch")
-        logger.logLevel = logLevel
+        let logger = try logging.makeLogger(label: "gearbox.batch", level: .warning)
         let plan: BatchPlan
         do {
-            plan = try BatchPlan.make(input: input, output: output, sizes: try sizes(), format: try imageFormat())
+            plan = try BatchPlan.make(
+                input: input, output: output, sizes: size.isEmpty ? [ImageFunctionDefaults.defaultSize] : size,
+                format: image.format)
         } catch let error as BatchError {
             throw ValidationError(error.description)
         }
@@ -142,7 +119,7 @@ struct BatchCommand: AsyncParsableCommand {
             }
         } else {
             let client = GearmanClient(servers: servers, tls: try tls.context(), logger: logger)
-            guard await client.ping() > 0 else {
+            guard await !client.reachableServers().isEmpty else {
                 await client.shutdown()
                 StandardIO.error("gearbox batch: no job server answers at \(servers.map(\.description).joined(separator: ", "))")
                 throw ExitCode(1)
@@ -157,7 +134,7 @@ struct BatchCommand: AsyncParsableCommand {
     private func run(_ plan: BatchPlan, client: GearmanClient, farmText: String, maxPhotosInFlight: Int) async throws {
         let runner = BatchRunner(client: client, configuration: .init(
             options: try jobOptions(), maxPhotosInFlight: maxPhotosInFlight, maxInputBytes: limits.maxBytes))
-        let style = try progressStyle()
+        let style = progress.style
         if style != .none {
             let pending = plan.pendingOutputs
             let upToDate = plan.photos.count * plan.sizes.count - pending

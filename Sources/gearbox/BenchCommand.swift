@@ -27,8 +27,8 @@ struct BenchCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Server to measure, host:port (default: the embedded server).")
-    var server: String?
+    @Option(help: ArgumentHelp("Server to measure (default: the embedded server).", valueName: "host:port"))
+    var server: GearmanServerAddress?
 
     @Option(help: "The server's process id, for its CPU time per job and memory.")
     var serverPid: Int32?
@@ -88,13 +88,6 @@ struct BenchCommand: AsyncParsableCommand {
         guard let payloadSize = PayloadSize(parsing: payload) else {
             throw ValidationError("--payload must be a size like 64, 64k or a range like 64-1024")
         }
-        var address: GearmanServerAddress?
-        if let server {
-            guard let parsed = GearmanServerAddress(server) else {
-                throw ValidationError("--server must be host:port")
-            }
-            address = parsed
-        }
         let length: BenchConfiguration.Length = jobs.map { .jobs($0) } ?? .seconds(duration ?? 5)
         let warm: BenchConfiguration.Length
         switch length {
@@ -102,7 +95,7 @@ struct BenchCommand: AsyncParsableCommand {
         case .seconds: warm = .seconds(warmUp ?? 1)
         }
         let configuration = BenchConfiguration(
-            server: address, serverThreads: threads, serverPID: serverPid, clients: clients, workers: workers,
+            server: server, serverThreads: threads, serverPID: serverPid, clients: clients, workers: workers,
             inFlight: inFlight, grabs: grabs, payload: payloadSize, background: background, length: length,
             warmUp: warm, prefill: prefill, function: function, loops: loops, rate: rate, tls: try tls.context())
         let problems = configuration.problems()

@@ -151,8 +151,7 @@ struct FrontServeCommand: AsyncParsableCommand {
             valueName: "store"))
     var store: StoreLocation = .memory
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: Logger.Level = .notice
+    @OptionGroup(title: "Logging") var logging: LoggingOptions
 
     func validate() throws {
         guard maxJobs > 0 else { throw ValidationError("--max-jobs must be at least 1") }
@@ -182,8 +181,7 @@ struct FrontServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "gearbox.front")
-        logger.logLevel = logLevel
+        let logger = try logging.makeLogger(label: "gearbox.front", level: .notice)
         var configuration = try photos.apply(
             to: FrontConfiguration(
                 host: host, port: port, limits: limits.limits(), maxConcurrentJobs: maxJobs, maxQueuedJobs: maxQueue,

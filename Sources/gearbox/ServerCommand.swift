@@ -49,11 +49,15 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Largest packet accepted, in bytes; larger ones get an ERROR and are disconnected.")
     var maxPacketSize = 64 * 1024 * 1024
 
-    @Option(help: "Log level: FATAL, ALERT, CRITICAL, ERROR, WARNING, NOTICE, INFO or DEBUG.")
-    var verbose: VerbosityLevel = .error
+    @OptionGroup(title: "Logging") var logging: LoggingOptions
 
-    @Option(help: "Write the log to this file instead of standard error.")
-    var logFile: String?
+    @Option(help: "gearmand's spelling of --log-level: FATAL, ALERT, CRITICAL, ERROR, WARNING, NOTICE, INFO or DEBUG.")
+    var verbose: VerbosityLevel?
+
+    /// The level, in gearmand's words too (what the admin `verbose` command answers); ERROR by default.
+    var verbosity: VerbosityLevel {
+        verbose ?? logging.logLevel.map(VerbosityLevel.init(level:)) ?? .error
+    }
 
     @Option(
         help: ArgumentHelp(
@@ -122,6 +126,9 @@ struct ServerCommand: AsyncParsableCommand {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard jobRetries >= 0 else { throw ValidationError("--job-retries must not be negative") }
         guard maxPacketSize >= 1024 else { throw ValidationError("--max-packet-size must be at least 1024") }
+        if verbose != nil, logging.logLevel != nil {
+            throw ValidationError("--verbose is gearmand's spelling of --log-level: give one of them")
+        }
         guard jobHandlePrefix.utf8.count <= JobHandleFormat.maximumPrefixLength else {
             throw ValidationError("--job-handle-prefix may be at most \(JobHandleFormat.maximumPrefixLength) bytes")
         }
@@ -198,7 +205,7 @@ struct ServerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = try Logging.makeLogger(label: "gearbox.server", level: verbose.logLevel, file: logFile)
+        let logger = try logging.makeLogger(label: "gearbox.server", level: verbosity.logLevel)
         let exposition = PrometheusExposition()
         let metrics = metricsPort.map { _ in ServerMetrics(factory: exposition.factory) }
         let configuration = GearmanServerConfiguration(
@@ -208,7 +215,7 @@ struct ServerCommand: AsyncParsableCommand {
             jobRetries: jobRetries,
             jobHandlePrefix: jobHandlePrefix,
             maximumPacketSize: maxPacketSize,
-            verbosity: verbose.rawValue,
+            verbosity: verbosity.rawValue,
             store: try storeLocation(),
             storeGroup: storeGroup,
             tls: try tls.configuration(certificateNamesAllowed: !adminAllowCertificate.isEmpty),
@@ -249,6 +256,17 @@ enum VerbosityLevel: String, ExpressibleByArgument, CaseIterable {
 
     init?(argument: String) {
         self.init(rawValue: argument.uppercased())
+    }
+
+    init(level: Logger.Level) {
+        switch level {
+        case .trace, .debug: self = .debug
+        case .info: self = .info
+        case .notice: self = .notice
+        case .warning: self = .warning
+        case .error: self = .error
+        case .critical: self = .critical
+        }
     }
 
     var logLevel: Logger.Level {

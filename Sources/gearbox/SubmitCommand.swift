@@ -22,6 +22,8 @@ struct SubmitCommand: AsyncParsableCommand {
 
     @OptionGroup var servers: ServerOptions
 
+    @OptionGroup(title: "Logging") var logging: LoggingOptions
+
     @Flag(name: [.customShort("b"), .long], help: "Queue the job and print its handle instead of waiting for the result.")
     var background = false
 
@@ -55,13 +57,15 @@ struct SubmitCommand: AsyncParsableCommand {
             return
         }
         let payload = workload.map { ByteBuffer(string: $0) } ?? StandardIO.readAllInput()
-        let client = GearmanClient(servers: servers.servers, tls: try servers.tls.context())
+        let client = GearmanClient(
+            servers: servers.servers, tls: try servers.tls.context(),
+            logger: try logging.makeLogger(label: "gearbox.submit", level: .warning))
         let limit = timeout.map { Duration.milliseconds(Int64($0 * 1000)) }
         do {
             if background {
                 let handle = try await client.submitBackground(
                     function, workload: payload, unique: unique, priority: priority.value, timeout: limit)
-                StandardIO.write("\(handle.handle)\n")
+                StandardIO.write("\(handle.text)\n")
                 await client.shutdown()
                 return
             }
@@ -90,7 +94,9 @@ extension SubmitCommand {
     /// `-n`: a job per line, at most `maxInFlight` lines between the oldest one not yet printed and the
     /// newest read, results printed in input order by one loop.
     private func submitLines() async throws {
-        let client = GearmanClient(servers: servers.servers, tls: try servers.tls.context())
+        let client = GearmanClient(
+            servers: servers.servers, tls: try servers.tls.context(),
+            logger: try logging.makeLogger(label: "gearbox.submit", level: .warning))
         let limit = timeout.map { Duration.milliseconds(Int64($0 * 1000)) }
         let reader = LineReader(window: maxInFlight)
         let (outcomes, finished) = AsyncStream<(number: Int, outcome: LineOutcome)>.makeStream()

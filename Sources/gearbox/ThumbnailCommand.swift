@@ -25,23 +25,15 @@ struct ThumbnailCommand: AsyncParsableCommand {
     @Argument(help: "Image files; - reads standard input.")
     var inputs: [String]
 
-    @Option(name: [.short, .long], help: "Box to fit in: 200x150, 200x, x150 or 200, then >, < or ! (default 128).")
-    var size: String?
+    @Option(
+        name: [.short, .long], help: "Box to fit in: 200x150, 200x, x150 or 200, then >, < or ! (default 128).",
+        transform: ImageSize.argument)
+    var size: ImageSize?
 
     @Option(name: [.short, .long], help: "Output name pattern; %s is the input's name without extension; - for stdout.")
     var output: String?
 
-    @Option(help: "Crop to fill the box: none, centre, attention, entropy.")
-    var crop: String?
-
-    @Option(help: "Output format: jpeg, png, webp, avif, gif (default: the -o extension, else the input's).")
-    var format: String?
-
-    @Option(help: "Quality 1-100 for jpeg, webp and avif.")
-    var quality: String?
-
-    @Flag(inversion: .prefixedNo, help: "Drop metadata; colours are converted to sRGB first (default on).")
-    var strip: Bool?
+    @OptionGroup(title: "Output") var image: ImageOutputFlags
 
     @Flag(inversion: .prefixedNo, help: "Rotate upright by EXIF orientation (default on).")
     var rotate: Bool?
@@ -58,16 +50,13 @@ struct ThumbnailCommand: AsyncParsableCommand {
     @OptionGroup(title: "Limits") var limits: ImageLimitOptions
 
     /// The flags as the query items that the Gearman functions and the upload front also take.
-    var queryItems: [(name: String, value: String)] {
-        var items: [(name: String, value: String)] = []
-        if let size { items.append(("size", size)) }
-        if let crop { items.append(("crop", crop)) }
-        if let format { items.append(("format", format)) }
-        if let quality { items.append(("quality", quality)) }
-        if let strip { items.append(("strip", String(strip))) }
-        if let rotate { items.append(("rotate", String(rotate))) }
-        if animated { items.append(("animated", "true")) }
-        if interlace { items.append(("interlace", "true")) }
+    var queryItems: [QueryItem] {
+        var items: [QueryItem] = []
+        if let size { items.append(QueryItem(name: "size", value: size.description)) }
+        items += image.queryItems
+        if let rotate { items.append(QueryItem(name: "rotate", value: String(rotate))) }
+        if animated { items.append(QueryItem(name: "animated", value: "true")) }
+        if interlace { items.append(QueryItem(name: "interlace", value: "true")) }
         return items
     }
 
@@ -86,7 +75,7 @@ struct ThumbnailCommand: AsyncParsableCommand {
     func run() async throws {
         var options: ThumbnailOptions
         do {
-            options = try ThumbnailOptions(queryItems: queryItems)
+            options = try ThumbnailOptions(queryItems: QueryItems(queryItems))
         } catch {
             throw ValidationError(String(describing: error))
         }

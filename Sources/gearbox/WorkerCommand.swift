@@ -68,8 +68,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Address the metrics port listens on.", valueName: "address"))
     var metricsHost = "127.0.0.1"
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: Logger.Level = .notice
+    @OptionGroup(title: "Logging") var logging: LoggingOptions
 
     /// Each name, as an image function or a built-in one.
     enum Offered: Hashable {
@@ -127,8 +126,7 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "gearbox.worker")
-        logger.logLevel = logLevel
+        let logger = try logging.makeLogger(label: "gearbox.worker", level: .notice)
         let offered = try Self.offered(function)
         let imageFunctions = offered.compactMap { if case .image(let f) = $0 { f } else { nil } }
         let jobs = concurrency ?? (imageFunctions.isEmpty ? 1 : System.coreCount)

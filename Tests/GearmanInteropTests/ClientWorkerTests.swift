@@ -91,7 +91,7 @@ import Testing
             while try await client.status(of: handle).isKnown {
                 try await Task.sleep(for: .milliseconds(50))
             }
-            let unknown = try await client.status(of: GearmanJobHandle(handle: "H:nowhere:1", server: server.address))
+            let unknown = try await client.status(of: GearmanJobHandle("H:nowhere:1", server: server.address))
             #expect(!unknown.isKnown)
         }
         await client.shutdown()

@@ -60,8 +60,8 @@ import Testing
         #expect(one.isSettled && two.isSettled)
 
         var events: [GearmanJobEvent] = []
-        let handleA = GearmanJobHandle(handle: "H:a", server: server)
-        let handleB = GearmanJobHandle(handle: "H:b", server: server)
+        let handleA = GearmanJobHandle("H:a", server: server)
+        let handleB = GearmanJobHandle("H:b", server: server)
         let collected = try await collect(second)
         #expect(collected == [.created(handleB), .data(ByteBuffer(string: "part")), .complete(ByteBuffer(string: "done"))])
         do {

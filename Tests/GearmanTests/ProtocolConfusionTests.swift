@@ -113,7 +113,7 @@ import Testing
         try channel.writeInbound(packet(.workFail, "H:unknown"))
         #expect(!caller.isSettled && channel.isActive)
         try channel.writeInbound(packet(.workComplete, "H:1\0done"))
-        let handle = GearmanJobHandle(handle: "H:1", server: server)
+        let handle = GearmanJobHandle("H:1", server: server)
         #expect(try await collect(events) == [.created(handle), .complete(ByteBuffer(string: "done"))])
     }
 

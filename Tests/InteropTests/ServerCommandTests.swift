@@ -17,6 +17,27 @@ import Testing
         #expect(server.standardErrorText.contains("stopped"))
     }
 
+    /// `--log-level` and `--log-file` are the logging flags of every command; `--verbose` stays as gearmand's
+    /// spelling on `server`, and giving both is refused. Values travel as prefixed metadata.
+    @Test func logLevelIsTheOneLoggingFlagAndVerboseItsGearmandSpelling() async throws {
+        let (server, _) = try await startJobServer(try gearboxBinary()) { ["server", "--port", "\($0)", "--log-level", "info"] }
+        server.signal(SIGTERM)
+        #expect(try await server.wait(timeout: .seconds(15)) == 0)
+        let log = server.standardErrorText
+        #expect(log.contains("listening") && log.contains("gearman.address=") && log.contains("gearman.threads="), "\(log)")
+        let both = try await ChildProcess.run(
+            try gearboxBinary(), ["server", "--port", "0", "--log-level", "info", "--verbose", "INFO"])
+        #expect(both.status == 64)
+        #expect(both.stderr.contains("--verbose is gearmand's spelling of --log-level"), "\(both.stderr)")
+    }
+
+    @Test func versionNamesGearboxTheProtocolAndLibvips() async throws {
+        let result = try await ChildProcess.run(try gearboxBinary(), ["--version"])
+        let text = String(decoding: result.stdout, as: UTF8.self)
+        #expect(result.status == 0)
+        #expect(text.hasPrefix("gearbox 0.") && text.contains("Gearman 1.1.20+gearbox.") && text.contains("libvips 8."), "\(text)")
+    }
+
     @Test func shutdownCommandFromLoopbackStopsTheServer() async throws {
         let (server, port) = try await startJobServer(try gearboxBinary()) { ["server", "--port", "\($0)"] }
         let admin = try RawConnection(port: port)

@@ -90,7 +90,7 @@ final class ClientChannelHandler: ChannelDuplexHandler {
 
     /// A frame the decoder refused (bad magic, oversized length) ends the connection like an undecodable one.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.debug("connection error", metadata: ["server": "\(server)", "error": "\(error)"])
+        logger.debug("connection error", metadata: ["gearman.server": "\(server)", "gearman.error": "\(error)"])
         if error is GearmanProtocolError {
             perform(machine.undecodable(error), context: context)
         } else {
@@ -105,7 +105,7 @@ final class ClientChannelHandler: ChannelDuplexHandler {
         case .write(let request):
             request.encode(into: &outBuffer)
         case .created(let caller, let handle):
-            caller.deliver(.created(GearmanJobHandle(handle: handle, server: server)))
+            caller.deliver(.created(GearmanJobHandle(handle, server: server)))
         case .succeed(let caller, let reply):
             caller.settle(.success(reply))
         case .fail(let caller, let error):
@@ -116,7 +116,7 @@ final class ClientChannelHandler: ChannelDuplexHandler {
             let reply = result.map { ClientReply.result($0) }.mapError { $0 as any Error }
             waiters.forEach { $0.settle(reply) }
         case .close(let callers, let error):
-            logger.warning("closing connection", metadata: ["server": "\(server)", "error": "\(error)"])
+            logger.warning("closing connection", metadata: ["gearman.server": "\(server)", "gearman.error": "\(error)"])
             fail(callers, error)
             context.close(promise: nil)
         }

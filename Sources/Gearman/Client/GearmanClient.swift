@@ -111,7 +111,7 @@ public final class GearmanClient: Sendable {
         let job = Self.job(function, workload, unique, priority, background: true)
         let (reply, server) = try await performAnywhere(.submit(job), routingKey: unique, timeout: timeout)
         guard case .created(let handle) = reply else { throw GearmanError.protocolViolation("unexpected \(reply)") }
-        return GearmanJobHandle(handle: handle, server: server)
+        return GearmanJobHandle(handle, server: server)
     }
 
     public func submitBackground(
@@ -130,7 +130,7 @@ public final class GearmanClient: Sendable {
         guard let connection = connections.first(where: { $0.address == handle.server }) else {
             throw GearmanError.noServerAvailable(reason: "\(handle.server) is not one of this client's servers")
         }
-        let reply = try await perform(.status(handle: handle.handle), on: connection, timeout: timeout)
+        let reply = try await perform(.status(handle: handle.text), on: connection, timeout: timeout)
         guard case .status(let status) = reply else { throw GearmanError.protocolViolation("unexpected \(reply)") }
         return status
     }
@@ -142,18 +142,26 @@ public final class GearmanClient: Sendable {
         return status
     }
 
-    /// Sends ECHO_REQ to every server and returns how many answered.
-    public func ping(timeout: Duration = .seconds(5)) async -> Int {
-        await withTaskGroup(of: Bool.self) { group in
+    /// Sends ECHO_REQ to every server and returns those that answered it, in the order of ``servers``.
+    public func reachableServers(timeout: Duration = .seconds(5)) async -> [GearmanServerAddress] {
+        let answered = await withTaskGroup(of: GearmanServerAddress?.self) { group in
             for connection in connections {
                 group.addTask {
                     let reply = try? await self.perform(
                         .echo(ByteBuffer(string: "ping")), on: connection, timeout: timeout)
-                    return reply == .echo(ByteBuffer(string: "ping"))
+                    return reply == .echo(ByteBuffer(string: "ping")) ? connection.address : nil
                 }
             }
-            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            return await group.reduce(into: Set<GearmanServerAddress>()) { answered, address in
+                if let address { answered.insert(address) }
+            }
         }
+        return servers.filter(answered.contains)
+    }
+
+    @available(*, deprecated, message: "use reachableServers(timeout:).count")
+    public func ping(timeout: Duration = .seconds(5)) async -> Int {
+        await reachableServers(timeout: timeout).count
     }
 
     // MARK: Internals

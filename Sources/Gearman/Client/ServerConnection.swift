@@ -125,8 +125,8 @@ final class ServerConnection: Sendable {
                     logger.debug(
                         "server down",
                         metadata: [
-                            "gearman_server": "\(address)", "error": "\(error)",
-                            "gearman_retry_in": "\(backoff.map { "\($0)" } ?? "-")",
+                            "gearman.server": "\(address)", "gearman.error": "\(error)",
+                            "gearman.retryIn": "\(backoff.map { "\($0)" } ?? "-")",
                         ])
                 }
                 promise.completeWith(outcome)

@@ -117,11 +117,11 @@ public final class GearmanWorker: Service, Sendable {
                 try await serveConnection(server)
                 failures = 0
                 if !stopping {
-                    logger.info("connection closed, reconnecting", metadata: ["server": "\(server)"])
+                    logger.info("connection closed, reconnecting", metadata: ["gearman.server": "\(server)"])
                 }
             } catch {
                 failures += 1
-                logger.debug("cannot connect", metadata: ["server": "\(server)", "error": "\(error)"])
+                logger.debug("cannot connect", metadata: ["gearman.server": "\(server)", "gearman.error": "\(error)"])
             }
             await sleepUnlessStopped(Backoff.delay(afterFailures: failures))
         }

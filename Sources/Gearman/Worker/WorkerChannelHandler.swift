@@ -105,7 +105,7 @@ final class WorkerChannelHandler: ChannelDuplexHandler {
 
     /// A frame the decoder refused (bad magic, oversized length) ends the connection like an undecodable one.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.debug("worker connection error", metadata: ["error": "\(error)"])
+        logger.debug("worker connection error", metadata: ["gearman.error": "\(error)"])
         if error is GearmanProtocolError {
             perform(machine.undecodable(error), context: context)
         } else {
@@ -115,7 +115,7 @@ final class WorkerChannelHandler: ChannelDuplexHandler {
 
     private func perform(_ action: WorkerConnectionStateMachine.Action, context: ChannelHandlerContext) {
         if let violation = action.violation {
-            logger.warning("closing worker connection", metadata: ["error": "\(violation)"])
+            logger.warning("closing worker connection", metadata: ["gearman.error": "\(violation)"])
             context.close(promise: nil)
             return
         }

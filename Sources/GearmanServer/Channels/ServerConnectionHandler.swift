@@ -88,7 +88,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         } catch let error as GearmanProtocolError {
             core.logger.info(
                 "closing connection after a protocol error",
-                metadata: ["connection": "\(id)", "error": "\(error)"])
+                metadata: ["gearman.connection": "\(id)", "gearman.error": "\(error)"])
             inputFailed = true
             pendingFailure = error
             return
@@ -120,12 +120,12 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         if let error = error as? GearmanProtocolError {
             core.logger.info(
                 "closing connection after a protocol error",
-                metadata: ["connection": "\(id)", "error": "\(error)"])
+                metadata: ["gearman.connection": "\(id)", "gearman.error": "\(error)"])
             let id = self.id
             process { engine, actions in engine.protocolError(error, from: id, into: &actions) }
             flushBatch()
         } else {
-            core.logger.debug("connection error", metadata: ["connection": "\(id)", "error": "\(error)"])
+            core.logger.debug("connection error", metadata: ["gearman.connection": "\(id)", "gearman.error": "\(error)"])
             close()
         }
     }

@@ -100,16 +100,16 @@ public final class GearmanJobServer: Service, Sendable {
                 logger.info(
                     "store opened",
                     metadata: [
-                        "store": "\(configuration.store)", "restored": "\(recovery.restored)",
-                        "server": "\(configuration.store.isShared ? configuration.storeServerName : "-")",
-                        "setAside": "\(recovery.setAside)", "milliseconds": "\(milliseconds)",
+                        "store.location": "\(configuration.store)", "store.restored": "\(recovery.restored)",
+                        "store.server": "\(configuration.store.isShared ? configuration.storeServerName : "-")",
+                        "store.setAside": "\(recovery.setAside)", "store.milliseconds": "\(milliseconds)",
                     ])
                 if recovery.setAside > 0 {
                     logger.warning(
                         "store: rows that are not jobs were set aside",
                         metadata: [
-                            "rows": "\(recovery.setAside)",
-                            "table": "\(configuration.store.isShared ? PostgresJobStore.setAsideTable : SQLiteJobStore.setAsideTable)",
+                            "store.rows": "\(recovery.setAside)",
+                            "store.table": "\(configuration.store.isShared ? PostgresJobStore.setAsideTable : SQLiteJobStore.setAsideTable)",
                         ])
                 }
             } catch {
@@ -150,8 +150,8 @@ public final class GearmanJobServer: Service, Sendable {
             logger.info(
                 "listening",
                 metadata: [
-                    "address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "tls": "\(speaksTLS)",
-                    "protocol": "\(isHTTP ? "http" : "gearman")", "threads": "\(configuration.threads)",
+                    "gearman.address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "gearman.tls": "\(speaksTLS)",
+                    "gearman.protocol": "\(isHTTP ? "http" : "gearman")", "gearman.threads": "\(configuration.threads)",
                 ])
         }
         return GearmanJobServer(
@@ -235,10 +235,10 @@ public final class GearmanJobServer: Service, Sendable {
         }
         if abandoned > kept {
             logger.warning(
-                "stopping with jobs that no worker finished", metadata: ["jobs": "\(abandoned - kept)"])
+                "stopping with jobs that no worker finished", metadata: ["gearman.jobs": "\(abandoned - kept)"])
         }
         if kept > 0 {
-            logger.info("stopping; stored jobs wait for the next start", metadata: ["jobs": "\(kept)"])
+            logger.info("stopping; stored jobs wait for the next start", metadata: ["gearman.jobs": "\(kept)"])
         }
         core.closeAllConnections()
         // Commits what is pending while the event loops still run, since its outcomes are applied there. A

@@ -372,7 +372,7 @@ final class PostgresJobStore: JobStore {
                     WHERE name = \(serverName) AND incarnation = \(incarnation)
                     """)
             } catch {
-                logger.warning("store: could not give the lease up", metadata: ["error": "\(error)"])
+                logger.warning("store: could not give the lease up", metadata: ["store.error": "\(error)"])
             }
         }
         if let connection {
@@ -512,13 +512,13 @@ final class PostgresJobStore: JobStore {
             self.connection = connection
             reconnection = Backoff()
             if wasDown {
-                logger.notice("store: connected to the database again", metadata: ["store": "\(address)"])
+                logger.notice("store: connected to the database again", metadata: ["store.location": "\(address)"])
             }
             return connection
         } catch {
             let reason = Self.describe(error)
             if !wasDown {
-                logger.error("store: cannot reach the database", metadata: ["store": "\(address)", "error": "\(reason)"])
+                logger.error("store: cannot reach the database", metadata: ["store.location": "\(address)", "store.error": "\(reason)"])
             }
             reconnection.failed(reason)
             throw PostgresStoreError("the database is unreachable (\(reason))")

@@ -83,7 +83,7 @@ final class SQLiteJobStore: JobStore {
         }
         if count > 0 {
             logger.notice(
-                "store: moved gearmand's queued jobs into this store", metadata: ["store": "\(path)", "jobs": "\(count)"])
+                "store: moved gearmand's queued jobs into this store", metadata: ["store.location": "\(path)", "store.jobs": "\(count)"])
         }
     }
 
@@ -143,7 +143,7 @@ final class SQLiteJobStore: JobStore {
                 // A damaged page: skip past the last row read and go on, a few times at most.
                 readErrors += 1
                 logger.error(
-                    "store: reading jobs failed", metadata: ["store": "\(path)", "after": "\(after)", "error": "\(error)"])
+                    "store: reading jobs failed", metadata: ["store.location": "\(path)", "store.after": "\(after)", "store.error": "\(error)"])
                 guard readErrors < 8 else { break scanning }
                 after += 1
             }
@@ -257,7 +257,7 @@ final class SQLiteJobStore: JobStore {
             for row in rows {
                 logger.warning(
                     "store: setting aside a row that is not a job",
-                    metadata: ["store": "\(path)", "id": "\(row.id)", "reason": "\(row.reason)"])
+                    metadata: ["store.location": "\(path)", "store.id": "\(row.id)", "store.reason": "\(row.reason)"])
                 try copy.bind(row.reason, at: 1)
                 try copy.bind(row.id, at: 2)
                 try copy.run()

@@ -177,14 +177,14 @@ final class StoreWriter: Sendable {
         do {
             try store.maintain(group)
             if lastFailure != nil {
-                logger.notice("store: the group's lease renewed again", metadata: ["store": "\(location)"])
+                logger.notice("store: the group's lease renewed again", metadata: ["store.location": "\(location)"])
             }
             return nil
         } catch {
             let reason = "\(error)"
             if reason != lastFailure {
                 logger.error(
-                    "store: renewing the lease failed", metadata: ["store": "\(location)", "error": "\(reason)"])
+                    "store: renewing the lease failed", metadata: ["store.location": "\(location)", "store.error": "\(reason)"])
             }
             return reason
         }
@@ -235,14 +235,14 @@ final class StoreWriter: Sendable {
                     metrics?.storeBatch.record(inserts.count + deletes.count)
                     outcome.stored = receipts
                     if !failedDeletes.isEmpty {
-                        logger.notice("store: writing again", metadata: ["store": "\(location)"])
+                        logger.notice("store: writing again", metadata: ["store.location": "\(location)"])
                     }
                     failedDeletes = []
                 } catch {
                     let reason = "\(error)"
                     logger.error(
                         "store: a write failed",
-                        metadata: ["store": "\(location)", "jobs": "\(inserts.count)", "error": "\(reason)"])
+                        metadata: ["store.location": "\(location)", "store.jobs": "\(inserts.count)", "store.error": "\(reason)"])
                     outcome.notStored = receipts
                     outcome.failure = reason
                     metrics?.storeFailures.increment()
@@ -272,7 +272,7 @@ final class StoreWriter: Sendable {
                 if !failedDeletes.isEmpty {
                     logger.warning(
                         "store: stopping with rows of ended jobs still stored; they will run again",
-                        metadata: ["store": "\(location)", "jobs": "\(failedDeletes.count)"])
+                        metadata: ["store.location": "\(location)", "store.jobs": "\(failedDeletes.count)"])
                 }
                 return
             }

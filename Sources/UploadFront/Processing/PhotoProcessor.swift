@@ -74,7 +74,7 @@ public struct PhotoProcessor: Sendable {
             result.original = nil
             result.error = first.error
             result.status = first.status
-            logger.notice("every size failed", metadata: ["id": "\(id)", "reason": "\(first.error ?? "")"])
+            logger.notice("every size failed", metadata: ["front.photo": "\(id)", "front.reason": "\(first.error ?? "")"])
         } else if !configuration.plan.deferred.isEmpty {
             await queueDeferred(id)
         }
@@ -90,7 +90,7 @@ public struct PhotoProcessor: Sendable {
         } catch {
             logger.warning(
                 "the deferred formats could not be queued; a backfill will make them",
-                metadata: ["front.photo": "\(id)", "error": "\(error)"])
+                metadata: ["front.photo": "\(id)", "front.error": "\(error)"])
         }
     }
 
