@@ -9,7 +9,7 @@ import NIOCore
 public struct GearmanFrameReader {
     private var decoder: GearmanFrameDecoder
     /// The start of a frame that the last read ended inside.
-    private var unread: ByteBuffer?
+    private(set) var unread: ByteBuffer?
 
     public init(decoder: GearmanFrameDecoder = GearmanFrameDecoder()) {
         self.decoder = decoder

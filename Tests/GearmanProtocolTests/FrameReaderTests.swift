@@ -1,6 +1,7 @@
-import GearmanProtocol
 import NIOCore
 import Testing
+
+@testable import GearmanProtocol
 
 @Suite struct FrameReaderTests {
     /// Every sample request, an admin line between them and a 20 KiB packet, as one stream.
@@ -89,6 +90,69 @@ import Testing
         #expect(throws: GearmanProtocolError.self) {
             try reader.read(header, allocator: ByteBufferAllocator()) { _ in }
         }
+    }
+
+    @Test func aStreamCutInTwoAtEveryByteComesOutAsInOneRead() throws {
+        var stream = ByteBuffer()
+        let job = GearmanSubmitJob(
+            function: ByteBuffer(string: "resize"), unique: ByteBuffer(string: "u"), workload: ByteBuffer(string: "photo"))
+        GearmanRequest.submitJob(job).encode(into: &stream)
+        stream.writeString("status\r\n")
+        GearmanRequest.echo(ByteBuffer(string: "after")).encode(into: &stream)
+        var whole: [GearmanFrame] = []
+        var oneRead = GearmanFrameReader()
+        try oneRead.read(stream, allocator: ByteBufferAllocator()) { whole.append($0) }
+        #expect(whole.count == 3)
+        for cut in 1..<stream.readableBytes {
+            var reader = GearmanFrameReader()
+            var frames: [GearmanFrame] = []
+            var rest = stream
+            try reader.read(rest.readSlice(length: cut)!, allocator: ByteBufferAllocator()) { frames.append($0) }
+            try reader.read(rest, allocator: ByteBufferAllocator()) { frames.append($0) }
+            #expect(frames == whole, "cut after \(cut) bytes")
+            #expect(reader.unread == nil, "cut after \(cut) bytes")
+        }
+    }
+
+    @Test func aHeaderAnnouncingMoreThanTheMaximumIsRefusedWithoutWaitingForItsBody() throws {
+        func header(announcing length: UInt32) -> ByteBuffer {
+            var header = ByteBuffer()
+            header.writeMultipleIntegers(GearmanMagic.request.rawValue, GearmanPacketType.echoRequest.rawValue, length)
+            return header
+        }
+        var read = ByteBuffer()
+        GearmanRequest.echo(ByteBuffer(string: "first")).encode(into: &read)
+        read.writeImmutableBuffer(header(announcing: 1025))
+        var reader = GearmanFrameReader(decoder: GearmanFrameDecoder(maximumPacketSize: 1024))
+        var frames: [GearmanFrame] = []
+        #expect(throws: GearmanProtocolError.packetTooLarge(1025, limit: 1024)) {
+            try reader.read(read, allocator: ByteBufferAllocator()) { frames.append($0) }
+        }
+        #expect(frames == [.packet(GearmanPacket(magic: .request, type: .echoRequest, body: ByteBuffer(string: "first")))])
+
+        var atTheMaximum = GearmanFrameReader(decoder: GearmanFrameDecoder(maximumPacketSize: 1024))
+        try atTheMaximum.read(header(announcing: 1024), allocator: ByteBufferAllocator()) { _ in Issue.record("no body yet") }
+        #expect(atTheMaximum.unread?.readableBytes == GearmanPacket.headerLength)
+    }
+
+    /// A frame that a read ends inside gets a buffer for all of it, but at most 1 MiB ahead of the bytes that
+    /// came: a bare header may announce 64 MiB.
+    @Test func aFrameCutByItsReadReservesAtMostOneMebibyteAhead() throws {
+        #expect(GearmanFrameReader.largestReservation == 1 << 20)
+        func reserved(announcing length: Int, arrived: Int) throws -> Int {
+            var read = ByteBuffer()
+            read.writeMultipleIntegers(GearmanMagic.request.rawValue, GearmanPacketType.echoRequest.rawValue, UInt32(length))
+            read.writeRepeatingByte(7, count: arrived)
+            var reader = GearmanFrameReader()
+            try reader.read(read, allocator: ByteBufferAllocator()) { _ in Issue.record("the frame is not complete") }
+            return try #require(reader.unread).capacity
+        }
+        let small = 300_000
+        #expect(try reserved(announcing: small, arrived: 0) >= GearmanPacket.headerLength + small)
+        #expect(try reserved(announcing: GearmanFrameDecoder.defaultMaximumPacketSize, arrived: 0) == 1 << 20)
+        #expect(try reserved(announcing: GearmanFrameDecoder.defaultMaximumPacketSize, arrived: 100) == 1 << 20)
+        // 1.5 MiB of a 3 MiB frame: as much as came, not the whole frame (rounded up to a power of two).
+        #expect(try reserved(announcing: 3 << 20, arrived: 3 << 19) == 2 << 20)
     }
 
     /// A frame sliced from a read keeps that read's buffer alive: a small read into a large buffer is copied,
