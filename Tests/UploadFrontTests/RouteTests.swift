@@ -71,8 +71,10 @@ import Testing
     @Test func healthIs200WhenAWorkerForTheFunctionIsAttached() async throws {
         var logger = Logger(label: "test.farm")
         logger.logLevel = .warning
-        let farm = try await EmbeddedFarm.start(concurrency: 1, functions: [.thumbnail], logger: logger)
-        do {
+        let farm = try await EmbeddedFarm.bind(concurrency: 1, functions: [.thumbnail], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await farm.run() }
+            defer { farm.shutdown() }
             try await waitForWorkers(port: farm.address.port, function: "thumbnail", count: 1)
             try await Self.withRoutes(servers: [farm.address]) { client, _ in
                 let response = try await client.execute(uri: "/healthz", method: .get)
@@ -82,10 +84,6 @@ import Testing
                 #expect(text.contains("\"status\":\"ready\""), "\(text)")
                 #expect(text.contains("\"function\":\"thumbnail\""), "\(text)")
             }
-            await farm.stop()
-        } catch {
-            await farm.stop()
-            throw error
         }
     }
 
@@ -104,7 +102,7 @@ import Testing
     @Test func aStoredSizeIsServedWithItsETagAndRevalidated() async throws {
         try await Self.withRoutes { client, store in
             let id = PhotoStore.newID()
-            _ = try store.write(id: id, name: "small", format: .jpeg, bytes: ByteBuffer(string: "not really a jpeg"))
+            _ = try await store.write(id: id, name: "small", format: .jpeg, bytes: ByteBuffer(string: "not really a jpeg"))
             let found = try await client.execute(uri: "/photos/\(id)/small.jpg", method: .get)
             #expect(found.status == .ok)
             #expect(String(buffer: found.body) == "not really a jpeg")
@@ -124,7 +122,7 @@ import Testing
                 uri: "/photos", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: "hello"))
             #expect(response.status == .unprocessableContent)
             #expect(try Self.error(response).reason == "not an image")
-            #expect(try store.photoIDs() == [])
+            #expect(try await store.photoIDs() == [])
         }
     }
 
@@ -162,7 +160,7 @@ import Testing
         configuration.signer = signer
         try await Self.withRoutes(configuration) { client, store in
             let id = PhotoStore.newID()
-            _ = try store.write(id: id, name: "small", format: .jpeg, bytes: ByteBuffer(string: "pixels"))
+            _ = try await store.write(id: id, name: "small", format: .jpeg, bytes: ByteBuffer(string: "pixels"))
             let path = "/photos/\(id)/small.jpg"
 
             let unsigned = try await client.execute(uri: path, method: .get)
