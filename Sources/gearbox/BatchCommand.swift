@@ -45,7 +45,7 @@ struct BatchCommand: AsyncParsableCommand {
         transform: ImageSize.argument)
     var size: [ImageSize] = []
 
-    @OptionGroup(title: "Output") var image: ImageOutputFlags
+    @OptionGroup(title: "Output") var image: ImageOutputOptions
 
     @Option(
         name: .customLong("server"),

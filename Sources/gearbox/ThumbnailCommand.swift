@@ -33,7 +33,7 @@ struct ThumbnailCommand: AsyncParsableCommand {
     @Option(name: [.short, .long], help: "Output name pattern; %s is the input's name without extension; - for stdout.")
     var output: String?
 
-    @OptionGroup(title: "Output") var image: ImageOutputFlags
+    @OptionGroup(title: "Output") var image: ImageOutputOptions
 
     @Flag(inversion: .prefixedNo, help: "Rotate upright by EXIF orientation (default on).")
     var rotate: Bool?

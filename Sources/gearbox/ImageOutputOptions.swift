@@ -3,7 +3,7 @@ import Imaging
 
 /// The output flags that `gearbox thumbnail` and `gearbox batch` share, typed, and their query items: the
 /// options the image functions and the upload front take too.
-struct ImageOutputFlags: ParsableArguments {
+struct ImageOutputOptions: ParsableArguments {
     @Option(help: "Output format: jpeg, png, webp, avif, gif (default: -o's extension where it has one, else the input's; JPEG for HEIF and TIFF).")
     var format: ImageFormat?
 
