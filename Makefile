@@ -2,7 +2,7 @@
 SWIFT ?= swift
 CONFIG ?= release
 
-.PHONY: run test fuzz soak deps build fixtures clean
+.PHONY: run test lint format fuzz soak deps build fixtures clean
 
 deps:
 	@scripts/install-deps.sh
@@ -26,10 +26,18 @@ TEST_GROUPS = \
 	'GearmanProtocolTests|GearmanServerTests|GearmanTests|GearmanFuzzingTests|ImagingTests|PhotoMetadataTests' \
 	'InteropTests|GearmanInteropTests' \
 	'ImageFarmTests|FarmProcessTests|UploadFrontTests|GearmanBenchTests'
-test: deps
+test: deps lint
 	$(SWIFT) build --build-tests
 	scripts/run-tests.sh $(TEST_GROUPS)
 	scripts/fuzz.sh short
+
+# The style every Swift file keeps: swift-format (part of the toolchain) with .swift-format; `make format` applies it.
+FORMATTED = Sources Tests Fuzz Package.swift
+lint: deps
+	$(SWIFT) format lint --strict --configuration .swift-format -r $(FORMATTED)
+
+format:
+	$(SWIFT) format format --configuration .swift-format -i -r $(FORMATTED)
 
 # Every fuzzer for FUZZ_SECONDS each (default 10 minutes): libFuzzer on the protocol layer and on the engine,
 # then mutated conversations against `gearbox server` over TCP.

@@ -17,7 +17,9 @@ enum RawSocket {
         let step = max(1, bytes.count / 3)
         while offset < bytes.count {
             let end = min(bytes.count, offset + step)
-            let written = bytes[offset..<end].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let written = bytes[offset..<end].withUnsafeBytes {
+                send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             guard written > 0 else { return }
             offset += written
         }
@@ -30,7 +32,8 @@ enum RawSocket {
         guard let fd = connect(port: port, timeoutMilliseconds: 2000) else { return false }
         defer { close(fd) }
         let request = Array("POST / HTTP/1.1\r\nHost: fuzz\r\nContent-Length: 0\r\n\r\n".utf8)
-        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else {
+        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count
+        else {
             return false
         }
         var chunk = [UInt8](repeating: 0, count: 256)
@@ -45,7 +48,8 @@ enum RawSocket {
         let payload = Array("alive".utf8)
         let request: [UInt8] = [0, 0x52, 0x45, 0x51, 0, 0, 0, 16, 0, 0, 0, UInt8(payload.count)] + payload
         let expected: [UInt8] = [0, 0x52, 0x45, 0x53, 0, 0, 0, 17, 0, 0, 0, UInt8(payload.count)] + payload
-        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else {
+        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count
+        else {
             return false
         }
         var received: [UInt8] = []

@@ -31,10 +31,12 @@ final class ServerProcess {
         } else {
             name = "gearmand"
             process.executableURL = URL(fileURLWithPath: "/usr/sbin/gearmand")
-            process.arguments = [
-                "--port", "\(port)", "--listen", "127.0.0.1", "--threads", "2", "--log-file", "none",
-                "--pid-file", FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-tcp-\(port).pid").path,
-            ] + (httpPort.map { ["-r", "http", "--http-port", "\($0)"] } ?? [])
+            process.arguments =
+                [
+                    "--port", "\(port)", "--listen", "127.0.0.1", "--threads", "2", "--log-file", "none",
+                    "--pid-file",
+                    FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-tcp-\(port).pid").path,
+                ] + (httpPort.map { ["-r", "http", "--http-port", "\($0)"] } ?? [])
         }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: errorFile)

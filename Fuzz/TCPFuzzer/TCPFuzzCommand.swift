@@ -17,7 +17,10 @@ struct TCPFuzzCommand: ParsableCommand {
     @Option(help: "The gearbox binary to run as `gearbox server`.")
     var gearbox = ".build/debug/gearbox"
 
-    @Option(help: "Keep the server's background jobs in this SQLite file or postgres:// database (a durable store under fuzzing).")
+    @Option(
+        help:
+            "Keep the server's background jobs in this SQLite file or postgres:// database (a durable store under fuzzing)."
+    )
     var store: String?
 
     @Flag(help: "Fuzz gearmand instead, for comparison.")
@@ -67,7 +70,8 @@ struct TCPFuzzCommand: ParsableCommand {
                 let rss = try check(server, sinceCheck: sinceCheck)
                 peakRSS = max(peakRSS, rss)
                 guard rss - startRSS <= maxGrowth * 1024 * 1024 else {
-                    try fail("resident memory grew from \(startRSS / 1024) KiB to \(rss / 1024) KiB", server, sinceCheck)
+                    try fail(
+                        "resident memory grew from \(startRSS / 1024) KiB to \(rss / 1024) KiB", server, sinceCheck)
                 }
                 sinceCheck.removeAll(keepingCapacity: true)
             }

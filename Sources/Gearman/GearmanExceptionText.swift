@@ -22,10 +22,12 @@ public enum GearmanExceptionText {
     }
 
     private static func isValid(code: Substring) -> Bool {
-        guard let first = code.utf8.first, (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first), code.utf8.count <= 64
+        guard let first = code.utf8.first, (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first),
+            code.utf8.count <= 64
         else { return false }
         return code.utf8.allSatisfy { byte in
-            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
                 || byte == UInt8(ascii: "_")
         }
     }

@@ -67,7 +67,8 @@ final class BenchClientHandler: ChannelInboundHandler {
         phaseStart = NIODeadline.now()
         if phase.rate != nil, let context {
             let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-            pacer = context.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(1), delay: .milliseconds(1)) { _ in
+            pacer = context.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(1), delay: .milliseconds(1)) {
+                _ in
                 let handler = bound.value
                 handler.topUp(now: NIODeadline.now())
                 handler.flush()

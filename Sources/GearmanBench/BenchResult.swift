@@ -125,7 +125,8 @@ public struct BenchResult: Sendable, Codable, Hashable {
                 + "\(Self.fixed(measured.seconds, 2)) s, \(errors) errors)")
         lines.append(
             "latency     p50 \(Self.micros(latency.p50))  p90 \(Self.micros(latency.p90))  "
-                + "p99 \(Self.micros(latency.p99))  p99.9 \(Self.micros(latency.p999))  max \(Self.micros(latency.max))")
+                + "p99 \(Self.micros(latency.p99))  p99.9 \(Self.micros(latency.p999))  max \(Self.micros(latency.max))"
+        )
         if let drain {
             lines.append(
                 "drain       \(drain.jobs) jobs in \(Self.fixed(drain.seconds, 2)) s "

@@ -1,9 +1,9 @@
 import Atomics
 import GearmanProtocol
+import GearmanTLS
 import NIOCore
 import NIOPosix
 import NIOSSL
-import GearmanTLS
 
 #if canImport(Glibc)
 import Glibc
@@ -257,7 +257,8 @@ private final class Session {
     private func connectWorkers() async throws {
         let (function, grabs, completed) = (config.function, config.grabs, workerCompletions)
         for _ in 0..<config.workers {
-            workers.append(try await connect { BenchWorkerHandler(function: function, grabs: grabs, completed: completed) })
+            workers.append(
+                try await connect { BenchWorkerHandler(function: function, grabs: grabs, completed: completed) })
         }
     }
 
@@ -281,7 +282,8 @@ private final class Session {
             let channel = try await bootstrap.connect(host: address.host, port: address.port).get()
             try await channel.gearmanTLSHandshake().get()
             let handler = try await channel.eventLoop.submit {
-                NIOLoopBound(try channel.pipeline.syncOperations.handler(type: Handler.self), eventLoop: channel.eventLoop)
+                NIOLoopBound(
+                    try channel.pipeline.syncOperations.handler(type: Handler.self), eventLoop: channel.eventLoop)
             }.get()
             return BenchConnection(channel: channel, handler: handler)
         } catch {

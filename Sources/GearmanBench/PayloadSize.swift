@@ -50,7 +50,9 @@ public struct PayloadSize: Sendable, Hashable, CustomStringConvertible {
         default:
             break
         }
-        guard !digits.isEmpty, digits.allSatisfy({ ("0"..."9").contains($0) }), let value = Int(digits) else { return nil }
+        guard !digits.isEmpty, digits.allSatisfy({ ("0"..."9").contains($0) }), let value = Int(digits) else {
+            return nil
+        }
         let (product, overflow) = value.multipliedReportingOverflow(by: unit)
         return overflow ? nil : product
     }

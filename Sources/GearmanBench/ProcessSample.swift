@@ -72,10 +72,14 @@ public struct ProcessSample: Sendable, Hashable {
         defer { closedir(directory) }
         var total: UInt64 = 0
         while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
             guard let thread = Int32(name) else { continue }  // "." and ".."
             // A thread that ended since the listing has no status any more; it no longer counts.
-            if let status = readFile("/proc/\(pid)/task/\(thread)/status"), let switches = contextSwitches(status: status) {
+            if let status = readFile("/proc/\(pid)/task/\(thread)/status"),
+                let switches = contextSwitches(status: status)
+            {
                 total += switches
             }
         }

@@ -15,12 +15,15 @@ public enum Conversations {
             .submitJob(job("resize", "-", "photo", priority: .low, background: true)),
             .getStatusUnique(unique: ByteBuffer(string: "-"))),
         packets(
-            .submitJob(GearmanSubmitJob(
-                function: ByteBuffer(string: "later"), workload: ByteBuffer(string: "x"), epoch: 1_900_000_000))),
+            .submitJob(
+                GearmanSubmitJob(
+                    function: ByteBuffer(string: "later"), workload: ByteBuffer(string: "x"), epoch: 1_900_000_000))),
         packets(
-            .submitJob(GearmanSubmitJob(
-                function: ByteBuffer(string: "count"), unique: ByteBuffer(string: "r"), workload: ByteBuffer(string: "a b"),
-                reducer: ByteBuffer(string: "sum")))),
+            .submitJob(
+                GearmanSubmitJob(
+                    function: ByteBuffer(string: "count"), unique: ByteBuffer(string: "r"),
+                    workload: ByteBuffer(string: "a b"),
+                    reducer: ByteBuffer(string: "sum")))),
         packets(
             .setClientID(ByteBuffer(string: "worker-1")),
             .canDo(function: ByteBuffer(string: "reverse")),
@@ -28,7 +31,9 @@ public enum Conversations {
             .grabJob(.unique),
             .preSleep,
             .grabJob(.all),
-            .workStatus(handle: ByteBuffer(string: "H:gearbox:1"), numerator: ByteBuffer(string: "1"), denominator: ByteBuffer(string: "2")),
+            .workStatus(
+                handle: ByteBuffer(string: "H:gearbox:1"), numerator: ByteBuffer(string: "1"),
+                denominator: ByteBuffer(string: "2")),
             .workData(handle: ByteBuffer(string: "H:gearbox:1"), data: ByteBuffer(string: "part")),
             .workComplete(handle: ByteBuffer(string: "H:gearbox:1"), data: ByteBuffer(string: "!dlroW olleH"))),
         packets(

@@ -98,7 +98,9 @@ public final class EngineFuzzer {
         case 2:
             if let id = pickConnection() { feed(Array(input.chunk(upTo: 96)), to: id) }
         case 3, 4, 5:
-            if let id = pickConnection() { apply { engine, actions in engine.handle(makeRequest(), from: id, now: now, into: &actions) } }
+            if let id = pickConnection() {
+                apply { engine, actions in engine.handle(makeRequest(), from: id, now: now, into: &actions) }
+            }
         case 6:
             if let id = pickConnection() {
                 let command = GearmanAdminCommand(line: makeAdminLine())
@@ -131,7 +133,8 @@ public final class EngineFuzzer {
             let first = engine.reserveHandles(count)
             let adopted = (0..<count).map { index in
                 StoredJob(
-                    id: first + UInt64(index), function: function(), unique: bytes(Self.uniques[input.choose(Self.uniques.count)]),
+                    id: first + UInt64(index), function: function(),
+                    unique: bytes(Self.uniques[input.choose(Self.uniques.count)]),
                     priority: GearmanPriority(rawValue: input.choose(3))!, epoch: input.choose(4) == 0 ? now + 5 : nil,
                     reducer: nil, workload: workload())
             }
@@ -270,7 +273,8 @@ public final class EngineFuzzer {
                     workload: workload(), priority: priorities[input.choose(3)], isBackground: input.byte() & 1 == 0))
         case 3:
             let epoch = now + Int64(input.byte()) - 64
-            return .submitJob(GearmanSubmitJob(function: function(), unique: bytes(""), workload: workload(), epoch: epoch))
+            return .submitJob(
+                GearmanSubmitJob(function: function(), unique: bytes(""), workload: workload(), epoch: epoch))
         case 4:
             return .submitJob(
                 GearmanSubmitJob(
@@ -289,15 +293,21 @@ public final class EngineFuzzer {
         case 12, 13:
             return .workComplete(handle: handle(), data: workload())
         case 14:
-            return input.byte() & 1 == 0 ? .workFail(handle: handle()) : .workException(handle: handle(), data: workload())
+            return input.byte() & 1 == 0
+                ? .workFail(handle: handle()) : .workException(handle: handle(), data: workload())
         case 15:
             return .workStatus(handle: handle(), numerator: workload(), denominator: workload())
         case 16:
-            return input.byte() & 1 == 0 ? .workData(handle: handle(), data: workload()) : .workWarning(handle: handle(), data: workload())
+            return input.byte() & 1 == 0
+                ? .workData(handle: handle(), data: workload()) : .workWarning(handle: handle(), data: workload())
         case 17:
-            return input.byte() & 1 == 0 ? .getStatus(handle: handle()) : .getStatusUnique(unique: bytes(Self.uniques[input.choose(4)]))
+            return input.byte() & 1 == 0
+                ? .getStatus(handle: handle()) : .getStatusUnique(unique: bytes(Self.uniques[input.choose(4)]))
         default:
-            return [.option(bytes("exceptions")), .option(workload()), .echo(workload()), .setClientID(workload()), .allYours][input.choose(5)]
+            return [
+                .option(bytes("exceptions")), .option(workload()), .echo(workload()), .setClientID(workload()),
+                .allYours,
+            ][input.choose(5)]
         }
     }
 

@@ -5,7 +5,9 @@
 public enum LibFuzzer {
     public typealias Target = @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
 
-    public static func run(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ target: Target) -> CInt {
+    public static func run(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ target: Target)
+        -> CInt
+    {
         var count = argc
         var arguments = argv
         return runDriver(&count, &arguments, target)

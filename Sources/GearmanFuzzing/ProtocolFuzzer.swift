@@ -44,8 +44,11 @@ public enum ProtocolFuzzer {
     }
 
     /// The frames `GearmanFrameReader` finds in `data` read in pieces of `pieces` bytes, and whether it threw.
-    private static func framesFromReader(_ data: ArraySlice<UInt8>, pieces: Int) -> (frames: [GearmanFrame], failed: Bool) {
-        var reader = GearmanFrameReader(decoder: GearmanFrameDecoder(maximumPacketSize: 1 << 16, maximumAdminLineLength: 512))
+    private static func framesFromReader(_ data: ArraySlice<UInt8>, pieces: Int) -> (
+        frames: [GearmanFrame], failed: Bool
+    ) {
+        var reader = GearmanFrameReader(
+            decoder: GearmanFrameDecoder(maximumPacketSize: 1 << 16, maximumAdminLineLength: 512))
         var frames: [GearmanFrame] = []
         var remaining = data
         while !remaining.isEmpty {
@@ -71,13 +74,16 @@ public enum ProtocolFuzzer {
                 var bytes = ByteBuffer()
                 request.encode(into: &bytes)
                 let again = reread(bytes) { try GearmanRequest(packet: $0) }
-                precondition(again == request, "request \(request) encodes to bytes that decode to \(String(describing: again))")
+                precondition(
+                    again == request, "request \(request) encodes to bytes that decode to \(String(describing: again))")
             }
             if let response = decoded({ try GearmanResponse(packet: packet) }) {
                 var bytes = ByteBuffer()
                 response.encode(into: &bytes)
                 let again = reread(bytes) { try GearmanResponse(packet: $0) }
-                precondition(again == response, "response \(response) encodes to bytes that decode to \(String(describing: again))")
+                precondition(
+                    again == response,
+                    "response \(response) encodes to bytes that decode to \(String(describing: again))")
             }
         }
     }

@@ -17,7 +17,10 @@ public struct DeadPeerDetection: Sendable, Hashable {
     /// Longest time sent data may stay unacknowledged (TCP_USER_TIMEOUT, Linux).
     public var unacknowledged: Duration
 
-    public init(idle: Duration = .seconds(10), interval: Duration = .seconds(5), probes: Int = 3, unacknowledged: Duration = .seconds(30)) {
+    public init(
+        idle: Duration = .seconds(10), interval: Duration = .seconds(5), probes: Int = 3,
+        unacknowledged: Duration = .seconds(30)
+    ) {
         self.idle = idle
         self.interval = interval
         self.probes = probes
@@ -29,14 +32,19 @@ public struct DeadPeerDetection: Sendable, Hashable {
 
     /// The socket options that carry it, for a NIO bootstrap's `channelOption` (or `childChannelOption`).
     public var socketOptions: [(ChannelOptions.Types.SocketOption, SocketOptionValue)] {
-        var options: [(ChannelOptions.Types.SocketOption, SocketOptionValue)] = [(.init(level: .socket, name: .so_keepalive), 1)]
+        var options: [(ChannelOptions.Types.SocketOption, SocketOptionValue)] = [
+            (.init(level: .socket, name: .so_keepalive), 1)
+        ]
         #if os(Linux)
         let tcp = NIOBSDSocket.OptionLevel.tcp
         options += [
             (.init(level: tcp, name: .init(rawValue: TCP_KEEPIDLE)), SocketOptionValue(Self.seconds(idle))),
             (.init(level: tcp, name: .init(rawValue: TCP_KEEPINTVL)), SocketOptionValue(Self.seconds(interval))),
             (.init(level: tcp, name: .init(rawValue: TCP_KEEPCNT)), SocketOptionValue(max(1, probes))),
-            (.init(level: tcp, name: .init(rawValue: TCP_USER_TIMEOUT)), SocketOptionValue(Self.milliseconds(unacknowledged))),
+            (
+                .init(level: tcp, name: .init(rawValue: TCP_USER_TIMEOUT)),
+                SocketOptionValue(Self.milliseconds(unacknowledged))
+            ),
         ]
         #endif
         return options

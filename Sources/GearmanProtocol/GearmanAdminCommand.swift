@@ -63,9 +63,13 @@ public enum GearmanAdminCommand: Sendable, Hashable {
                 self = .invalid(.error("UNKNOWN_SHOW_ARGUMENTS"))
             }
         case "create":
-            self = words.count == 3 && word(1, is: "function") ? .createFunction(words[2]) : .invalid(.invalidArguments(first))
+            self =
+                words.count == 3 && word(1, is: "function")
+                ? .createFunction(words[2]) : .invalid(.invalidArguments(first))
         case "drop":
-            self = words.count == 3 && word(1, is: "function") ? .dropFunction(words[2]) : .invalid(.invalidArguments(first))
+            self =
+                words.count == 3 && word(1, is: "function")
+                ? .dropFunction(words[2]) : .invalid(.invalidArguments(first))
         case "maxqueue":
             guard words.count >= 2 else {
                 self = .invalid(.invalidArguments(first))

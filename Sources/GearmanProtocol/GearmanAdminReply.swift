@@ -45,7 +45,9 @@ public struct GearmanAdminReply: Sendable, Hashable {
     /// `show servers`: a line per server of the group, `NAME STATE LEASE_MS QUEUED`, tab-separated. STATE is
     /// `self`, `live` or `expired`; LEASE_MS the milliseconds until the lease expires (negative once it
     /// has); QUEUED the jobs stored under the server's name, or `-` when not yet counted.
-    public static func storeGroup(_ servers: [(name: String, state: String, leaseMilliseconds: Int64, queued: Int?)]) -> Self {
+    public static func storeGroup(_ servers: [(name: String, state: String, leaseMilliseconds: Int64, queued: Int?)])
+        -> Self
+    {
         table(
             servers.map {
                 "\($0.name.replacingTabsAndNewlines())\t\($0.state)\t\($0.leaseMilliseconds)\t\($0.queued.map(String.init) ?? "-")"

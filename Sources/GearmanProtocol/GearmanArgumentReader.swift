@@ -1,9 +1,10 @@
+import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import NIOCore
 
 /// Reads the NUL-separated arguments of a packet body as slices: no bytes are copied. Shared by the request
 /// and response decoders and the load generator.
@@ -41,7 +42,9 @@ public struct GearmanArgumentReader {
     }
 
     /// A decimal number argument, NUL-terminated unless it is the last.
-    mutating func nextNumber<Number: FixedWidthInteger>(_: Number.Type, named name: String, last: Bool = false) throws -> Number {
+    mutating func nextNumber<Number: FixedWidthInteger>(_: Number.Type, named name: String, last: Bool = false) throws
+        -> Number
+    {
         let argument = last ? rest() : try next()
         guard let value = Number(decimal: argument) else {
             throw GearmanProtocolError.invalidNumber(type, argument: name)

@@ -60,7 +60,8 @@ public struct GearmanFrameReader {
 
     /// Moves into `partial` the bytes of `incoming` that finish its frame, and decodes it; nil when
     /// `incoming` ends first (all of it is then in `partial`).
-    private mutating func complete(_ partial: inout ByteBuffer, from incoming: inout ByteBuffer) throws -> GearmanFrame? {
+    private mutating func complete(_ partial: inout ByteBuffer, from incoming: inout ByteBuffer) throws -> GearmanFrame?
+    {
         let isPacket = partial.getInteger(at: partial.readerIndex, as: UInt8.self) == 0
         if isPacket, partial.readableBytes < GearmanPacket.headerLength {
             var header = incoming.readSlice(

@@ -76,7 +76,8 @@ extension GearmanRequest {
         case .canDoTimeout:
             var args = reader(2)
             let function = try args.next()
-            self = .canDoTimeout(function: function, timeout: try args.nextNumber(UInt32.self, named: "timeout", last: true))
+            self = .canDoTimeout(
+                function: function, timeout: try args.nextNumber(UInt32.self, named: "timeout", last: true))
         case .cantDo:
             var args = reader(1)
             self = .cantDo(function: args.rest())

@@ -6,7 +6,8 @@ extension GearmanSubmitJob {
     public init(plainSubmission packet: GearmanPacket) throws {
         let (priority, isBackground) = packet.type.plainSubmission ?? (.normal, false)
         let (function, unique, workload) = try packet.plainSubmissionArguments()
-        self.init(function: function, unique: unique, workload: workload, priority: priority, isBackground: isBackground)
+        self.init(
+            function: function, unique: unique, workload: workload, priority: priority, isBackground: isBackground)
     }
 }
 

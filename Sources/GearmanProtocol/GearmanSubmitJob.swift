@@ -60,7 +60,8 @@ public struct GearmanSchedule: Sendable, Hashable {
     public var month: ByteBuffer
     public var dayOfWeek: ByteBuffer
 
-    public init(minute: ByteBuffer, hour: ByteBuffer, dayOfMonth: ByteBuffer, month: ByteBuffer, dayOfWeek: ByteBuffer) {
+    public init(minute: ByteBuffer, hour: ByteBuffer, dayOfMonth: ByteBuffer, month: ByteBuffer, dayOfWeek: ByteBuffer)
+    {
         self.minute = minute
         self.hour = hour
         self.dayOfMonth = dayOfMonth

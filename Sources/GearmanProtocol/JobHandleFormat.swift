@@ -1,9 +1,10 @@
+import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import NIOCore
 
 /// Writes and parses job handles in gearmand's `H:<host>:<n>` form without storing a string per job.
 public struct JobHandleFormat: Sendable, Hashable {

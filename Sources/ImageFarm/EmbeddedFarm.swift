@@ -46,7 +46,8 @@ public final class EmbeddedFarm: Service, Sendable {
     ) async throws -> EmbeddedFarm {
         let server = try await GearmanJobServer.bind(
             configuration: GearmanServerConfiguration(
-                host: "127.0.0.1", port: 0, threads: 1, store: store, metrics: metrics.map { ServerMetrics(factory: $0) }),
+                host: "127.0.0.1", port: 0, threads: 1, store: store,
+                metrics: metrics.map { ServerMetrics(factory: $0) }),
             logger: logger)
         let address = GearmanServerAddress(host: "127.0.0.1", port: server.localAddress.port!)
         let processor = try ImageProcessor(configuration: .init(threads: concurrency, limits: limits))

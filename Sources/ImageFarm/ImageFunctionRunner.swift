@@ -9,7 +9,8 @@ public struct ImageFunctionRunner: Sendable {
     public let metrics: ImageJobMetrics?
 
     public init(
-        processor: ImageProcessor, defaults: ImageFunctionDefaults = ImageFunctionDefaults(), metrics: ImageJobMetrics? = nil
+        processor: ImageProcessor, defaults: ImageFunctionDefaults = ImageFunctionDefaults(),
+        metrics: ImageJobMetrics? = nil
     ) {
         self.processor = processor
         self.defaults = defaults
@@ -23,7 +24,8 @@ public struct ImageFunctionRunner: Sendable {
         do {
             let result = try await perform(function, workload: workload)
             metrics.record(
-                function, format: result.image?.format, succeeded: true, nanoseconds: (NIODeadline.now() - started).nanoseconds)
+                function, format: result.image?.format, succeeded: true,
+                nanoseconds: (NIODeadline.now() - started).nanoseconds)
             return result
         } catch {
             metrics.record(function, format: nil, succeeded: false, nanoseconds: 0)

@@ -32,12 +32,15 @@ public struct ImageJobError: Error, Sendable, Hashable, CustomStringConvertible 
             reason: "bad options line: a workload starting with '?' needs a newline within \(limit) bytes")
     }
 
-    public static let optionsLineNotText = ImageJobError(code: .badOptionsLine, reason: "bad options line: not UTF-8 text")
+    public static let optionsLineNotText = ImageJobError(
+        code: .badOptionsLine, reason: "bad options line: not UTF-8 text")
 
     public static func unknownFunction(_ name: String) -> ImageJobError {
         ImageJobError(
             code: .unknownFunction,
-            reason: "unknown image function '\(name)' (known: \(ImageFunction.allCases.map(\.rawValue).joined(separator: ", ")))")
+            reason:
+                "unknown image function '\(name)' (known: \(ImageFunction.allCases.map(\.rawValue).joined(separator: ", ")))"
+        )
     }
 }
 

@@ -18,8 +18,10 @@ public struct ImageJobMetrics: Sendable {
     func record(_ function: ImageFunction, format: ImageFormat?, succeeded: Bool, nanoseconds: Int64) {
         let formatName = format.map { "\($0)" } ?? (function == .info ? "json" : "none")
         let dimensions = [("operation", function.rawValue), ("format", formatName)]
-        Counter(label: Self.jobs, dimensions: dimensions + [("outcome", succeeded ? "done" : "refused")], factory: factory)
-            .increment()
+        Counter(
+            label: Self.jobs, dimensions: dimensions + [("outcome", succeeded ? "done" : "refused")], factory: factory
+        )
+        .increment()
         if succeeded {
             Timer(label: Self.time, dimensions: dimensions, factory: factory).recordNanoseconds(nanoseconds)
         }

@@ -24,7 +24,8 @@ final class EvaluationDeadline: Sendable {
     /// Starts the clock.
     init(limit: Duration) {
         self.limit = limit
-        let nanoseconds = max(0, limit.components.seconds) * 1_000_000_000
+        let nanoseconds =
+            max(0, limit.components.seconds) * 1_000_000_000
             + limit.components.attoseconds / 1_000_000_000
         DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) { [self] in
             fire()

@@ -19,8 +19,10 @@ public struct ImageInfo: Sendable, Hashable, Codable {
     /// Pages or frames in the file (1 for still images).
     public var pages: Int
 
-    public init(format: ImageFormat, width: Int, height: Int, bands: Int, orientation: Int,
-                hasAlpha: Bool, hasICCProfile: Bool, pages: Int) {
+    public init(
+        format: ImageFormat, width: Int, height: Int, bands: Int, orientation: Int,
+        hasAlpha: Bool, hasICCProfile: Bool, pages: Int
+    ) {
         self.format = format
         self.width = width
         self.height = height

@@ -61,13 +61,17 @@ enum ImagePipeline {
             pages: max(1, image.pageCount))
     }
 
-    static func thumbnail(_ data: UnsafeRawBufferPointer, options: ThumbnailOptions, limits: ImageLimits) throws -> ProcessedImage {
+    static func thumbnail(_ data: UnsafeRawBufferPointer, options: ThumbnailOptions, limits: ImageLimits) throws
+        -> ProcessedImage
+    {
         try withDeadline(limits.timeLimit) { deadline in
             try thumbnail(data, options: options, limits: limits, deadline: deadline)
         }
     }
 
-    static func resize(_ data: UnsafeRawBufferPointer, options: ResizeOptions, limits: ImageLimits) throws -> ProcessedImage {
+    static func resize(_ data: UnsafeRawBufferPointer, options: ResizeOptions, limits: ImageLimits) throws
+        -> ProcessedImage
+    {
         try withDeadline(limits.timeLimit) { deadline in
             try resize(data, options: options, limits: limits, deadline: deadline)
         }
@@ -98,7 +102,8 @@ enum ImagePipeline {
         let hasAlpha = opened.image.hasAlpha
         let outputFormat = outputFormat(options.output.format, input: inputFormat, hasAlpha: hasAlpha)
         // Only GIF and WebP outputs can hold an animation; others get the first frame.
-        let animated = options.animated && inputFormat.hasPages && opened.image.pageCount > 1
+        let animated =
+            options.animated && inputFormat.hasPages && opened.image.pageCount > 1
             && (outputFormat == .gif || outputFormat == .webp)
         if animated {
             try checkPages(opened, limits: limits)
@@ -126,7 +131,8 @@ enum ImagePipeline {
         try limits.checkPixels(width: image.width, height: animated ? image.pageHeight : image.height, pages: pages)
         image = try prepareForSaving(image, format: outputFormat, inputFormat: inputFormat, data: data)
         try deadline?.watch(image)
-        return try save(image, inputFormat: inputFormat, output: options.output, format: outputFormat, pages: pages, data: data)
+        return try save(
+            image, inputFormat: inputFormat, output: options.output, format: outputFormat, pages: pages, data: data)
     }
 
     private static func resize(
@@ -202,7 +208,8 @@ enum ImagePipeline {
         }
         image = try prepareForSaving(image, format: outputFormat, inputFormat: inputFormat, data: data)
         try deadline?.watch(image)
-        return try save(image, inputFormat: inputFormat, output: options.output, format: outputFormat, pages: 1, data: data)
+        return try save(
+            image, inputFormat: inputFormat, output: options.output, format: outputFormat, pages: 1, data: data)
     }
 
     /// The requested format, or the input's if it can be written, else JPEG (PNG with alpha).
@@ -213,18 +220,22 @@ enum ImagePipeline {
     }
 
     /// Brings pixels to what the saver wants: sRGB (or 16-bit for PNG), alpha flattened for JPEG.
-    static func prepareForSaving(_ input: VipsImage, format: ImageFormat, inputFormat: ImageFormat,
-                                 data: UnsafeRawBufferPointer) throws -> VipsImage {
+    static func prepareForSaving(
+        _ input: VipsImage, format: ImageFormat, inputFormat: ImageFormat,
+        data: UnsafeRawBufferPointer
+    ) throws -> VipsImage {
         let fail = { (message: String) in ImagingError.decoding(inputFormat, message, input: data) }
         var image = input
         let interpretation = image.interpretation
         if interpretation == VIPS_INTERPRETATION_CMYK {
             image = try image.map(fail) { gearbox_vips_icc_to_srgb($0, $1) }
         }
-        let sixteenBit = image.interpretation == VIPS_INTERPRETATION_RGB16
+        let sixteenBit =
+            image.interpretation == VIPS_INTERPRETATION_RGB16
             || image.interpretation == VIPS_INTERPRETATION_GREY16
         if sixteenBit && format != .png {
-            let space = image.interpretation == VIPS_INTERPRETATION_GREY16 ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB
+            let space =
+                image.interpretation == VIPS_INTERPRETATION_GREY16 ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB
             image = try image.map(fail) { gearbox_vips_colourspace($0, $1, space) }
         }
         if format == .jpeg && image.hasAlpha {
@@ -234,8 +245,10 @@ enum ImagePipeline {
     }
 
     /// Encodes; this is where libvips decodes and computes the pixels.
-    static func save(_ image: VipsImage, inputFormat: ImageFormat, output: OutputOptions,
-                     format: ImageFormat, pages: Int, data: UnsafeRawBufferPointer) throws -> ProcessedImage {
+    static func save(
+        _ image: VipsImage, inputFormat: ImageFormat, output: OutputOptions,
+        format: ImageFormat, pages: Int, data: UnsafeRawBufferPointer
+    ) throws -> ProcessedImage {
         var buffer: UnsafeMutableRawPointer?
         var length = 0
         let quality = Int32(output.quality ?? 0)
@@ -244,7 +257,8 @@ enum ImagePipeline {
         let status: Int32
         switch format {
         case .jpeg:
-            status = gearbox_vips_jpegsave_buffer(image.pointer, &buffer, &length, quality > 0 ? quality : 75, strip, interlace)
+            status = gearbox_vips_jpegsave_buffer(
+                image.pointer, &buffer, &length, quality > 0 ? quality : 75, strip, interlace)
         case .png:
             status = gearbox_vips_pngsave_buffer(image.pointer, &buffer, &length, strip, interlace)
         case .webp:
@@ -254,11 +268,14 @@ enum ImagePipeline {
         case .gif:
             status = gearbox_vips_gifsave_buffer(image.pointer, &buffer, &length, strip)
         case .heif, .tiff:
-            throw ImagingError.cannotWrite(format, message: "not an output format (use one of jpeg, png, webp, avif, gif)")
+            throw ImagingError.cannotWrite(
+                format, message: "not an output format (use one of jpeg, png, webp, avif, gif)")
         }
         guard status == 0, let buffer else {
             let message = VipsRuntime.takeError()
-            if message.contains("save") && !message.lowercased().contains("load") && !message.contains("Vips\(inputFormat.displayName)") {
+            if message.contains("save") && !message.lowercased().contains("load")
+                && !message.contains("Vips\(inputFormat.displayName)")
+            {
                 let decoding = ImagingError.decoding(inputFormat, message, input: data)
                 if decoding.code == .truncated { throw decoding }
                 throw ImagingError.cannotWrite(format, message: message)

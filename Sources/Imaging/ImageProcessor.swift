@@ -47,7 +47,9 @@ public final class ImageProcessor: Sendable {
         _ input: [UInt8], options: ThumbnailOptions = ThumbnailOptions(), timeLimit: Duration? = nil
     ) async throws -> ProcessedImage {
         let limits = configuration.limits.limitingTime(to: timeLimit)
-        return try await run { try input.withUnsafeBytes { try ImagePipeline.thumbnail($0, options: options, limits: limits) } }
+        return try await run {
+            try input.withUnsafeBytes { try ImagePipeline.thumbnail($0, options: options, limits: limits) }
+        }
     }
 
     public func thumbnail(
@@ -66,7 +68,9 @@ public final class ImageProcessor: Sendable {
         _ input: [UInt8], options: ResizeOptions, timeLimit: Duration? = nil
     ) async throws -> ProcessedImage {
         let limits = configuration.limits.limitingTime(to: timeLimit)
-        return try await run { try input.withUnsafeBytes { try ImagePipeline.resize($0, options: options, limits: limits) } }
+        return try await run {
+            try input.withUnsafeBytes { try ImagePipeline.resize($0, options: options, limits: limits) }
+        }
     }
 
     public func resize(

@@ -68,7 +68,8 @@ public struct ImagingError: Error, Sendable, Hashable, CustomStringConvertible, 
 
         /// The input is over one of the byte, pixel or frame limits (HTTP's 413, where the rest is 422).
         public var isOverLimit: Bool {
-            self == .tooManyBytes || self == .tooManyPixels || self == .tooManyInterlacedPixels || self == .tooManyFrames
+            self == .tooManyBytes || self == .tooManyPixels || self == .tooManyInterlacedPixels
+                || self == .tooManyFrames
         }
 
         public var description: String { rawValue }
@@ -107,13 +108,17 @@ public struct ImagingError: Error, Sendable, Hashable, CustomStringConvertible, 
         let pagesText = pages > 1 ? "x\(pages) pages" : ""
         return ImagingError(
             code: .tooManyPixels,
-            reason: "too large: \(width)x\(height)\(pagesText) exceeds \(ImageLimits.format(megapixels: limitMegapixels)) MP")
+            reason:
+                "too large: \(width)x\(height)\(pagesText) exceeds \(ImageLimits.format(megapixels: limitMegapixels)) MP"
+        )
     }
 
     public static func tooManyInterlacedPixels(width: Int, height: Int, limitMegapixels: Double) -> ImagingError {
         ImagingError(
             code: .tooManyInterlacedPixels,
-            reason: "too large: progressive \(width)x\(height) exceeds \(ImageLimits.format(megapixels: limitMegapixels)) MP")
+            reason:
+                "too large: progressive \(width)x\(height) exceeds \(ImageLimits.format(megapixels: limitMegapixels)) MP"
+        )
     }
 
     public static func tooManyFrames(frames: Int, limit: Int) -> ImagingError {
@@ -164,7 +169,9 @@ public struct ImagingError: Error, Sendable, Hashable, CustomStringConvertible, 
     /// Classifies a libvips failure while decoding an image of `format`: truncated when the
     /// message says so or the input lacks its format's ending (libvips' process-wide error buffer
     /// can lose a message to another thread clearing it), otherwise corrupt.
-    static func decoding(_ format: ImageFormat?, _ message: String, input: UnsafeRawBufferPointer? = nil) -> ImagingError {
+    static func decoding(_ format: ImageFormat?, _ message: String, input: UnsafeRawBufferPointer? = nil)
+        -> ImagingError
+    {
         if let format, let input, format.looksTruncated(input) {
             return .truncated(format)
         }

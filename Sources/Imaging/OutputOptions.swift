@@ -22,9 +22,12 @@ public struct OutputOptions: Sendable, Hashable {
     /// Reads `format`, `quality`, `strip`, `interlace`; absent ones keep the values of `defaults`.
     init(_ reader: OptionReader, defaults: OutputOptions) throws {
         self = defaults
-        if let format = try reader.value("format", expected: "one of jpeg, png, webp, avif, gif", { name in
-            ImageFormat(name: name).flatMap { $0.isWritable ? $0 : nil }
-        }) {
+        if let format = try reader.value(
+            "format", expected: "one of jpeg, png, webp, avif, gif",
+            { name in
+                ImageFormat(name: name).flatMap { $0.isWritable ? $0 : nil }
+            })
+        {
             self.format = format
         }
         if let quality = try reader.int("quality", in: 1...100) { self.quality = quality }

@@ -51,7 +51,8 @@ public struct QueryItems: Sendable, Hashable {
                 output.append(UInt8(ascii: " "))
                 index += 1
             } else if byte == UInt8(ascii: "%"), index + 2 < input.count,
-                      let high = hex(input[index + 1]), let low = hex(input[index + 2]) {
+                let high = hex(input[index + 1]), let low = hex(input[index + 2])
+            {
                 output.append(high << 4 | low)
                 index += 3
             } else {
@@ -69,8 +70,8 @@ public struct QueryItems: Sendable, Hashable {
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
-                 UInt8(ascii: "_"), UInt8(ascii: "~"):
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
+                UInt8(ascii: "_"), UInt8(ascii: "~"):
                 output.append(byte)
             default:
                 output += [UInt8(ascii: "%"), digits[Int(byte >> 4)], digits[Int(byte & 15)]]
@@ -143,8 +144,10 @@ struct OptionReader {
         }
     }
 
-    func choice<T: CaseIterable & RawRepresentable>(_ name: String, _ type: T.Type,
-                                                     parse: (String) -> T? = { T(rawValue: $0.lowercased()) }) throws -> T?
+    func choice<T: CaseIterable & RawRepresentable>(
+        _ name: String, _ type: T.Type,
+        parse: (String) -> T? = { T(rawValue: $0.lowercased()) }
+    ) throws -> T?
     where T.RawValue == String {
         try value(name, expected: "one of " + T.allCases.map(\.rawValue).joined(separator: ", "), parse)
     }

@@ -60,7 +60,8 @@ public struct ResizeOptions: Sendable, Hashable {
         self.output = output
     }
 
-    public static let optionNames = ["width", "height", "scale", "fit", "kernel", "crop", "rotate"]
+    public static let optionNames =
+        ["width", "height", "scale", "fit", "kernel", "crop", "rotate"]
         + OutputOptions.optionNames
 
     /// Parses `width=800&fit=cover&height=600&kernel=lanczos3&format=webp` style pairs.
@@ -102,12 +103,14 @@ public struct ResizeOptions: Sendable, Hashable {
             throw ImagingError.invalidOptions("resize takes either scale or width/height, not both")
         }
         if let scale, !(scale > 0 && scale <= 100) {
-            throw ImagingError.invalidOption(name: "scale", value: String(scale), expected: "a number above 0 and at most 100")
+            throw ImagingError.invalidOption(
+                name: "scale", value: String(scale), expected: "a number above 0 and at most 100")
         }
         for (name, value) in [("width", width), ("height", height)] {
             if let value, !(1...ImageSize.maximumDimension).contains(value) {
-                throw ImagingError.invalidOption(name: name, value: String(value),
-                                                 expected: "a whole number from 1 to \(ImageSize.maximumDimension)")
+                throw ImagingError.invalidOption(
+                    name: name, value: String(value),
+                    expected: "a whole number from 1 to \(ImageSize.maximumDimension)")
             }
         }
         switch (width, height, scale) {

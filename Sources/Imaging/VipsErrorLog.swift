@@ -1,4 +1,6 @@
 import CVipsShim
+import NIOConcurrencyHelpers
+
 #if canImport(Darwin)
 import Darwin
 #elseif canImport(Glibc)
@@ -6,7 +8,6 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import NIOConcurrencyHelpers
 
 /// libvips keeps one error buffer for the whole process, and reading it (`vips_error_buffer_copy`)
 /// clears it, so with several images in flight one job could read, and wipe, another job's

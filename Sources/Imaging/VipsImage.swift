@@ -32,7 +32,9 @@ final class VipsImage {
     /// Applies an operation to this image.
     func map(
         _ failure: (String) -> ImagingError,
-        _ operation: (UnsafeMutablePointer<CVips.VipsImage>, UnsafeMutablePointer<UnsafeMutablePointer<CVips.VipsImage>?>) -> Int32
+        _ operation: (
+            UnsafeMutablePointer<CVips.VipsImage>, UnsafeMutablePointer<UnsafeMutablePointer<CVips.VipsImage>?>
+        ) -> Int32
     ) throws -> VipsImage {
         try VipsImage.make(failure) { operation(pointer, $0) }
     }

@@ -53,7 +53,8 @@ public struct FrontError: Error, Sendable, Hashable, CustomStringConvertible {
         case .workException:
             let overLimit = error.exceptionCode.flatMap(ImagingError.Code.init(rawValue:))?.isOverLimit ?? false
             self.init(
-                overLimit ? .contentTooLarge : .unprocessableContent, GearmanExceptionText.description(of: error.message))
+                overLimit ? .contentTooLarge : .unprocessableContent,
+                GearmanExceptionText.description(of: error.message))
         case .workFailed:
             self.init(.unprocessableContent, "the worker failed the job")
         case .timeout:
@@ -65,10 +66,13 @@ public struct FrontError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// 429: the job queue cannot take this upload's jobs now.
     static func queueFull(retryAfter: Int) -> FrontError {
-        FrontError(.tooManyRequests, "too many photos are waiting for the image farm; try again shortly", retryAfter: retryAfter)
+        FrontError(
+            .tooManyRequests, "too many photos are waiting for the image farm; try again shortly",
+            retryAfter: retryAfter)
     }
 
     static func noWorker(function: String, retryAfter: Int) -> FrontError {
-        FrontError(.serviceUnavailable, "no worker for '\(function)' is attached to the job servers", retryAfter: retryAfter)
+        FrontError(
+            .serviceUnavailable, "no worker for '\(function)' is attached to the job servers", retryAfter: retryAfter)
     }
 }

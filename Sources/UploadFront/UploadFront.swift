@@ -41,7 +41,9 @@ public struct UploadFront: Service {
             servers = [embedded.address]
             logger.info(
                 "embedded job server and image workers",
-                metadata: ["gearman.server": "\(embedded.address)", "front.workers": "\(configuration.embeddedWorkers)"])
+                metadata: [
+                    "gearman.server": "\(embedded.address)", "front.workers": "\(configuration.embeddedWorkers)",
+                ])
         }
         let processor = try ImageProcessor(configuration: .init(threads: 2, limits: configuration.limits))
         let client = GearmanClient(servers: servers, tls: configuration.serverTLS, logger: logger)
@@ -79,13 +81,15 @@ public struct UploadFront: Service {
 
         let backfill = PhotoBackfill(configuration: configuration, store: store)
         let backfillWorker = GearmanWorker(
-            servers: servers, concurrency: 2, clientID: "gearbox-front-backfill", tls: configuration.serverTLS, logger: logger)
+            servers: servers, concurrency: 2, clientID: "gearbox-front-backfill", tls: configuration.serverTLS,
+            logger: logger)
         backfill.register(on: backfillWorker, processor: photoProcessor, images: processor, logger: logger)
 
         let router = Router()
         PageRoutes(configuration: configuration).register(on: router)
         PhotoRoutes(configuration: configuration, processor: photoProcessor, store: store).register(on: router)
-        HealthRoutes(farm: farmStatus, limiter: limiter, retryAfter: configuration.retryAfterSeconds).register(on: router)
+        HealthRoutes(farm: farmStatus, limiter: limiter, retryAfter: configuration.retryAfterSeconds).register(
+            on: router)
         MetricsRoutes(exposition: exposition, limiter: limiter, beforeScrape: beforeScrape).register(on: router)
 
         let onListening = self.onListening

@@ -28,7 +28,9 @@ struct AdminCommand: AsyncParsableCommand {
             let rest = words.dropFirst()
             func need(_ range: ClosedRange<Int>) throws {
                 guard range.contains(rest.count) else {
-                    throw ValidationError("\(first) takes \(range.lowerBound == range.upperBound ? "\(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)") arguments")
+                    throw ValidationError(
+                        "\(first) takes \(range.lowerBound == range.upperBound ? "\(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)") arguments"
+                    )
                 }
             }
             switch first.lowercased() {

@@ -49,7 +49,9 @@ struct BatchCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("server"),
-        help: ArgumentHelp("A job server with image workers, as host[:port]; repeat for several. Default: an embedded farm.", valueName: "host:port"))
+        help: ArgumentHelp(
+            "A job server with image workers, as host[:port]; repeat for several. Default: an embedded farm.",
+            valueName: "host:port"))
     var servers: [GearmanServerAddress] = []
 
     @OptionGroup(title: "TLS to the job servers") var tls: ClientTLSOptions
@@ -121,7 +123,8 @@ struct BatchCommand: AsyncParsableCommand {
             let client = GearmanClient(servers: servers, tls: try tls.context(), logger: logger)
             guard await !client.reachableServers().isEmpty else {
                 await client.shutdown()
-                StandardIO.error("gearbox batch: no job server answers at \(servers.map(\.description).joined(separator: ", "))")
+                StandardIO.error(
+                    "gearbox batch: no job server answers at \(servers.map(\.description).joined(separator: ", "))")
                 throw ExitCode(1)
             }
             try await run(
@@ -132,15 +135,18 @@ struct BatchCommand: AsyncParsableCommand {
 
     /// Runs the plan through `client`, which it shuts down, and prints the summary; throws the exit status.
     private func run(_ plan: BatchPlan, client: GearmanClient, farmText: String, maxPhotosInFlight: Int) async throws {
-        let runner = BatchRunner(client: client, configuration: .init(
-            options: try jobOptions(), maxPhotosInFlight: maxPhotosInFlight, maxInputBytes: limits.maxBytes))
+        let runner = BatchRunner(
+            client: client,
+            configuration: .init(
+                options: try jobOptions(), maxPhotosInFlight: maxPhotosInFlight, maxInputBytes: limits.maxBytes))
         let style = progress.style
         if style != .none {
             let pending = plan.pendingOutputs
             let upToDate = plan.photos.count * plan.sizes.count - pending
             StandardIO.error(
                 "gearbox batch: \(plan.photos.count) photos (\(BatchSummary.bytes(plan.totalBytes))) x "
-                    + "\(plan.sizes.count) sizes: \(pending) thumbnails to make, \(upToDate) up to date; farm: \(farmText)")
+                    + "\(plan.sizes.count) sizes: \(pending) thumbnails to make, \(upToDate) up to date; farm: \(farmText)"
+            )
         }
         let bar = BatchProgress(style: style, totalPhotos: plan.photos.count, totalBytes: plan.totalBytes)
         let work = Task { await runner.run(plan, onPhoto: bar.photoFinished) }

@@ -1,6 +1,6 @@
-import GearmanProtocol
 import ArgumentParser
 import GearmanBench
+import GearmanProtocol
 
 #if canImport(Glibc)
 import Glibc
@@ -60,10 +60,13 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Jobs to measure, instead of a duration.")
     var jobs: Int?
 
-    @Option(help: "Warm-up before measuring, not counted: seconds, or jobs with --jobs (default 1 s, or a tenth of --jobs).")
+    @Option(
+        help: "Warm-up before measuring, not counted: seconds, or jobs with --jobs (default 1 s, or a tenth of --jobs)."
+    )
     var warmUp: Double?
 
-    @Option(help: "Background jobs queued before measuring (with --background): a deep queue, and memory per queued job.")
+    @Option(
+        help: "Background jobs queued before measuring (with --background): a deep queue, and memory per queued job.")
     var prefill = 0
 
     @Option(help: "Function name the jobs are submitted to.")

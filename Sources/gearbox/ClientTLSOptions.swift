@@ -18,7 +18,8 @@ struct ClientTLSOptions: ParsableArguments {
         help: ArgumentHelp("A client certificate, for servers that ask for one.", valueName: "path"))
     var certificate: String?
 
-    @Option(name: .customLong("ssl-key"), help: ArgumentHelp("The client certificate's private key.", valueName: "path"))
+    @Option(
+        name: .customLong("ssl-key"), help: ArgumentHelp("The client certificate's private key.", valueName: "path"))
     var key: String?
 
     func validate() throws {

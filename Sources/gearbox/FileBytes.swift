@@ -1,9 +1,10 @@
+import Imaging
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Imaging
 
 #if canImport(Glibc)
 import Glibc
@@ -103,7 +104,8 @@ enum FileBytes {
 
     /// Whether `path` names the existing file `existing` (through links and `..`).
     static func samePath(_ path: String, _ existing: String) -> Bool {
-        var a = stat(), b = stat()
+        var a = stat()
+        var b = stat()
         guard stat(path, &a) == 0, stat(existing, &b) == 0 else { return false }
         return a.st_dev == b.st_dev && a.st_ino == b.st_ino
     }

@@ -35,7 +35,9 @@ struct FrontPhotoOptions: ParsableArguments {
             valueName: "sizes"))
     var sizes = "small=100x100,medium=640x480,large=1600x1200"
 
-    @Option(help: ArgumentHelp("Modern formats made beside each size's JPEG or PNG, preferred first (empty: none).", valueName: "formats"))
+    @Option(
+        help: ArgumentHelp(
+            "Modern formats made beside each size's JPEG or PNG, preferred first (empty: none).", valueName: "formats"))
     var formats = "avif,webp"
 
     @Option(
@@ -44,7 +46,8 @@ struct FrontPhotoOptions: ParsableArguments {
             valueName: "formats"))
     var deferredFormats = "avif"
 
-    @Option(help: ArgumentHelp("Pixel densities each size is made at: 1,2 adds @2x for srcset.", valueName: "densities"))
+    @Option(
+        help: ArgumentHelp("Pixel densities each size is made at: 1,2 adds @2x for srcset.", valueName: "densities"))
     var densities = "1,2"
 
     @Option(help: "The folder that keeps the originals and their sizes.")
@@ -133,7 +136,8 @@ struct FrontServeCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "A file holding signing keys, one per line (as --signing-key, without showing them to ps).", valueName: "path"))
+            "A file holding signing keys, one per line (as --signing-key, without showing them to ps).",
+            valueName: "path"))
     var signingKeyFile: String?
 
     @Option(help: ArgumentHelp("Seconds a signed URL stays valid (0: for ever).", valueName: "seconds"))
@@ -225,7 +229,9 @@ struct FrontBackfillCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard !photos.servers.isEmpty else {
-            throw ValidationError("backfill needs the job server a front works for (--server); without one, run `gearbox front --backfill`")
+            throw ValidationError(
+                "backfill needs the job server a front works for (--server); without one, run `gearbox front --backfill`"
+            )
         }
     }
 

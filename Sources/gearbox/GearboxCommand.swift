@@ -7,7 +7,8 @@ struct GearboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gearbox",
         abstract: "A Gearman job server, client, worker farm and image toolkit.",
-        version: "gearbox \(GearboxVersion.gearbox) (Gearman \(GearboxVersion.protocolVersion), libvips \(VipsRuntime.version))",
+        version:
+            "gearbox \(GearboxVersion.gearbox) (Gearman \(GearboxVersion.protocolVersion), libvips \(VipsRuntime.version))",
         subcommands: [
             ServerCommand.self,
             BenchCommand.self,

@@ -4,7 +4,10 @@ import Imaging
 /// The output flags that `gearbox thumbnail` and `gearbox batch` share, typed, and their query items: the
 /// options the image functions and the upload front take too.
 struct ImageOutputOptions: ParsableArguments {
-    @Option(help: "Output format: jpeg, png, webp, avif, gif (default: -o's extension where it has one, else the input's; JPEG for HEIF and TIFF).")
+    @Option(
+        help:
+            "Output format: jpeg, png, webp, avif, gif (default: -o's extension where it has one, else the input's; JPEG for HEIF and TIFF)."
+    )
     var format: ImageFormat?
 
     @Option(help: ArgumentHelp("Quality for jpeg, webp and avif.", valueName: "1-100"))

@@ -7,10 +7,13 @@ struct KeepaliveOptions: ParsableArguments {
     @Flag(name: .customLong("keepalive"), help: "Accepted for gearmand's sake: keepalive is always on.")
     var enabled = false
 
-    @Option(name: .customLong("keepalive-idle"), help: ArgumentHelp("Idle seconds before the first probe.", valueName: "seconds"))
+    @Option(
+        name: .customLong("keepalive-idle"),
+        help: ArgumentHelp("Idle seconds before the first probe.", valueName: "seconds"))
     var idle: Int?
 
-    @Option(name: .customLong("keepalive-interval"), help: ArgumentHelp("Seconds between probes.", valueName: "seconds"))
+    @Option(
+        name: .customLong("keepalive-interval"), help: ArgumentHelp("Seconds between probes.", valueName: "seconds"))
     var interval: Int?
 
     @Option(

@@ -1,10 +1,11 @@
+import Foundation
+import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
-import NIOCore
 
 /// The lines of standard input, byte for byte and without their newlines, read on a thread of their own so
 /// that a pipe that stays open (`tail -f`) blocks nobody. At most `window` lines are read ahead of the ones

@@ -8,7 +8,8 @@ struct LoggingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: Logger.Level?
 
-    @Option(help: ArgumentHelp("Append the log to this file instead of writing it to standard error.", valueName: "path"))
+    @Option(
+        help: ArgumentHelp("Append the log to this file instead of writing it to standard error.", valueName: "path"))
     var logFile: String?
 
     /// A logger at `--log-level` (else `level`), writing to standard error or appending to `--log-file`.

@@ -18,7 +18,8 @@ struct MetricsEndpoint: Service {
         exposition.register(on: router, beforeScrape: beforeScrape)
         let app = Application(
             router: router,
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "gearbox-metrics"),
+            configuration: ApplicationConfiguration(
+                address: .hostname(host, port: port), serverName: "gearbox-metrics"),
             logger: logger)
         try await app.run()
     }

@@ -1,6 +1,6 @@
-import GearmanProtocol
 import ArgumentParser
 import GearboxMetrics
+import GearmanProtocol
 import GearmanServer
 import Logging
 import NIOCore
@@ -39,7 +39,8 @@ struct ServerCommand: AsyncParsableCommand {
 
     @Option(
         name: [.customShort("j"), .long],
-        help: "Attempts before a job whose workers keep failing is given up, and its clients get WORK_FAIL (0: no limit)."
+        help:
+            "Attempts before a job whose workers keep failing is given up, and its clients get WORK_FAIL (0: no limit)."
     )
     var jobRetries = 0
 
@@ -72,21 +73,31 @@ struct ServerCommand: AsyncParsableCommand {
             valueName: "type"))
     var queueType: String?
 
-    @Option(name: .customLong("libsqlite3-db"), help: ArgumentHelp("gearmand's spelling of --store sqlite:PATH.", valueName: "path"))
+    @Option(
+        name: .customLong("libsqlite3-db"),
+        help: ArgumentHelp("gearmand's spelling of --store sqlite:PATH.", valueName: "path"))
     var libsqlite3Database: String?
 
     @Option(
         name: .customLong("libpq-conninfo"),
-        help: ArgumentHelp("gearmand's spelling of --store postgres://...: 'host=H port=P dbname=D user=U password=W'.", valueName: "conninfo"))
+        help: ArgumentHelp(
+            "gearmand's spelling of --store postgres://...: 'host=H port=P dbname=D user=U password=W'.",
+            valueName: "conninfo"))
     var libpqConnectionString: String?
 
-    @Option(help: ArgumentHelp("This server's name among the servers sharing a PostgreSQL store (default: HOST:PORT).", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "This server's name among the servers sharing a PostgreSQL store (default: HOST:PORT).", valueName: "name"))
     var serverName: String?
 
-    @Option(help: ArgumentHelp("Seconds between renewals of this server's lease in a shared store.", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp("Seconds between renewals of this server's lease in a shared store.", valueName: "seconds"))
     var leaseRenewal: Double = 2
 
-    @Option(help: ArgumentHelp("Seconds after its last renewal when a server's lease expires and another adopts its jobs.", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds after its last renewal when a server's lease expires and another adopts its jobs.",
+            valueName: "seconds"))
     var leaseExpiry: Double = 10
 
     @OptionGroup(title: "TLS") var tls: ServerTLSOptions
@@ -112,7 +123,9 @@ struct ServerCommand: AsyncParsableCommand {
         help: ArgumentHelp("gearmand's -r: 'http' serves its HTTP protocol on --http-port too.", valueName: "name"))
     var protocols: [String] = []
 
-    @Option(help: ArgumentHelp("Serve gearmand's HTTP protocol on this port: POST /FUNCTION runs a job.", valueName: "port"))
+    @Option(
+        help: ArgumentHelp("Serve gearmand's HTTP protocol on this port: POST /FUNCTION runs a job.", valueName: "port")
+    )
     var httpPort: Int?
 
     @Option(help: ArgumentHelp("Largest HTTP request body, in bytes.", valueName: "bytes"))
@@ -141,7 +154,9 @@ struct ServerCommand: AsyncParsableCommand {
         for name in protocols where name.lowercased() != "http" {
             throw ValidationError("-r \(name) is not a protocol Gearbox serves: http is")
         }
-        if let httpPort, !(0...65535).contains(httpPort) { throw ValidationError("--http-port must be between 0 and 65535") }
+        if let httpPort, !(0...65535).contains(httpPort) {
+            throw ValidationError("--http-port must be between 0 and 65535")
+        }
         guard httpMaxBody >= 1 else { throw ValidationError("--http-max-body must be at least 1") }
         if let metricsPort, !(0...65535).contains(metricsPort) {
             throw ValidationError("--metrics-port must be between 0 and 65535")

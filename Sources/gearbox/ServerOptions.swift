@@ -5,7 +5,8 @@ import Gearman
 struct ServerOptions: ParsableArguments {
     @Option(
         name: .customLong("server"),
-        help: ArgumentHelp("A job server as host[:port] (default port 4730); repeat for several.", valueName: "host:port"))
+        help: ArgumentHelp(
+            "A job server as host[:port] (default port 4730); repeat for several.", valueName: "host:port"))
     var servers: [GearmanServerAddress] = [GearmanServerAddress(host: "127.0.0.1")]
 
     @OptionGroup(title: "TLS") var tls: ClientTLSOptions

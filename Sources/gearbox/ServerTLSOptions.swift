@@ -13,7 +13,9 @@ struct ServerTLSOptions: ParsableArguments {
         help: ArgumentHelp("Serve TLS on this port too, and plaintext on --port.", valueName: "port"))
     var port: Int?
 
-    @Option(name: .customLong("ssl-certificate"), help: ArgumentHelp("The server's certificate chain (PEM).", valueName: "path"))
+    @Option(
+        name: .customLong("ssl-certificate"),
+        help: ArgumentHelp("The server's certificate chain (PEM).", valueName: "path"))
     var certificate: String?
 
     @Option(name: .customLong("ssl-key"), help: ArgumentHelp("The certificate's private key (PEM).", valueName: "path"))
@@ -53,7 +55,8 @@ struct ServerTLSOptions: ParsableArguments {
         let clientCertificates: GearmanTLSFiles.ClientCertificates =
             verifyClient ? .required : certificateNamesAllowed ? .optional : .ignored
         do {
-            return GearmanServerTLS(context: try files.makeServerContext(clientCertificates: clientCertificates), port: port)
+            return GearmanServerTLS(
+                context: try files.makeServerContext(clientCertificates: clientCertificates), port: port)
         } catch {
             throw ValidationError("\(error)")
         }

@@ -24,7 +24,8 @@ struct SubmitCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Logging") var logging: LoggingOptions
 
-    @Flag(name: [.customShort("b"), .long], help: "Queue the job and print its handle instead of waiting for the result.")
+    @Flag(
+        name: [.customShort("b"), .long], help: "Queue the job and print its handle instead of waiting for the result.")
     var background = false
 
     @Flag(name: [.customShort("n"), .customLong("lines")], help: "One job per line of standard input.")
@@ -47,7 +48,9 @@ struct SubmitCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...100_000).contains(maxInFlight) else { throw ValidationError("--max-in-flight must be 1 to 100000") }
-        if lines, workload != nil { throw ValidationError("-n reads its workloads from standard input: give no argument") }
+        if lines, workload != nil {
+            throw ValidationError("-n reads its workloads from standard input: give no argument")
+        }
         if lines, unique != nil { throw ValidationError("-n submits many jobs: --unique would make them one") }
     }
 

@@ -30,7 +30,8 @@ struct ThumbnailCommand: AsyncParsableCommand {
         transform: ImageSize.argument)
     var size: ImageSize?
 
-    @Option(name: [.short, .long], help: "Output name pattern; %s is the input's name without extension; - for stdout.")
+    @Option(
+        name: [.short, .long], help: "Output name pattern; %s is the input's name without extension; - for stdout.")
     var output: String?
 
     @OptionGroup(title: "Output") var image: ImageOutputOptions
@@ -90,9 +91,10 @@ struct ThumbnailCommand: AsyncParsableCommand {
         }
 
         let threads = min(threads ?? System.coreCount, max(1, inputs.count))
-        let processor = try ImageProcessor(configuration: .init(
-            threads: threads,
-            limits: limits.limits()))
+        let processor = try ImageProcessor(
+            configuration: .init(
+                threads: threads,
+                limits: limits.limits()))
         let job = ThumbnailJob(processor: processor, options: options, pattern: output)
 
         // Largest first: the biggest photo sets the critical path, and the small ones fill the

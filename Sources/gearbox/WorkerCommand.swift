@@ -122,7 +122,9 @@ struct WorkerCommand: AsyncParsableCommand {
         _ = try Self.offered(function)
         _ = try defaults()
         if let concurrency, concurrency < 1 { throw ValidationError("concurrency must be at least 1") }
-        guard timeLimit > 0, timeLimit <= 86_400 else { throw ValidationError("--time-limit must be 0...86400 seconds") }
+        guard timeLimit > 0, timeLimit <= 86_400 else {
+            throw ValidationError("--time-limit must be 0...86400 seconds")
+        }
     }
 
     func run() async throws {
@@ -140,12 +142,14 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         var processor: ImageProcessor?
         if !imageFunctions.isEmpty {
-            let images = try ImageProcessor(configuration: .init(
-                threads: jobs, limits: limits.limits()))
+            let images = try ImageProcessor(
+                configuration: .init(
+                    threads: jobs, limits: limits.limits()))
             ImageWorkerFunctions.register(
                 imageFunctions, on: worker,
                 runner: ImageFunctionRunner(
-                    processor: images, defaults: try defaults(), metrics: measures ? ImageJobMetrics(factory: exposition.factory) : nil))
+                    processor: images, defaults: try defaults(),
+                    metrics: measures ? ImageJobMetrics(factory: exposition.factory) : nil))
             processor = images
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: worker)]
@@ -153,7 +157,8 @@ struct WorkerCommand: AsyncParsableCommand {
             services.append(
                 .init(
                     service: MetricsEndpoint(
-                        host: metricsHost, port: metricsPort, exposition: exposition, beforeScrape: {}, logger: logger)))
+                        host: metricsHost, port: metricsPort, exposition: exposition, beforeScrape: {}, logger: logger))
+            )
         }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

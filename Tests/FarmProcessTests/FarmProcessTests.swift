@@ -26,7 +26,9 @@ import Testing
                 port = server.port
             case .gearbox:
                 let binary = try gearboxBinary()
-                let (process, port) = try await startJobServer(binary) { ["server", "--port", "\($0)", "--listen", "127.0.0.1"] }
+                let (process, port) = try await startJobServer(binary) {
+                    ["server", "--port", "\($0)", "--listen", "127.0.0.1"]
+                }
                 self.port = port
                 child = process
                 gearmand = nil
@@ -88,7 +90,8 @@ import Testing
     @Test func workerFlagsSetTheDefaultsAndTheLimits() async throws {
         let server = try await RunningServer(.gearbox)
         let worker = try worker(
-            port: server.port, ["-f", "thumbnail,reverse", "-c", "1", "--size", "64x64", "--format", "png", "--max-bytes", "100000"])
+            port: server.port,
+            ["-f", "thumbnail,reverse", "-c", "1", "--size", "64x64", "--format", "png", "--max-bytes", "100000"])
         try await waitForWorkers(port: server.port, function: "thumbnail", count: 1, timeout: .seconds(20))
         let small = try Data(contentsOf: try Fixtures.url("generated/photo.jpg"))  // 28 KB, 640x400
         let made = try await ChildProcess.run("gearman", ["-p", "\(server.port)", "-f", "thumbnail"], stdin: small)
@@ -111,7 +114,8 @@ import Testing
     final class Tree {
         let root: URL
         init(photos: [String], broken: Bool = false) throws {
-            root = FileManager.default.temporaryDirectory.appendingPathComponent("gearbox-batch-cli-\(UUID().uuidString)")
+            root = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "gearbox-batch-cli-\(UUID().uuidString)")
             for (index, name) in photos.enumerated() {
                 let folder = root.appendingPathComponent(index % 2 == 0 ? "in" : "in/sub")
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -150,7 +154,8 @@ import Testing
     @Test func aBatchWithACorruptFileReportsItAndMakesTheRest() async throws {
         let tree = try Tree(photos: ["Garden", "Aqua", "Dune"], broken: true)
         let run = try await ChildProcess.run(
-            try gearboxBinary(), ["batch", tree.input, "-o", tree.output, "-s", "200x150", "-s", "100x100", "--progress", "lines"],
+            try gearboxBinary(),
+            ["batch", tree.input, "-o", tree.output, "-s", "200x150", "-s", "100x100", "--progress", "lines"],
             timeout: .seconds(60))
         let stdout = String(decoding: run.stdout, as: UTF8.self)
         #expect(run.status == 1, "\(stdout)\(run.stderr)")
@@ -158,18 +163,22 @@ import Testing
         #expect(stdout.contains("sub/broken.jpg [200x150]: truncated JPEG"), "\(stdout)")
         #expect(run.stderr.contains("FAIL sub/broken.jpg"), "\(run.stderr)")
         #expect(run.stderr.contains("ok   Garden.jpg (2 thumbnails)"), "\(run.stderr)")
-        #expect(tree.outputs == [
-            "Dune_100x100.jpg", "Dune_200x150.jpg", "Garden_100x100.jpg", "Garden_200x150.jpg",
-            "sub/Aqua_100x100.jpg", "sub/Aqua_200x150.jpg",
-        ])
-        let thumb = try await Self.describer.info([UInt8](try Data(contentsOf: URL(fileURLWithPath: tree.output + "/sub/Aqua_100x100.jpg"))))
+        #expect(
+            tree.outputs == [
+                "Dune_100x100.jpg", "Dune_200x150.jpg", "Garden_100x100.jpg", "Garden_200x150.jpg",
+                "sub/Aqua_100x100.jpg", "sub/Aqua_200x150.jpg",
+            ])
+        let thumb = try await Self.describer.info(
+            [UInt8](try Data(contentsOf: URL(fileURLWithPath: tree.output + "/sub/Aqua_100x100.jpg"))))
         #expect(thumb.width == 100 && thumb.height <= 100)
     }
 
     @Test func ctrlCStopsCleanlyAndTheNextRunResumes() async throws {
         let tree = try Tree(photos: Fixtures.naturePhotos)
-        let arguments = ["batch", tree.input, "-o", tree.output, "-s", "200x150", "-s", "640x480", "-s", "1600x1200",
-                         "-c", "1", "--in-flight", "1", "--progress", "none"]
+        let arguments = [
+            "batch", tree.input, "-o", tree.output, "-s", "200x150", "-s", "640x480", "-s", "1600x1200",
+            "-c", "1", "--in-flight", "1", "--progress", "none",
+        ]
         let batch = try ChildProcess(try gearboxBinary(), arguments)
         try await tree.waitForFirstOutput()
         batch.signal(SIGINT)
@@ -183,7 +192,10 @@ import Testing
         let resumed = try await ChildProcess.run(try gearboxBinary(), arguments, timeout: .seconds(120))
         let stdout = String(decoding: resumed.stdout, as: UTF8.self)
         #expect(resumed.status == 0, "\(stdout)\(resumed.stderr)")
-        #expect(stdout.contains("\(36 - afterInterrupt.count) written, \(afterInterrupt.count) already up to date, 0 failed"), "\(stdout)")
+        #expect(
+            stdout.contains(
+                "\(36 - afterInterrupt.count) written, \(afterInterrupt.count) already up to date, 0 failed"),
+            "\(stdout)")
         #expect(tree.outputs.count == 36)
     }
 
@@ -195,8 +207,10 @@ import Testing
         let tree = try Tree(photos: Fixtures.naturePhotos)
         let batch = try ChildProcess(
             try gearboxBinary(),
-            ["batch", tree.input, "-o", tree.output, "-s", "200x150", "-s", "640x480",
-             "--server", "127.0.0.1:\(server.port)", "--progress", "lines"])
+            [
+                "batch", tree.input, "-o", tree.output, "-s", "200x150", "-s", "640x480",
+                "--server", "127.0.0.1:\(server.port)", "--progress", "lines",
+            ])
         try await tree.waitForFirstOutput()
         doomed.stop()  // SIGKILL, mid-job: gearmand gives its job back to the queue
         let status = try await batch.wait(timeout: .seconds(120))
@@ -209,7 +223,8 @@ import Testing
 
     @Test func batchRefusesBadArgumentsAndAMissingServer() async throws {
         let tree = try Tree(photos: ["Garden"])
-        let badSize = try await ChildProcess.run(try gearboxBinary(), ["batch", tree.input, "-o", tree.output, "-s", "big"])
+        let badSize = try await ChildProcess.run(
+            try gearboxBinary(), ["batch", tree.input, "-o", tree.output, "-s", "big"])
         #expect(badSize.status != 0)
         #expect(badSize.stderr.contains("-s big"), "\(badSize.stderr)")
         let port = try freePort()

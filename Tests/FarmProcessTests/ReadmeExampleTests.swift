@@ -10,7 +10,9 @@ import Testing
 /// they start outlives them. A console example's output must be what the README shows.
 @Suite(.serialized) struct ReadmeExampleTests {
     /// The shell and console examples, by name.
-    static let shellExamples = ["tools-against-server", "image-functions", "options-line", "tools", "lines", "http", "metrics"]
+    static let shellExamples = [
+        "tools-against-server", "image-functions", "options-line", "tools", "lines", "http", "metrics",
+    ]
 
     struct Block {
         var kind: String
@@ -21,10 +23,12 @@ import Testing
     static func block(named name: String) throws -> Block {
         let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
         let lines = readme.components(separatedBy: "\n")
-        guard let markerIndex = lines.firstIndex(where: {
-            let words = $0.trimmingCharacters(in: .whitespaces).split(separator: " ")
-            return words.count == 5 && words[1] == "readme-example:" && words[3] == name
-        }) else { throw TestFailure("README.md has no example named \(name)") }
+        guard
+            let markerIndex = lines.firstIndex(where: {
+                let words = $0.trimmingCharacters(in: .whitespaces).split(separator: " ")
+                return words.count == 5 && words[1] == "readme-example:" && words[3] == name
+            })
+        else { throw TestFailure("README.md has no example named \(name)") }
         let kind = String(lines[markerIndex].trimmingCharacters(in: .whitespaces).split(separator: " ")[2])
         let fence = lines[markerIndex + 1]
         let indent = fence.prefix { $0 == " " }.count
@@ -102,7 +106,8 @@ import Testing
             text += "printf '\\n@@@ step \(index)\\n'\n\(step.command)\n"
             if step.command.split(separator: "#")[0].trimmingCharacters(in: .whitespaces).hasSuffix("&") {
                 let (ports, functions) = readiness(of: step.command)
-                text += "settle '\(ports.map(String.init).joined(separator: " "))' '\(functions.joined(separator: " "))'\n"
+                text +=
+                    "settle '\(ports.map(String.init).joined(separator: " "))' '\(functions.joined(separator: " "))'\n"
             } else {
                 text += "printf '\\n@@@ status %s\\n' $?\n"
             }
@@ -114,7 +119,9 @@ import Testing
 
     /// Job handles name the host: compared as `H:host:N`.
     static func normalized(_ line: String) -> String {
-        guard let start = line.range(of: "H:"), let colon = line[start.upperBound...].firstIndex(of: ":") else { return line }
+        guard let start = line.range(of: "H:"), let colon = line[start.upperBound...].firstIndex(of: ":") else {
+            return line
+        }
         return line.replacingCharacters(in: start.upperBound..<colon, with: "host")
     }
 
@@ -135,7 +142,9 @@ import Testing
         #expect(status == 0, "\(name): \(shell.standardErrorText)")
         var outputs: [[String]] = []
         var statuses: [Int32] = []
-        for line in shell.standardOutputText.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init) {
+        for line in shell.standardOutputText.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(
+            String.init)
+        {
             if line.hasPrefix("@@@ step ") {
                 outputs.append([])
             } else if line.hasPrefix("@@@ status ") {
@@ -166,7 +175,8 @@ import Testing
     /// Runs `body` in a folder holding photo.jpg, with a job server and an image worker up.
     func withFarm(_ body: (_ folder: String, _ port: Int) async throws -> Void) async throws {
         let folder = try ScratchFolder()
-        try Data(try Fixtures.nature(Fixtures.naturePhotos[0])).write(to: URL(fileURLWithPath: folder.path + "/photo.jpg"))
+        try Data(try Fixtures.nature(Fixtures.naturePhotos[0])).write(
+            to: URL(fileURLWithPath: folder.path + "/photo.jpg"))
         let (server, port) = try await startJobServer(try gearboxBinary()) { ["server", "--port", "\($0)"] }
         defer { server.stop() }
         let worker = try ChildProcess(try gearboxBinary(), ["worker", "--server", "127.0.0.1:\(port)", "-c", "2"])
@@ -189,7 +199,8 @@ import Testing
             try Self.example("gear", port: port).write(toFile: script, atomically: true, encoding: .utf8)
             var environment = ProcessInfo.processInfo.environment
             environment["PYTHONPATH"] = testPythonPath
-            let python = try ChildProcess("/bin/sh", ["-c", "cd '\(folder)' && exec python3 example.py"], environment: environment)
+            let python = try ChildProcess(
+                "/bin/sh", ["-c", "cd '\(folder)' && exec python3 example.py"], environment: environment)
             #expect(try await python.wait(timeout: .seconds(90)) == 0, "\(python.standardErrorText)")
             #expect(!python.standardOutputText.contains("failed"), "\(python.standardOutputText)")
             try await expectThumbnail(in: folder)
@@ -198,7 +209,8 @@ import Testing
 
     @Test func thePHPExample() async throws {
         try await withFarm { folder, port in
-            try ("<?php\n" + Self.example("pecl", port: port)).write(toFile: folder + "/example.php", atomically: true, encoding: .utf8)
+            try ("<?php\n" + Self.example("pecl", port: port)).write(
+                toFile: folder + "/example.php", atomically: true, encoding: .utf8)
             let php = try ChildProcess("/bin/sh", ["-c", "cd '\(folder)' && exec php example.php"])
             #expect(try await php.wait(timeout: .seconds(90)) == 0, "\(php.standardErrorText)")
             #expect(!php.standardOutputText.contains("failed"), "\(php.standardOutputText)")

@@ -1,5 +1,5 @@
-import GearmanProtocol
 import GearmanBench
+import GearmanProtocol
 import Testing
 
 @Suite struct PayloadSizeTests {
@@ -59,9 +59,10 @@ import Testing
             clients: 0, workers: -1, inFlight: 0, grabs: 0, length: .seconds(0), prefill: 5, function: "", loops: 0)
         configuration.rate = -1
         let problems = configuration.problems()
-        for flag in ["--clients", "--workers", "--in-flight", "--grabs", "--duration", "--prefill", "--function",
-            "--loops", "--rate"]
-        {
+        for flag in [
+            "--clients", "--workers", "--in-flight", "--grabs", "--duration", "--prefill", "--function",
+            "--loops", "--rate",
+        ] {
             #expect(problems.contains { $0.hasPrefix(flag) }, "\(flag) in \(problems)")
         }
     }
@@ -115,7 +116,8 @@ import Testing
         measured: .init(jobs: 10_000, seconds: 0.5), submitted: 10_000, errors: 0,
         latency: LatencySummary(p50: 100, p90: 200, p99: 300, p999: 12_345, max: 20_000),
         prefill: .init(jobs: 1000, seconds: 0.25), drain: nil,
-        serverUsage: .init(pid: 42, cpuMicrosecondsPerJob: 7.25, rssBytes: 10_485_760, bytesPerQueuedJobBeyondPayload: 200))
+        serverUsage: .init(
+            pid: 42, cpuMicrosecondsPerJob: 7.25, rssBytes: 10_485_760, bytesPerQueuedJobBeyondPayload: 200))
 
     @Test func ratesAreJobsOverSeconds() {
         #expect(Self.result.measured.jobsPerSecond == 20_000)
@@ -132,9 +134,10 @@ import Testing
 
     @Test func textNamesEveryFigure() {
         let text = Self.result.text
-        for part in ["20000 jobs/s", "p99 300 µs", "p99.9 12.3 ms", "7.3 µs CPU/job", "RSS 10.0 MiB",
-            "200 bytes/queued job", "prefill     1000 jobs", "paced at 5000 jobs/s", "0 errors"]
-        {
+        for part in [
+            "20000 jobs/s", "p99 300 µs", "p99.9 12.3 ms", "7.3 µs CPU/job", "RSS 10.0 MiB",
+            "200 bytes/queued job", "prefill     1000 jobs", "paced at 5000 jobs/s", "0 errors",
+        ] {
             #expect(text.contains(part), "\(part) in \(text)")
         }
     }
@@ -153,7 +156,9 @@ import Testing
         let status = "Name:\tgearmand\nvoluntary_ctxt_switches:\t1200\nnonvoluntary_ctxt_switches:\t34\n"
         #expect(ProcessSample.contextSwitches(status: status) == 1234)
         #expect(ProcessSample.contextSwitches(status: "Name:\tx\nvoluntary_ctxt_switches:\t5\n") == nil)
-        #expect(ProcessSample.contextSwitches(status: "voluntary_ctxt_switches:\tmany\nnonvoluntary_ctxt_switches:\t1\n") == nil)
+        #expect(
+            ProcessSample.contextSwitches(status: "voluntary_ctxt_switches:\tmany\nnonvoluntary_ctxt_switches:\t1\n")
+                == nil)
     }
 
     @Test func readsResidentMemory() {

@@ -97,9 +97,10 @@ import Testing
 
     @Test func theBenchCommandRefusesBadArguments() async throws {
         let gearbox = try gearboxBinary()
-        for arguments in [["--payload", "big"], ["--jobs", "5", "--duration", "1"], ["--server", "host:port"],
-            ["--clients", "0"]]
-        {
+        for arguments in [
+            ["--payload", "big"], ["--jobs", "5", "--duration", "1"], ["--server", "host:port"],
+            ["--clients", "0"],
+        ] {
             let (status, _, errors) = try await ChildProcess.run(gearbox, ["bench"] + arguments)
             #expect(status != 0, "\(arguments)")
             #expect(errors.contains("Error"), "\(arguments): \(errors)")

@@ -1,6 +1,6 @@
-import GearmanProtocol
 import Foundation
 import Gearman
+import GearmanProtocol
 import NIOCore
 import TestSupport
 import Testing
@@ -195,7 +195,8 @@ import Testing
     @Test(arguments: ServerKind.allCases)
     func aKilledWorkersJobCompletesOnAnotherWorker(kind: ServerKind) async throws {
         let server = try await TestServer.start(kind)
-        let first = try ChildProcess(try gearboxBinary(), ["worker", "-f", "sleep", "--server", server.address.description])
+        let first = try ChildProcess(
+            try gearboxBinary(), ["worker", "-f", "sleep", "--server", server.address.description])
         let client = GearmanClient(servers: [server.address])
         try await withDeadline(Self.limit) {
             // Long enough that a loaded machine's status polls still see it running on the first worker.

@@ -13,8 +13,10 @@ import Testing
     func gearboxWorker(_ server: TestServer, _ functions: String, concurrency: Int = 2) async throws -> ChildProcess {
         let worker = try ChildProcess(
             try gearboxBinary(),
-            ["worker", "-f", functions, "--server", server.address.description, "-c", "\(concurrency)",
-             "--client-id", "cli-worker"])
+            [
+                "worker", "-f", functions, "--server", server.address.description, "-c", "\(concurrency)",
+                "--client-id", "cli-worker",
+            ])
         for function in functions.split(separator: ",") {
             try await server.waitForStatus(String(function)) { $0[2] >= 1 }
         }
@@ -32,7 +34,8 @@ import Testing
     func submit(_ server: TestServer, _ arguments: [String], input: Data = Data()) async throws -> (
         status: Int32, stdout: Data, stderr: Data
     ) {
-        try await runToEnd(try gearboxBinary(), ["submit", "--server", server.address.description] + arguments, input: input)
+        try await runToEnd(
+            try gearboxBinary(), ["submit", "--server", server.address.description] + arguments, input: input)
     }
 
     /// `gearbox submit -n`: a job per line, results in the order of the input whatever order they finish in.
@@ -49,7 +52,8 @@ import Testing
             let expected = lines.map { String($0.reversed()) + "\n" }.joined()
             #expect(String(decoding: result.stdout, as: UTF8.self) == expected)
 
-            let failed = try await submit(server, ["-n", "-f", "nobody-serves-this", "--timeout", "0.5"], input: Data("a\nb\n".utf8))
+            let failed = try await submit(
+                server, ["-n", "-f", "nobody-serves-this", "--timeout", "0.5"], input: Data("a\nb\n".utf8))
             #expect(failed.status == 1)
             let errors = String(decoding: failed.stderr, as: UTF8.self)
             #expect(errors.contains("line 1: timed out") && errors.contains("line 2: timed out"), "\(errors)")
@@ -82,7 +86,8 @@ import Testing
         let server = try await TestServer.start(kind)
         let worker = try await gearboxWorker(server, "reverse,echo")
         try await withDeadline(Self.limit) {
-            let result = try await runToEnd("gearman", ["-h", "127.0.0.1", "-p", "\(server.port)", "-f", "reverse", "hello"])
+            let result = try await runToEnd(
+                "gearman", ["-h", "127.0.0.1", "-p", "\(server.port)", "-f", "reverse", "hello"])
             #expect(result.status == 0)
             #expect(String(decoding: result.stdout, as: UTF8.self).hasPrefix("olleh"))
             let workers = try await server.admin("workers")
@@ -155,17 +160,20 @@ import Testing
         let server = try await TestServer.start(kind)
         let worker = try await gearboxWorker(server, "echo")
         try await withDeadline(Self.limit) {
-            let raw = try await runToEnd(try gearboxBinary(), ["admin", "status", "--raw", "--server", server.address.description])
+            let raw = try await runToEnd(
+                try gearboxBinary(), ["admin", "status", "--raw", "--server", server.address.description])
             #expect(raw.status == 0)
             let direct = try await server.admin("status")
             #expect(String(decoding: raw.stdout, as: UTF8.self) == direct)
 
-            let table = try await runToEnd(try gearboxBinary(), ["admin", "workers", "--server", server.address.description])
+            let table = try await runToEnd(
+                try gearboxBinary(), ["admin", "workers", "--server", server.address.description])
             let text = String(decoding: table.stdout, as: UTF8.self)
             #expect(text.hasPrefix("FD"))
             #expect(text.contains("cli-worker"))
 
-            let version = try await runToEnd(try gearboxBinary(), ["admin", "version", "--server", server.address.description])
+            let version = try await runToEnd(
+                try gearboxBinary(), ["admin", "version", "--server", server.address.description])
             #expect(version.status == 0)
             #expect(String(decoding: version.stdout, as: UTF8.self).hasPrefix("OK "))
 

@@ -21,7 +21,8 @@ import Testing
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            guard case .packet(let packet) = unwrapInboundIn(data), let request = try? GearmanRequest(packet: packet) else {
+            guard case .packet(let packet) = unwrapInboundIn(data), let request = try? GearmanRequest(packet: packet)
+            else {
                 context.close(promise: nil)
                 return
             }
@@ -48,7 +49,8 @@ import Testing
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandlers(
-                            ByteToMessageHandler(GearmanFrameDecoder()), DroppingServer(acknowledgeFirst: acknowledgeFirst))
+                            ByteToMessageHandler(GearmanFrameDecoder()),
+                            DroppingServer(acknowledgeFirst: acknowledgeFirst))
                     }
                 }
                 .bind(host: "127.0.0.1", port: 0)
@@ -73,7 +75,8 @@ import Testing
             for index in 0..<4 {
                 let result = try await client.submit("echo", workload: Array("\(index)".utf8), timeout: .seconds(10))
                 #expect(String(buffer: result) == "\(index)")
-                let handle = try await client.submitBackground("echo", workload: Array("bg".utf8), timeout: .seconds(10))
+                let handle = try await client.submitBackground(
+                    "echo", workload: Array("bg".utf8), timeout: .seconds(10))
                 #expect(handle.server == server.address)
             }
         }

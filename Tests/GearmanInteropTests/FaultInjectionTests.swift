@@ -15,7 +15,8 @@ import Testing
     static let duration = ProcessInfo.processInfo.environment["FAULT_SECONDS"].flatMap(Int.init).map(Duration.seconds)
 
     func startWorker(_ server: TestServer) throws -> ChildProcess {
-        try ChildProcess(try gearboxBinary(), ["worker", "-f", "reverse", "--server", server.address.description, "-c", "8"])
+        try ChildProcess(
+            try gearboxBinary(), ["worker", "-f", "reverse", "--server", server.address.description, "-c", "8"])
     }
 
     @Test func workersKilledEveryFewHundredMillisecondsLoseNoJob() async throws {
@@ -35,7 +36,9 @@ import Testing
                 workers.replaceOne(using: &random) { try startWorker(server) }
                 if ContinuousClock.now - reported >= .seconds(30) {
                     reported = ContinuousClock.now
-                    print("fault injection: after \((reported - started).components.seconds) s, server resident memory \((ProcessSample.residentBytes(pid: server.process.pid) ?? 0) / 1024) KiB, \(workers.kills) workers killed")
+                    print(
+                        "fault injection: after \((reported - started).components.seconds) s, server resident memory \((ProcessSample.residentBytes(pid: server.process.pid) ?? 0) / 1024) KiB, \(workers.kills) workers killed"
+                    )
                 }
             }
         }
@@ -52,7 +55,8 @@ import Testing
                     group.addTask {
                         let text = "job-\(index)"
                         do {
-                            let result = try await client.submit("reverse", workload: Array(text.utf8), timeout: .seconds(120))
+                            let result = try await client.submit(
+                                "reverse", workload: Array(text.utf8), timeout: .seconds(120))
                             return String(buffer: result) == String(text.reversed())
                         } catch {
                             return nil
@@ -110,7 +114,9 @@ import Testing
                     let text = "background-\(next)"
                     next += 1
                     group.addTask {
-                        guard (try? await client.submitBackground("record", workload: Array(text.utf8), timeout: .seconds(30))) != nil
+                        guard
+                            (try? await client.submitBackground(
+                                "record", workload: Array(text.utf8), timeout: .seconds(30))) != nil
                         else { return }
                         let count = acknowledged.withLockedValue { set in
                             set.insert(text)
@@ -132,7 +138,8 @@ import Testing
             let ranTwice = seen.withLockedValue { $0.values.count { $0 > 1 } }
             print(
                 "fault injection: \(promised.count) background jobs acknowledged, server killed after \(killAfter); "
-                    + "all ran after the restart, \(ranTwice) of them twice (finished before their delete was committed)")
+                    + "all ran after the restart, \(ranTwice) of them twice (finished before their delete was committed)"
+            )
         }
         await client.shutdown()
     }
@@ -183,7 +190,9 @@ import Testing
             let restarted = try await TestServer.start(.gearbox, port: first.port)
             let restartedAt = ContinuousClock.now
             try await restarted.waitForStatus("hold", limit: .seconds(20)) { $0[2] == 1 }
-            print("fault injection: the worker was back on the restarted server after \(ContinuousClock.now - restartedAt)")
+            print(
+                "fault injection: the worker was back on the restarted server after \(ContinuousClock.now - restartedAt)"
+            )
             let again = try await onFirst.submit("echo", workload: Array("back".utf8), timeout: .seconds(10))
             #expect(String(buffer: again) == "back")
         }

@@ -23,7 +23,8 @@ struct MultiHostTests {
     private func run(_ network: TestNetwork) async throws {
         let gearbox = try gearboxBinary()
         let servers = try [1, 2].map { host in
-            try network.start(on: host, gearbox, ["server", "--listen", network.address(host), "--port", "4730", "--threads", "1"])
+            try network.start(
+                on: host, gearbox, ["server", "--listen", network.address(host), "--port", "4730", "--threads", "1"])
         }
         let addresses = [1, 2].map { GearmanServerAddress(host: network.address($0), port: 4730) }
         for (server, address) in zip(servers, addresses) {
@@ -31,14 +32,17 @@ struct MultiHostTests {
         }
         let worker = try network.start(
             on: 3, gearbox,
-            ["worker", "-f", "reverse", "-c", "4", "--client-id", "far-worker"] + addresses.flatMap { ["--server", $0.description] })
+            ["worker", "-f", "reverse", "-c", "4", "--client-id", "far-worker"]
+                + addresses.flatMap { ["--server", $0.description] })
         for address in addresses {
             try await waitForWorker(at: address)
         }
         let onFirst = GearmanClient(servers: [addresses[0]])
         let onSecond = GearmanClient(servers: [addresses[1]])
         try await withDeadline(.seconds(240)) {
-            #expect(String(buffer: try await onFirst.submit("reverse", workload: Array("one".utf8), timeout: .seconds(10))) == "eno")
+            #expect(
+                String(buffer: try await onFirst.submit("reverse", workload: Array("one".utf8), timeout: .seconds(10)))
+                    == "eno")
 
             // A job that no worker takes keeps a call waiting on the first server while its host drops off.
             let stranded = Task { () -> (any Error)? in
@@ -70,7 +74,9 @@ struct MultiHostTests {
             try await waitForWorker(at: addresses[0], limit: .seconds(90))
             let healed = ContinuousClock.now - cut
             print("multi-host: the worker was back on the first server \(healed) after the cut")
-            #expect(String(buffer: try await onFirst.submit("reverse", workload: Array("back".utf8), timeout: .seconds(10))) == "kcab")
+            #expect(
+                String(buffer: try await onFirst.submit("reverse", workload: Array("back".utf8), timeout: .seconds(10)))
+                    == "kcab")
         }
         await onFirst.shutdown()
         await onSecond.shutdown()

@@ -21,7 +21,10 @@ import Testing
         let (channel, handshake) = try await ClientBootstrap(group: group)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    (channel, try channel.pipeline.syncOperations.addGearmanTLSClient(context: context, host: "127.0.0.1"))
+                    (
+                        channel,
+                        try channel.pipeline.syncOperations.addGearmanTLSClient(context: context, host: "127.0.0.1")
+                    )
                 }
             }
         // Bounded: the handshake gives up after 10 s and closes the connection itself.
@@ -36,6 +39,7 @@ import Testing
         let admin = GearmanAdminClient(
             server: GearmanServerAddress(host: "127.0.0.1", port: port), eventLoopGroup: group, tls: context)
         let refused = await #expect(throws: (any Error).self) { try await admin.send("getpid") }
-        #expect("\(String(describing: refused))".contains("CERTIFICATE_VERIFY_FAILED"), "\(String(describing: refused))")
+        #expect(
+            "\(String(describing: refused))".contains("CERTIFICATE_VERIFY_FAILED"), "\(String(describing: refused))")
     }
 }

@@ -24,7 +24,8 @@ final class TestNetwork: Sendable {
         let used = try await ChildProcess.run("ip", ["-o", "-4", "addr", "show"], timeout: .seconds(20)).stdout
         let text = String(decoding: used, as: UTF8.self)
         let start = Int(getpid()) % 250
-        guard let free = (0..<250).map({ (start + $0) % 250 + 1 }).first(where: { !text.contains("10.213.\($0).") }) else {
+        guard let free = (0..<250).map({ (start + $0) % 250 + 1 }).first(where: { !text.contains("10.213.\($0).") })
+        else {
             throw TestFailure("no free 10.213.x.0/24 subnet for the test hosts")
         }
         subnet = free
@@ -38,7 +39,8 @@ final class TestNetwork: Sendable {
                 try await ip("link", "set", inside(host), "netns", namespace(host))
                 try await ip("link", "set", outside(host), "master", bridge)
                 try await ip("link", "set", outside(host), "up")
-                try await ip("netns", "exec", namespace(host), "ip", "addr", "add", "\(address(host))/24", "dev", inside(host))
+                try await ip(
+                    "netns", "exec", namespace(host), "ip", "addr", "add", "\(address(host))/24", "dev", inside(host))
                 try await ip("netns", "exec", namespace(host), "ip", "link", "set", inside(host), "up")
                 try await ip("netns", "exec", namespace(host), "ip", "link", "set", "lo", "up")
             }

@@ -41,8 +41,10 @@ final class TestServer: Sendable {
         let arguments = { (port: Int) -> [String] in
             switch kind {
             case .gearmand:
-                ["--port", "\(port)", "--listen", "127.0.0.1", "--log-file", "none", "--threads", "1",
-                 "--pid-file", NSTemporaryDirectory() + "gearmand-test-\(port).pid"]
+                [
+                    "--port", "\(port)", "--listen", "127.0.0.1", "--log-file", "none", "--threads", "1",
+                    "--pid-file", NSTemporaryDirectory() + "gearmand-test-\(port).pid",
+                ]
             case .gearbox:
                 ["server", "--port", "\(port)", "--threads", "1"] + (store.map { ["--store", "sqlite:\($0)"] } ?? [])
             }
@@ -83,4 +85,3 @@ final class TestServer: Sendable {
 func start(_ worker: GearmanWorker) -> Task<Void, any Error> {
     Task { try await worker.run() }
 }
-

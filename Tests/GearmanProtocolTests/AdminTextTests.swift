@@ -26,11 +26,21 @@ import Testing
     }
 
     @Test func maxQueueAppliesOneLimitToEveryPriorityOrThreeSeparately() {
-        #expect(GearmanAdminCommand(line: "maxqueue f 5") == .maxQueue(function: "f", limits: [.high: 5, .normal: 5, .low: 5]))
-        #expect(GearmanAdminCommand(line: "maxqueue f") == .maxQueue(function: "f", limits: [.high: 0, .normal: 0, .low: 0]))
-        #expect(GearmanAdminCommand(line: "maxqueue f 1 2 3") == .maxQueue(function: "f", limits: [.high: 1, .normal: 2, .low: 3]))
-        #expect(GearmanAdminCommand(line: "maxqueue f 1 2") == .maxQueue(function: "f", limits: [.high: 1, .normal: 2, .low: 0]))
-        #expect(GearmanAdminCommand(line: "maxqueue f -4") == .maxQueue(function: "f", limits: [.high: 0, .normal: 0, .low: 0]))
+        #expect(
+            GearmanAdminCommand(line: "maxqueue f 5")
+                == .maxQueue(function: "f", limits: [.high: 5, .normal: 5, .low: 5]))
+        #expect(
+            GearmanAdminCommand(line: "maxqueue f")
+                == .maxQueue(function: "f", limits: [.high: 0, .normal: 0, .low: 0]))
+        #expect(
+            GearmanAdminCommand(line: "maxqueue f 1 2 3")
+                == .maxQueue(function: "f", limits: [.high: 1, .normal: 2, .low: 3]))
+        #expect(
+            GearmanAdminCommand(line: "maxqueue f 1 2")
+                == .maxQueue(function: "f", limits: [.high: 1, .normal: 2, .low: 0]))
+        #expect(
+            GearmanAdminCommand(line: "maxqueue f -4")
+                == .maxQueue(function: "f", limits: [.high: 0, .normal: 0, .low: 0]))
     }
 
     @Test(arguments: [

@@ -46,7 +46,10 @@ import Testing
     @Test func oversizedLengthIsRefusedFromTheHeaderAlone() {
         var buffer = ByteBuffer.rawPacket(type: 7, declaredLength: 0xFFFF_FFF0)
         var decoder = GearmanFrameDecoder()
-        #expect(throws: GearmanProtocolError.packetTooLarge(0xFFFF_FFF0, limit: GearmanFrameDecoder.defaultMaximumPacketSize)) {
+        #expect(
+            throws: GearmanProtocolError.packetTooLarge(
+                0xFFFF_FFF0, limit: GearmanFrameDecoder.defaultMaximumPacketSize)
+        ) {
             try decoder.decode(buffer: &buffer)
         }
     }

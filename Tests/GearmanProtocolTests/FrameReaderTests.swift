@@ -84,7 +84,8 @@ import Testing
 
     @Test func anOversizedLengthIsRefusedWhenItsHeaderSpansReads() throws {
         var header = ByteBuffer()
-        header.writeMultipleIntegers(GearmanMagic.request.rawValue, GearmanPacketType.echoRequest.rawValue, UInt32(1 << 20))
+        header.writeMultipleIntegers(
+            GearmanMagic.request.rawValue, GearmanPacketType.echoRequest.rawValue, UInt32(1 << 20))
         var reader = GearmanFrameReader(decoder: GearmanFrameDecoder(maximumPacketSize: 1024))
         try reader.read(header.readSlice(length: 6)!, allocator: ByteBufferAllocator()) { _ in }
         #expect(throws: GearmanProtocolError.self) {
@@ -95,7 +96,8 @@ import Testing
     @Test func aStreamCutInTwoAtEveryByteComesOutAsInOneRead() throws {
         var stream = ByteBuffer()
         let job = GearmanSubmitJob(
-            function: ByteBuffer(string: "resize"), unique: ByteBuffer(string: "u"), workload: ByteBuffer(string: "photo"))
+            function: ByteBuffer(string: "resize"), unique: ByteBuffer(string: "u"),
+            workload: ByteBuffer(string: "photo"))
         GearmanRequest.submitJob(job).encode(into: &stream)
         stream.writeString("status\r\n")
         GearmanRequest.echo(ByteBuffer(string: "after")).encode(into: &stream)
@@ -128,10 +130,13 @@ import Testing
         #expect(throws: GearmanProtocolError.packetTooLarge(1025, limit: 1024)) {
             try reader.read(read, allocator: ByteBufferAllocator()) { frames.append($0) }
         }
-        #expect(frames == [.packet(GearmanPacket(magic: .request, type: .echoRequest, body: ByteBuffer(string: "first")))])
+        #expect(
+            frames == [.packet(GearmanPacket(magic: .request, type: .echoRequest, body: ByteBuffer(string: "first")))])
 
         var atTheMaximum = GearmanFrameReader(decoder: GearmanFrameDecoder(maximumPacketSize: 1024))
-        try atTheMaximum.read(header(announcing: 1024), allocator: ByteBufferAllocator()) { _ in Issue.record("no body yet") }
+        try atTheMaximum.read(header(announcing: 1024), allocator: ByteBufferAllocator()) { _ in
+            Issue.record("no body yet")
+        }
         #expect(atTheMaximum.unread?.readableBytes == GearmanPacket.headerLength)
     }
 
@@ -141,7 +146,8 @@ import Testing
         #expect(GearmanFrameReader.largestReservation == 1 << 20)
         func reserved(announcing length: Int, arrived: Int) throws -> Int {
             var read = ByteBuffer()
-            read.writeMultipleIntegers(GearmanMagic.request.rawValue, GearmanPacketType.echoRequest.rawValue, UInt32(length))
+            read.writeMultipleIntegers(
+                GearmanMagic.request.rawValue, GearmanPacketType.echoRequest.rawValue, UInt32(length))
             read.writeRepeatingByte(7, count: arrived)
             var reader = GearmanFrameReader()
             try reader.read(read, allocator: ByteBufferAllocator()) { _ in Issue.record("the frame is not complete") }
@@ -183,8 +189,10 @@ import Testing
 
     @Test func anAdminLineCutByTheEndOfTheStreamIsRead() throws {
         var reader = GearmanFrameReader()
-        try reader.read(ByteBuffer(string: "sta"), allocator: ByteBufferAllocator()) { _ in Issue.record("no frame yet") }
-        try reader.read(ByteBuffer(string: "tus"), allocator: ByteBufferAllocator()) { _ in Issue.record("no frame yet") }
+        try reader.read(ByteBuffer(string: "sta"), allocator: ByteBufferAllocator()) { _ in Issue.record("no frame yet")
+        }
+        try reader.read(ByteBuffer(string: "tus"), allocator: ByteBufferAllocator()) { _ in Issue.record("no frame yet")
+        }
         var frames: [GearmanFrame] = []
         reader.readLast { frames.append($0) }
         #expect(frames == [.adminLine(ByteBuffer(string: "status"))])

@@ -38,17 +38,20 @@ import Testing
     @Test func largeDataByReferenceMakesTheSamePackets() {
         let large = ByteBuffer(repeating: 0x5A, count: GearmanPacketWriter.referenceThreshold)
         let handle = ByteBuffer(string: "H:h:1")
-        let requests: [GearmanRequest] = Samples.requests + [
-            .submitJob(GearmanSubmitJob(function: ByteBuffer(string: "f"), unique: ByteBuffer(), workload: large)),
-            .workComplete(handle: handle, data: large), .workData(handle: handle, data: large),
-        ]
+        let requests: [GearmanRequest] =
+            Samples.requests + [
+                .submitJob(GearmanSubmitJob(function: ByteBuffer(string: "f"), unique: ByteBuffer(), workload: large)),
+                .workComplete(handle: handle, data: large), .workData(handle: handle, data: large),
+            ]
         expectHeadAndTrailerMakeTheWholePacket(requests) { request, buffer, byReference in
             request.encode(into: &buffer, largeDataByReference: byReference)
         }
-        let responses: [GearmanResponse] = Samples.responses + [
-            .workComplete(handle: handle, data: large),
-            .jobAssignUnique(handle: handle, function: ByteBuffer(string: "f"), unique: ByteBuffer(), workload: large),
-        ]
+        let responses: [GearmanResponse] =
+            Samples.responses + [
+                .workComplete(handle: handle, data: large),
+                .jobAssignUnique(
+                    handle: handle, function: ByteBuffer(string: "f"), unique: ByteBuffer(), workload: large),
+            ]
         expectHeadAndTrailerMakeTheWholePacket(responses) { response, buffer, byReference in
             response.encode(into: &buffer, largeDataByReference: byReference)
         }
@@ -80,9 +83,13 @@ import Testing
     @Test func submitJobHasTheWireLayoutOfThePROTOCOLFile() {
         var buffer = ByteBuffer()
         GearmanRequest.submitJob(
-            GearmanSubmitJob(function: ByteBuffer(string: "reverse"), unique: ByteBuffer(string: "u1"), workload: ByteBuffer(string: "abc"))
+            GearmanSubmitJob(
+                function: ByteBuffer(string: "reverse"), unique: ByteBuffer(string: "u1"),
+                workload: ByteBuffer(string: "abc"))
         ).encode(into: &buffer)
-        #expect(Array(buffer.readableBytesView) == Array("\0REQ".utf8) + [0, 0, 0, 7, 0, 0, 0, 14] + Array("reverse\0u1\0abc".utf8))
+        #expect(
+            Array(buffer.readableBytesView) == Array("\0REQ".utf8) + [0, 0, 0, 7, 0, 0, 0, 14]
+                + Array("reverse\0u1\0abc".utf8))
     }
 
     @Test func argumentsAreSlicesOfTheReadBuffer() throws {
@@ -99,7 +106,9 @@ import Testing
     }
 
     @Test func packetTypeDirectionsFollowThePROTOCOLFile() {
-        let both: Set<GearmanPacketType> = [.workStatus, .workComplete, .workFail, .workException, .workData, .workWarning]
+        let both: Set<GearmanPacketType> = [
+            .workStatus, .workComplete, .workFail, .workException, .workData, .workWarning,
+        ]
         for type in GearmanPacketType.allCases {
             #expect(type.isRequest || type.isResponse)
             #expect((type.isRequest && type.isResponse) == both.contains(type), "\(type.name)")

@@ -58,7 +58,8 @@ import Testing
             try GearmanRequest(packet: packet(.submitJobEpoch, "f\0u\09223372036854775808\0data"))
         }
         for epoch: Int64 in [0, 111_111_111_111, 253_402_300_799] {
-            guard case .submitJob(let job) = try GearmanRequest(packet: packet(.submitJobEpoch, "f\0u\0\(epoch)\0data")) else {
+            guard case .submitJob(let job) = try GearmanRequest(packet: packet(.submitJobEpoch, "f\0u\0\(epoch)\0data"))
+            else {
                 Issue.record("not a submit")
                 continue
             }
@@ -101,7 +102,8 @@ import Testing
     }
 
     @Test func epochJobsAreBackground() throws {
-        guard case .submitJob(let job) = try GearmanRequest(packet: packet(.submitJobEpoch, "f\0u\01700000000\0w")) else {
+        guard case .submitJob(let job) = try GearmanRequest(packet: packet(.submitJobEpoch, "f\0u\01700000000\0w"))
+        else {
             Issue.record("not a submit")
             return
         }

@@ -19,16 +19,20 @@ enum Samples {
             }
         }
         return submits + [
-            .submitJob(GearmanSubmitJob(function: bytes("f"), unique: bytes(""), workload: bytes("w"), epoch: 1_900_000_000)),
-            .submitJob(GearmanSubmitJob(function: bytes("f"), unique: bytes("u"), workload: bytes("w"), reducer: bytes("r"))),
+            .submitJob(
+                GearmanSubmitJob(function: bytes("f"), unique: bytes(""), workload: bytes("w"), epoch: 1_900_000_000)),
+            .submitJob(
+                GearmanSubmitJob(function: bytes("f"), unique: bytes("u"), workload: bytes("w"), reducer: bytes("r"))),
             .submitJob(
                 GearmanSubmitJob(
-                    function: bytes("f"), unique: bytes("u"), workload: bytes(""), isBackground: true, reducer: bytes("r"),
+                    function: bytes("f"), unique: bytes("u"), workload: bytes(""), isBackground: true,
+                    reducer: bytes("r"),
                     aggregator: bytes("a"))),
             .submitJobScheduled(
                 GearmanSubmitJob(function: bytes("f"), unique: bytes("u"), workload: bytes("w"), isBackground: true),
                 GearmanSchedule(
-                    minute: bytes("1"), hour: bytes("2"), dayOfMonth: bytes("3"), month: bytes("4"), dayOfWeek: bytes("5"))),
+                    minute: bytes("1"), hour: bytes("2"), dayOfMonth: bytes("3"), month: bytes("4"),
+                    dayOfWeek: bytes("5"))),
             .canDo(function: bytes("resize")),
             .canDoTimeout(function: bytes("resize"), timeout: 1500),
             .cantDo(function: bytes("resize")),
@@ -59,7 +63,8 @@ enum Samples {
             .jobCreated(handle: handle),
             .jobAssign(handle: handle, function: bytes("f"), workload: bytes("w\0w")),
             .jobAssignUnique(handle: handle, function: bytes("f"), unique: bytes("u"), workload: bytes("w")),
-            .jobAssignAll(handle: handle, function: bytes("f"), unique: bytes("u"), reducer: bytes("r"), workload: bytes("")),
+            .jobAssignAll(
+                handle: handle, function: bytes("f"), unique: bytes("u"), reducer: bytes("r"), workload: bytes("")),
             .workData(handle: handle, data: bytes("d")),
             .workWarning(handle: handle, data: bytes("w")),
             .workStatus(handle: handle, numerator: bytes("50"), denominator: bytes("100")),
@@ -79,7 +84,9 @@ enum Samples {
 
 extension ByteBuffer {
     /// A raw packet, header and body, for feeding decoders bytes that no encoder would write.
-    static func rawPacket(magic: UInt32 = 0x0052_4551, type: UInt32, body: String = "", declaredLength: UInt32? = nil) -> ByteBuffer {
+    static func rawPacket(magic: UInt32 = 0x0052_4551, type: UInt32, body: String = "", declaredLength: UInt32? = nil)
+        -> ByteBuffer
+    {
         var buffer = ByteBuffer()
         buffer.writeMultipleIntegers(magic, type, declaredLength ?? UInt32(body.utf8.count))
         buffer.writeString(body)

@@ -39,7 +39,9 @@ import Testing
         #expect(harness.admin("create function thumbnail", from: admin) == "OK\r\n")
         #expect(harness.admin("status", from: admin) == "thumbnail\t0\t0\t0\n.\n")
         _ = harness.submit("thumbnail", background: true, from: admin)
-        #expect(harness.admin("drop function thumbnail", from: admin) == "ERR there are still connected workers or executing clients\r\n")
+        #expect(
+            harness.admin("drop function thumbnail", from: admin)
+                == "ERR there are still connected workers or executing clients\r\n")
         let worker = harness.worker("thumbnail")
         harness.complete(try #require(harness.grab(worker)).handle, "", from: worker)
         harness.disconnect(worker)

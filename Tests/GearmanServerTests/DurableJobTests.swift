@@ -56,7 +56,8 @@ import Testing
         let harness = EngineHarness(storesBackgroundJobs: true)
         let client = harness.connect()
         for unique in ["", "", "-", "-"] {
-            _ = harness.submit("f", "w\(harness.takeStoreRequests().count)", unique: unique, background: true, from: client)
+            _ = harness.submit(
+                "f", "w\(harness.takeStoreRequests().count)", unique: unique, background: true, from: client)
         }
         // "-" coalesces on the workload: the two "-" submissions above carry different workloads.
         let harness2 = EngineHarness(storesBackgroundJobs: true)
@@ -212,9 +213,10 @@ import Testing
             stored(1, "f", "was-due-while-down", epoch: harness.now - 60),
             stored(2, "f", "later", epoch: harness.now + 60),
         ])
-        #expect(harness.takeOtherActions().contains {
-            if case .scheduleEpochWakeup(let at) = $0 { at == harness.now + 60 } else { false }
-        })
+        #expect(
+            harness.takeOtherActions().contains {
+                if case .scheduleEpochWakeup(let at) = $0 { at == harness.now + 60 } else { false }
+            })
         let worker = harness.worker("f")
         #expect(harness.grab(worker)?.workload == "was-due-while-down")
         #expect(harness.grab(worker) == nil)

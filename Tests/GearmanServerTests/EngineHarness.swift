@@ -170,7 +170,8 @@ final class EngineHarness {
         #expect(problems.isEmpty, "\(problems)", sourceLocation: sourceLocation)
         for action in actions {
             if case .send(let id, _) = action {
-                #expect(engine.knows(id), "a message for connection \(id), which is closed", sourceLocation: sourceLocation)
+                #expect(
+                    engine.knows(id), "a message for connection \(id), which is closed", sourceLocation: sourceLocation)
             }
             switch action {
             case .send(let id, .admin(let reply)):
@@ -226,7 +227,9 @@ final class EngineHarness {
     }
 
     /// GRAB_JOB_UNIQ; the assigned job as (handle, function, workload), or nil for NO_JOB.
-    func grab(_ worker: ConnectionID, mode: GearmanGrabMode = .unique) -> (handle: ByteBuffer, function: String, workload: String)? {
+    func grab(_ worker: ConnectionID, mode: GearmanGrabMode = .unique) -> (
+        handle: ByteBuffer, function: String, workload: String
+    )? {
         send(.grabJob(mode), from: worker)
         let responses = take(worker)
         for response in responses {

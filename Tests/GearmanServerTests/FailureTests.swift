@@ -65,7 +65,9 @@ import Testing
         let handle = try #require(harness.submit("f", from: client))
         _ = try #require(harness.grab(slow))
         let timeouts = harness.takeOtherActions().compactMap { action -> (JobHandle, UInt32, UInt32)? in
-            if case .startJobTimeout(let handle, let attempt, let milliseconds) = action { return (handle, attempt, milliseconds) }
+            if case .startJobTimeout(let handle, let attempt, let milliseconds) = action {
+                return (handle, attempt, milliseconds)
+            }
             return nil
         }
         #expect(timeouts.count == 1)
@@ -82,7 +84,8 @@ import Testing
         let quick = harness.worker("f")
         _ = try #require(harness.grab(quick))
         harness.timeOut(jobHandle, attempt: attempt)
-        #expect(harness.admin("status", from: client) == "f\t1\t1\t2\n.\n", "a stale timeout leaves the new attempt alone")
+        #expect(
+            harness.admin("status", from: client) == "f\t1\t1\t2\n.\n", "a stale timeout leaves the new attempt alone")
         harness.complete(handle, "ok", from: quick)
         #expect(harness.take(client) == [.workComplete(handle: handle, data: ByteBuffer(string: "ok"))])
     }

@@ -37,7 +37,9 @@ struct IPNetworkTests {
     }
 
     @Test func malformedRangesAreRefused() {
-        for text in ["", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0/8", "::1/129", "host.example", "10.0.0.0/8/8", "1.2.3.4/0008"] {
+        for text in [
+            "", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0/8", "::1/129", "host.example", "10.0.0.0/8/8", "1.2.3.4/0008",
+        ] {
             #expect(IPNetwork(text) == nil, "\(text)")
         }
     }

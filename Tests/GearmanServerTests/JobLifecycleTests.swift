@@ -14,7 +14,9 @@ import Testing
         #expect(job.handle == handle)
         #expect(job.function == "reverse")
         #expect(job.workload == "Hello")
-        harness.send(.workStatus(handle: handle, numerator: ByteBuffer(string: "1"), denominator: ByteBuffer(string: "2")), from: worker)
+        harness.send(
+            .workStatus(handle: handle, numerator: ByteBuffer(string: "1"), denominator: ByteBuffer(string: "2")),
+            from: worker)
         harness.send(.workData(handle: handle, data: ByteBuffer(string: "ol")), from: worker)
         harness.complete(handle, "olleH", from: worker)
         #expect(
@@ -49,13 +51,25 @@ import Testing
         harness.send(.grabJob(.all), from: worker)
         let assignments = harness.take(worker)
         #expect(assignments.count == 4)
-        guard case .jobAssign(_, _, let a) = assignments[0] else { Issue.record("JOB_ASSIGN expected"); return }
+        guard case .jobAssign(_, _, let a) = assignments[0] else {
+            Issue.record("JOB_ASSIGN expected")
+            return
+        }
         #expect(a.string == "a")
-        guard case .jobAssignUnique(_, _, let u2, _) = assignments[1] else { Issue.record("JOB_ASSIGN_UNIQ expected"); return }
+        guard case .jobAssignUnique(_, _, let u2, _) = assignments[1] else {
+            Issue.record("JOB_ASSIGN_UNIQ expected")
+            return
+        }
         #expect(u2.string == "u2")
-        guard case .jobAssignUnique(_, _, let u3, _) = assignments[2] else { Issue.record("JOB_ASSIGN_UNIQ expected"); return }
+        guard case .jobAssignUnique(_, _, let u3, _) = assignments[2] else {
+            Issue.record("JOB_ASSIGN_UNIQ expected")
+            return
+        }
         #expect(u3.string == "u3")
-        guard case .jobAssignAll(_, _, let u4, let reducer, let d) = assignments[3] else { Issue.record("JOB_ASSIGN_ALL expected"); return }
+        guard case .jobAssignAll(_, _, let u4, let reducer, let d) = assignments[3] else {
+            Issue.record("JOB_ASSIGN_ALL expected")
+            return
+        }
         #expect(u4.string == "u4" && reducer.string == "sum" && d.string == "d")
     }
 
@@ -71,10 +85,11 @@ import Testing
         #expect(harness.admin("status", from: client) == "f\t2\t2\t1\n.\n")
         harness.complete(second, "two", from: worker)
         harness.complete(first, "one", from: worker)
-        #expect(harness.take(client) == [
-            .workComplete(handle: second, data: ByteBuffer(string: "two")),
-            .workComplete(handle: first, data: ByteBuffer(string: "one")),
-        ])
+        #expect(
+            harness.take(client) == [
+                .workComplete(handle: second, data: ByteBuffer(string: "two")),
+                .workComplete(handle: first, data: ByteBuffer(string: "one")),
+            ])
     }
 
     @Test func workFailAndExceptionsReachClientsAsTheyAskedForThem() throws {
@@ -140,19 +155,30 @@ import Testing
         harness.send(.getStatus(handle: handle), from: client)
         #expect(harness.take(client) == [.status(GearmanJobStatus(key: handle, isKnown: true, isRunning: false))])
         _ = try #require(harness.grab(worker))
-        harness.send(.workStatus(handle: handle, numerator: ByteBuffer(string: "3"), denominator: ByteBuffer(string: "4")), from: worker)
+        harness.send(
+            .workStatus(handle: handle, numerator: ByteBuffer(string: "3"), denominator: ByteBuffer(string: "4")),
+            from: worker)
         harness.send(.getStatus(handle: handle), from: client)
-        #expect(harness.take(client) == [.status(GearmanJobStatus(key: handle, isKnown: true, isRunning: true, numerator: 3, denominator: 4))])
+        #expect(
+            harness.take(client) == [
+                .status(GearmanJobStatus(key: handle, isKnown: true, isRunning: true, numerator: 3, denominator: 4))
+            ])
         harness.send(.getStatusUnique(unique: ByteBuffer(string: "status-me")), from: client)
         #expect(
             harness.take(client) == [
-                .statusUnique(GearmanJobStatus(key: ByteBuffer(string: "status-me"), isKnown: true, isRunning: true, numerator: 3, denominator: 4))
+                .statusUnique(
+                    GearmanJobStatus(
+                        key: ByteBuffer(string: "status-me"), isKnown: true, isRunning: true, numerator: 3,
+                        denominator: 4))
             ])
         harness.complete(handle, "done", from: worker)
         harness.send(.getStatus(handle: handle), from: client)
         #expect(harness.take(client) == [.status(GearmanJobStatus(key: handle, isKnown: false, isRunning: false))])
         harness.send(.getStatusUnique(unique: ByteBuffer(string: "status-me")), from: client)
-        #expect(harness.take(client) == [.statusUnique(GearmanJobStatus(key: ByteBuffer(string: "status-me"), isKnown: false, isRunning: false))])
+        #expect(
+            harness.take(client) == [
+                .statusUnique(GearmanJobStatus(key: ByteBuffer(string: "status-me"), isKnown: false, isRunning: false))
+            ])
     }
 
     @Test func echoAndScheduledSubmissions() {
@@ -163,7 +189,9 @@ import Testing
         let schedule = GearmanSchedule(
             minute: ByteBuffer(string: "1"), hour: ByteBuffer(string: "1"), dayOfMonth: ByteBuffer(string: "1"),
             month: ByteBuffer(string: "1"), dayOfWeek: ByteBuffer(string: "1"))
-        harness.send(.submitJobScheduled(GearmanSubmitJob(function: ByteBuffer(string: "f"), workload: ByteBuffer()), schedule), from: client)
+        harness.send(
+            .submitJobScheduled(GearmanSubmitJob(function: ByteBuffer(string: "f"), workload: ByteBuffer()), schedule),
+            from: client)
         guard case .error = harness.take(client).first else {
             Issue.record("SUBMIT_JOB_SCHED should be refused, as gearmand refuses it")
             return

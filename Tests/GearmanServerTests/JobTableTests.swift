@@ -1,7 +1,8 @@
 import GearmanProtocol
-@testable import GearmanServer
 import NIOCore
 import Testing
+
+@testable import GearmanServer
 
 struct JobTableTests {
     private let function = FunctionQueue(name: ByteBuffer(string: "resize"))

@@ -58,7 +58,8 @@ final class WriteCounter: ChannelOutboundHandler {
         for worker in workers {
             try worker.send(.canDo(function: bytes("resize")))
         }
-        try client.send(.submitJob(resize), .submitJob(GearmanSubmitJob(function: bytes("resize"), workload: bytes("other"))))
+        try client.send(
+            .submitJob(resize), .submitJob(GearmanSubmitJob(function: bytes("resize"), workload: bytes("other"))))
         for worker in workers {
             try worker.send(.grabJob(.unique))
         }

@@ -19,7 +19,9 @@ import Testing
             let handle = JobHandle(number)
             messages.append(.jobCreated(handle))
             messages.append(.workFail(handle))
-            for size in [0, 1, 64, GearmanPacketWriter.referenceThreshold - 1, GearmanPacketWriter.referenceThreshold, 70_000] {
+            for size in [
+                0, 1, 64, GearmanPacketWriter.referenceThreshold - 1, GearmanPacketWriter.referenceThreshold, 70_000,
+            ] {
                 for mode in [GearmanGrabMode.plain, .unique, .all] {
                     messages.append(
                         .jobAssign(

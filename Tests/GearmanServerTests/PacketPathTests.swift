@@ -42,7 +42,8 @@ struct PacketPathTests {
         submissions.append(GearmanSubmitJob(function: buffer("resize"), unique: buffer("u-1"), workload: buffer("b")))
         submissions.append(GearmanSubmitJob(function: buffer("resize"), unique: buffer("-"), workload: buffer("same")))
         submissions.append(
-            GearmanSubmitJob(function: buffer("resize"), unique: buffer(String(repeating: "u", count: 65)), workload: buffer("x")))
+            GearmanSubmitJob(
+                function: buffer("resize"), unique: buffer(String(repeating: "u", count: 65)), workload: buffer("x")))
         for submission in submissions {
             both(.submitJob(submission), from: client)
         }

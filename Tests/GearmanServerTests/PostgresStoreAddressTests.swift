@@ -6,17 +6,24 @@ import Testing
 @Suite struct PostgresStoreAddressTests {
     @Test func aURLGivesEveryPartAndDefaults() throws {
         let full = try #require(PostgresStoreAddress(url: "postgres://queue:s%40cret@db.example:6543/jobs"))
-        #expect(full == PostgresStoreAddress(host: "db.example", port: 6543, user: "queue", password: "s@cret", database: "jobs"))
+        #expect(
+            full
+                == PostgresStoreAddress(
+                    host: "db.example", port: 6543, user: "queue", password: "s@cret", database: "jobs"))
         #expect(full.description == "postgres://queue:***@db.example:6543/jobs")
 
         let short = try #require(PostgresStoreAddress(url: "postgresql://queue@10.0.0.5"))
-        #expect(short == PostgresStoreAddress(host: "10.0.0.5", port: 5432, user: "queue", password: nil, database: "queue"))
+        #expect(
+            short == PostgresStoreAddress(host: "10.0.0.5", port: 5432, user: "queue", password: nil, database: "queue")
+        )
         #expect(PostgresStoreAddress(url: "postgres://queue@[::1]:7000/q?sslmode=disable")?.host == "::1")
         let secure = try #require(PostgresStoreAddress(url: "postgres://queue@db/jobs?sslmode=verify-full"))
         #expect(secure.tls == .verifyFull)
         #expect(secure.description == "postgres://queue@db:5432/jobs?sslmode=verify-full")
         #expect(PostgresStoreAddress(connectionString: "user=queue sslmode=require")?.tls == .require)
-        #expect(StoreLocation("postgres://queue@db/jobs") == .postgres(PostgresStoreAddress(host: "db", user: "queue", database: "jobs")))
+        #expect(
+            StoreLocation("postgres://queue@db/jobs")
+                == .postgres(PostgresStoreAddress(host: "db", user: "queue", database: "jobs")))
         #expect(StoreLocation("postgres://queue@db/jobs")?.isShared == true)
         #expect(StoreLocation("sqlite:/tmp/x.db")?.isShared == false)
     }
@@ -34,15 +41,19 @@ import Testing
 
     @Test func aLibpqConnectionStringAsGearmandTakesIt() throws {
         let address = try #require(
-            PostgresStoreAddress(connectionString: "host=db.example  port=6543 dbname=jobs user=queue password='it\\'s \\\\ ok'"))
+            PostgresStoreAddress(
+                connectionString: "host=db.example  port=6543 dbname=jobs user=queue password='it\\'s \\\\ ok'"))
         #expect(address.host == "db.example")
         #expect(address.port == 6543)
         #expect(address.database == "jobs")
         #expect(address.user == "queue")
         #expect(address.password == "it's \\ ok")
-        #expect(PostgresStoreAddress(connectionString: "user=queue") == PostgresStoreAddress(user: "queue", database: "queue"))
+        #expect(
+            PostgresStoreAddress(connectionString: "user=queue")
+                == PostgresStoreAddress(user: "queue", database: "queue"))
         #expect(PostgresStoreAddress(connectionString: "dbname=jobs") == nil, "a user is required")
-        #expect(PostgresStoreAddress(connectionString: "user=queue connect_timeout=3") == nil, "unknown keys are refused")
+        #expect(
+            PostgresStoreAddress(connectionString: "user=queue connect_timeout=3") == nil, "unknown keys are refused")
         #expect(PostgresStoreAddress(connectionString: "user=queue password='open") == nil)
         #expect(PostgresStoreAddress(connectionString: "user=queue port=99999") == nil)
     }

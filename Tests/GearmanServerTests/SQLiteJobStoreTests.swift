@@ -12,8 +12,10 @@ import Testing
 @Suite struct SQLiteJobStoreTests {
     let logger = Logger(label: "test.store")
 
-    func job(_ id: UInt64, workload: [UInt8], unique: String = "", priority: GearmanPriority = .normal,
-             epoch: Int64? = nil, reducer: String? = nil) -> StoredJob {
+    func job(
+        _ id: UInt64, workload: [UInt8], unique: String = "", priority: GearmanPriority = .normal,
+        epoch: Int64? = nil, reducer: String? = nil
+    ) -> StoredJob {
         StoredJob(
             id: id, function: ByteBuffer(string: "f\(id % 3)"), unique: ByteBuffer(string: unique), priority: priority,
             epoch: epoch, reducer: reducer.map { ByteBuffer(string: $0) }, workload: ByteBuffer(bytes: workload))
@@ -121,11 +123,13 @@ import Testing
         let writer = StoreWriter(location: .sqlite(path: scratch.store), logger: logger)
         let stored = NIOLockedValueBox<[StoreReceipt]>([])
         let reports = NIOLockedValueBox(0)
-        _ = try await writer.open(restore: { _ in }, report: { outcome in
-            #expect(outcome.failure == nil)
-            stored.withLockedValue { $0 += outcome.stored }
-            reports.withLockedValue { $0 += 1 }
-        })
+        _ = try await writer.open(
+            restore: { _ in },
+            report: { outcome in
+                #expect(outcome.failure == nil)
+                stored.withLockedValue { $0 += outcome.stored }
+                reports.withLockedValue { $0 += 1 }
+            })
         let perThread = 5_000
         await withTaskGroup(of: Void.self) { group in
             for thread in 0..<4 {

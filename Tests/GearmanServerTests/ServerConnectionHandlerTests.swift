@@ -77,7 +77,9 @@ extension EmbeddedChannel {
 func bytes(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
 
 /// The handle of the JOB_CREATED in `responses`.
-func createdHandle(_ responses: [GearmanResponse], sourceLocation: SourceLocation = #_sourceLocation) throws -> ByteBuffer {
+func createdHandle(_ responses: [GearmanResponse], sourceLocation: SourceLocation = #_sourceLocation) throws
+    -> ByteBuffer
+{
     let handles = responses.compactMap { response -> ByteBuffer? in
         guard case .jobCreated(let handle) = response else { return nil }
         return handle
@@ -118,7 +120,8 @@ func createdHandle(_ responses: [GearmanResponse], sourceLocation: SourceLocatio
         server.loop.run()
         #expect(
             try worker.responses() == [
-                .jobAssignUnique(handle: handle, function: bytes("resize"), unique: ByteBuffer(), workload: bytes("photo"))
+                .jobAssignUnique(
+                    handle: handle, function: bytes("resize"), unique: ByteBuffer(), workload: bytes("photo"))
             ])
 
         try worker.send(.workComplete(handle: handle, data: bytes("thumbnail")))
@@ -227,7 +230,8 @@ func createdHandle(_ responses: [GearmanResponse], sourceLocation: SourceLocatio
     /// `printf shutdown | nc host 4730`: the line ends with the stream, not with a newline.
     @Test func anAdminLineCutByTheEndOfTheStreamIsStillApplied() throws {
         let requested = NIOLockedValueBox<[Bool]>([])
-        let server = EmbeddedServer(shutdownRequested: { graceful in requested.withLockedValue { $0.append(graceful) } })
+        let server = EmbeddedServer(shutdownRequested: { graceful in requested.withLockedValue { $0.append(graceful) } }
+        )
         let admin = try server.connect()
         try admin.writeInbound(ByteBuffer(string: "shutdown"))
         server.loop.run()
@@ -265,7 +269,8 @@ func createdHandle(_ responses: [GearmanResponse], sourceLocation: SourceLocatio
         server.loop.run()
         #expect(
             try second.responses() == [
-                .jobAssignUnique(handle: handle, function: bytes("resize"), unique: ByteBuffer(), workload: bytes("photo"))
+                .jobAssignUnique(
+                    handle: handle, function: bytes("resize"), unique: ByteBuffer(), workload: bytes("photo"))
             ])
         #expect(try client.responses() == [])
 

@@ -33,7 +33,8 @@ import Testing
     func clientChannel() throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandlers(
-            ByteToMessageHandler(GearmanFrameDecoder()), ClientChannelHandler(server: server, logger: .init(label: "test")))
+            ByteToMessageHandler(GearmanFrameDecoder()),
+            ClientChannelHandler(server: server, logger: .init(label: "test")))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 4730)).wait()
         return channel
     }
@@ -63,7 +64,8 @@ import Testing
         let handleA = GearmanJobHandle("H:a", server: server)
         let handleB = GearmanJobHandle("H:b", server: server)
         let collected = try await collect(second)
-        #expect(collected == [.created(handleB), .data(ByteBuffer(string: "part")), .complete(ByteBuffer(string: "done"))])
+        #expect(
+            collected == [.created(handleB), .data(ByteBuffer(string: "part")), .complete(ByteBuffer(string: "done"))])
         do {
             for try await event in first { events.append(event) }
             Issue.record("the first job must end with an exception")
@@ -100,7 +102,8 @@ import Testing
         #expect(handler.waiting == 0 && channel.isActive)
 
         // A caller cancelled before its request reached the handler is never sent.
-        let early = PendingRequest(server: server, stream: AsyncThrowingStream.makeStream(of: GearmanJobEvent.self).continuation)
+        let early = PendingRequest(
+            server: server, stream: AsyncThrowingStream.makeStream(of: GearmanJobEvent.self).continuation)
         _ = try written(channel)
         #expect(early.cancel())
         try channel.writeOutbound(ClientCommand.send(early, .submit(job), timeout: nil))
@@ -129,7 +132,8 @@ import Testing
     ) throws -> (EmbeddedChannel, WorkerChannelHandler.Jobs) {
         let channel = EmbeddedChannel(loop: loop)
         let (jobs, continuation) = WorkerChannelHandler.Jobs.makeStream()
-        let machine = WorkerConnectionStateMachine(functions: [.init(name: "rev")], capacity: capacity, clientID: clientID)
+        let machine = WorkerConnectionStateMachine(
+            functions: [.init(name: "rev")], capacity: capacity, clientID: clientID)
         try channel.pipeline.syncOperations.addHandlers(
             ByteToMessageHandler(GearmanFrameDecoder()),
             WorkerChannelHandler(machine: machine, slots: slots, jobs: continuation, logger: .init(label: "test")))
@@ -169,7 +173,8 @@ import Testing
         #expect(try written(channel) == [.preSleep])
 
         try channel.writeOutbound(WorkerCommand.data(handle: ByteBuffer(string: "H:1"), ByteBuffer(string: "c")))
-        try channel.writeOutbound(WorkerCommand.finish(handle: ByteBuffer(string: "H:1"), .complete(ByteBuffer(string: "cba"))))
+        try channel.writeOutbound(
+            WorkerCommand.finish(handle: ByteBuffer(string: "H:1"), .complete(ByteBuffer(string: "cba"))))
         #expect(
             try written(channel) == [
                 .workData(handle: ByteBuffer(string: "H:1"), data: ByteBuffer(string: "c")),

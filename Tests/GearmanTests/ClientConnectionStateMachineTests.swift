@@ -50,7 +50,8 @@ import Testing
             machine.receive(.workWarning(handle: handle, data: ByteBuffer(string: "w")))
                 == .event(.init(first: 7), .warning(ByteBuffer(string: "w"))))
         #expect(
-            machine.receive(.workStatus(handle: handle, numerator: ByteBuffer(string: "3"), denominator: ByteBuffer(string: "10")))
+            machine.receive(
+                .workStatus(handle: handle, numerator: ByteBuffer(string: "3"), denominator: ByteBuffer(string: "10")))
                 == .event(.init(first: 7), .status(numerator: 3, denominator: 10)))
         #expect(machine.receive(.workData(handle: ByteBuffer(string: "H:other"), data: ByteBuffer())) == .none)
     }
@@ -102,8 +103,9 @@ import Testing
         _ = machine.channelActive()
         _ = machine.send(1, .submit(job("a")))
         #expect(machine.receive(.jobCreated(handle: ByteBuffer(string: "H:1"))) == .created(1, handle: "H:1"))
-        guard case .finish(_, .success(let result)) = machine.receive(
-            .workComplete(handle: ByteBuffer(string: "H:1"), data: ByteBuffer(string: "ok")))
+        guard
+            case .finish(_, .success(let result)) = machine.receive(
+                .workComplete(handle: ByteBuffer(string: "H:1"), data: ByteBuffer(string: "ok")))
         else {
             Issue.record("WORK_COMPLETE did not finish the job")
             return

@@ -16,7 +16,8 @@ import Testing
     func clientChannel() throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandlers(
-            ByteToMessageHandler(GearmanFrameDecoder()), ClientChannelHandler(server: server, logger: .init(label: "test")))
+            ByteToMessageHandler(GearmanFrameDecoder()),
+            ClientChannelHandler(server: server, logger: .init(label: "test")))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 4730)).wait()
         _ = try channel.readOutbound(as: ByteBuffer.self)
         return channel
@@ -50,7 +51,8 @@ import Testing
     /// Bodies that no response type accepts: too few arguments, or numbers that are not numbers.
     static let malformed: [(GearmanPacketType, String)] = [
         (.workData, "H:1"), (.workWarning, "H:1"), (.workStatus, "H:1\01"),
-        (.workComplete, "H:1"), (.workException, "H:1"), (.statusResponse, "H:1\01\0"), (.statusResponse, "H:1\0x\0y\0z\0w"),
+        (.workComplete, "H:1"), (.workException, "H:1"), (.statusResponse, "H:1\01\0"),
+        (.statusResponse, "H:1\0x\0y\0z\0w"),
         (.statusResponseUnique, "u\01\01\01"), (.statusResponseUnique, "u\0one\01\01\01\01"), (.error, "CODE"),
         (.jobAssign, "H:1\0f"), (.jobAssignUnique, "H:1\0f\0u"), (.jobAssignAll, "H:1\0f\0u\0r"),
     ]
@@ -141,8 +143,11 @@ import Testing
     }
 
     /// ERROR answers the oldest request still owed a reply, whichever it is, and only that one.
-    @Test(arguments: [ClientRequest.submit(GearmanSubmitJob(function: ByteBuffer(string: "f"), workload: ByteBuffer())),
-                      .status(handle: "H:1"), .statusUnique(unique: "u"), .echo(ByteBuffer(string: "e"))].indices)
+    @Test(
+        arguments: [
+            ClientRequest.submit(GearmanSubmitJob(function: ByteBuffer(string: "f"), workload: ByteBuffer())),
+            .status(handle: "H:1"), .statusUnique(unique: "u"), .echo(ByteBuffer(string: "e")),
+        ].indices)
     func anErrorAnswersTheRequestAtTheHead(index: Int) async throws {
         let requests: [ClientRequest] = [
             .submit(job), .status(handle: "H:1"), .statusUnique(unique: "u"), .echo(ByteBuffer(string: "e")),
@@ -156,7 +161,9 @@ import Testing
         try channel.writeInbound(packet(.error, "QUEUE_ERROR\0Job queue is full"))
         #expect(callers[0].0.isSettled)
         #expect(callers.dropFirst().allSatisfy { !$0.0.isSettled })
-        #expect(await failure(of: callers[0].1) as? GearmanError == .serverError(code: "QUEUE_ERROR", message: "Job queue is full"))
+        #expect(
+            await failure(of: callers[0].1) as? GearmanError
+                == .serverError(code: "QUEUE_ERROR", message: "Job queue is full"))
         #expect(channel.isActive)
     }
 
@@ -178,7 +185,8 @@ import Testing
         let machine = WorkerConnectionStateMachine(functions: [.init(name: "rev")], capacity: 1, clientID: nil)
         try channel.pipeline.syncOperations.addHandlers(
             ByteToMessageHandler(GearmanFrameDecoder()),
-            WorkerChannelHandler(machine: machine, slots: JobSlots(1), jobs: continuation, logger: .init(label: "test")))
+            WorkerChannelHandler(machine: machine, slots: JobSlots(1), jobs: continuation, logger: .init(label: "test"))
+        )
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 4730)).wait()
         return channel
     }

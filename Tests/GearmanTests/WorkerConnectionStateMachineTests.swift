@@ -69,13 +69,15 @@ import Testing
         #expect(
             finished
                 == Machine.Action(
-                    reply: .workComplete(handle: ByteBuffer(string: "H:1"), data: ByteBuffer(string: "r")), wantSlots: 1))
+                    reply: .workComplete(handle: ByteBuffer(string: "H:1"), data: ByteBuffer(string: "r")), wantSlots: 1
+                ))
         #expect(machine.slotsGranted(1) == Machine.Action(grabs: 1))
         #expect(machine.receive(.noJob) == Machine.Action(releaseSlots: 1, preSleep: true))
         // Asleep: a finished job does not grab, the server will NOOP.
         #expect(
             machine.finished(handle: ByteBuffer(string: "H:2"), .exception("bad"))
-                == Machine.Action(reply: .workException(handle: ByteBuffer(string: "H:2"), data: ByteBuffer(string: "bad"))))
+                == Machine.Action(
+                    reply: .workException(handle: ByteBuffer(string: "H:2"), data: ByteBuffer(string: "bad"))))
         #expect(machine.receive(.noop) == Machine.Action(wantSlots: 2))
     }
 

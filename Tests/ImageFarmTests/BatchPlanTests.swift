@@ -18,10 +18,12 @@ import Testing
     }
 
     @Test func outputPathsMirrorTheInputFolders() {
-        #expect(BatchPlan.outputPath(for: "2024/beach/sunset.jpg", size: small, format: .jpeg, outputRoot: "out")
-            == "out/2024/beach/sunset_200x150.jpg")
-        #expect(BatchPlan.outputPath(for: "a.b.PNG", size: large, format: .webp, outputRoot: "/tmp/o/")
-            == "/tmp/o/a.b_640x480.webp")
+        #expect(
+            BatchPlan.outputPath(for: "2024/beach/sunset.jpg", size: small, format: .jpeg, outputRoot: "out")
+                == "out/2024/beach/sunset_200x150.jpg")
+        #expect(
+            BatchPlan.outputPath(for: "a.b.PNG", size: large, format: .webp, outputRoot: "/tmp/o/")
+                == "/tmp/o/a.b_640x480.webp")
         #expect(BatchPlan.outputPath(for: "noext", size: small, format: .png, outputRoot: "o") == "o/noext_200x150.png")
     }
 
@@ -53,13 +55,16 @@ import Testing
         #expect(plan.pendingOutputs == 5)
         let b = plan.photos[0]
         #expect(b.format == .png)
-        #expect(b.outputs.map(\.path) == [
-            scratch.path + "/in/thumbs/sub/deeper/b_200x150.png", scratch.path + "/in/thumbs/sub/deeper/b_640x480.png",
-        ])
+        #expect(
+            b.outputs.map(\.path) == [
+                scratch.path + "/in/thumbs/sub/deeper/b_200x150.png",
+                scratch.path + "/in/thumbs/sub/deeper/b_640x480.png",
+            ])
         // TIFF cannot be written: its thumbnails are JPEG.
         #expect(plan.photos[1].outputs[0].path.hasSuffix("sub/c_200x150.jpg"))
 
-        let webp = try BatchPlan.make(input: scratch.path + "/in", output: scratch.path + "/o", sizes: [small], format: .webp)
+        let webp = try BatchPlan.make(
+            input: scratch.path + "/in", output: scratch.path + "/o", sizes: [small], format: .webp)
         #expect(webp.photos.allSatisfy { $0.format == .webp && $0.outputs[0].path.hasSuffix(".webp") })
     }
 
@@ -75,7 +80,8 @@ import Testing
         try scratch.setModified("in/b.jpg", past)
         try scratch.setModified("out/b_200x150.jpg", past.addingTimeInterval(-60))  // older than its input
 
-        let plan = try BatchPlan.make(input: scratch.path + "/in", output: scratch.path + "/out", sizes: [small, large])
+        let plan = try BatchPlan.make(
+            input: scratch.path + "/in", output: scratch.path + "/out", sizes: [small, large])
         let a = try #require(plan.photos.first { $0.relativePath == "a.jpg" })
         let b = try #require(plan.photos.first { $0.relativePath == "b.jpg" })
         #expect(a.outputs.map(\.isUpToDate) == [true, false])
@@ -127,7 +133,9 @@ import Testing
         skipped.upToDate = 1
         #expect(BatchProgress.line(for: skipped) == "skip c.jpg (up to date)")
         var failed = BatchPhotoResult(photo: photo("bad.jpg"))
-        failed.failures = [BatchFailure(file: "bad.jpg", size: try! ImageSize(parsing: "200x150"), reason: "truncated JPEG")]
+        failed.failures = [
+            BatchFailure(file: "bad.jpg", size: try! ImageSize(parsing: "200x150"), reason: "truncated JPEG")
+        ]
         #expect(BatchProgress.line(for: failed) == "FAIL bad.jpg: [200x150] truncated JPEG")
     }
 
@@ -149,7 +157,8 @@ import Testing
     }
 
     @Test func theSummaryGivesTotalsFailuresAndTheExitStatus() {
-        var summary = BatchSummary(photos: 3, sizes: [try! ImageSize(parsing: "200x150"), try! ImageSize(parsing: "640x480")])
+        var summary = BatchSummary(
+            photos: 3, sizes: [try! ImageSize(parsing: "200x150"), try! ImageSize(parsing: "640x480")])
         var good = BatchPhotoResult(photo: photo("a.jpg", bytes: 2_500_000))
         good.written = ["/o/a_200x150.jpg", "/o/a_640x480.jpg"]
         good.bytesIn = 2_500_000
@@ -164,18 +173,19 @@ import Testing
         summary.add(bad)
         summary.seconds = 0.5
         #expect(summary.exitStatus == 1)
-        #expect(summary.render(outputRoot: "out", farm: "embedded") == """
-            Done.
-              files:      3 photos x 2 sizes (200x150, 640x480)
-              thumbnails: 2 written, 2 already up to date, 1 failed
-              bytes:      2.5 MB read, 48.0 KB written
-              time:       0.50 s (4.0 thumbnails/s)
-              farm:       embedded
-              output:     out
-            Failures:
-              c.jpg: not an image
+        #expect(
+            summary.render(outputRoot: "out", farm: "embedded") == """
+                Done.
+                  files:      3 photos x 2 sizes (200x150, 640x480)
+                  thumbnails: 2 written, 2 already up to date, 1 failed
+                  bytes:      2.5 MB read, 48.0 KB written
+                  time:       0.50 s (4.0 thumbnails/s)
+                  farm:       embedded
+                  output:     out
+                Failures:
+                  c.jpg: not an image
 
-            """)
+                """)
         summary.interrupted = true
         #expect(summary.exitStatus == 130)
         #expect(BatchSummary.duration(75) == "1:15")

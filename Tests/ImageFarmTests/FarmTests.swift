@@ -59,12 +59,18 @@ import Testing
             let client = GearmanClient(servers: [farm.address])
             defer { Task { await client.shutdown() } }
             let cases: [(String, [UInt8], String, String)] = [
-                ("thumbnail", Array("?size=100x100&colour=red\n".utf8) + garden, "UNKNOWN_OPTION", "unknown option 'colour'"),
+                (
+                    "thumbnail", Array("?size=100x100&colour=red\n".utf8) + garden, "UNKNOWN_OPTION",
+                    "unknown option 'colour'"
+                ),
                 ("thumbnail", Array("?quality=0\n".utf8) + garden, "INVALID_OPTION", "bad quality '0'"),
                 ("thumbnail", Array("?size=100x100".utf8), "BAD_OPTIONS_LINE", "bad options line"),
                 ("resize", try Fixtures.generated("truncated.jpg"), "TRUNCATED", "truncated JPEG"),
                 ("thumbnail", try Fixtures.generated("random.bin"), "NOT_AN_IMAGE", "not an image"),
-                ("info", try Fixtures.generated("bomb.png"), "TOO_MANY_PIXELS", "too large: 100000x100000 exceeds 50 MP"),
+                (
+                    "info", try Fixtures.generated("bomb.png"), "TOO_MANY_PIXELS",
+                    "too large: 100000x100000 exceeds 50 MP"
+                ),
             ]
             for (function, workload, code, reason) in cases {
                 do {
@@ -137,12 +143,13 @@ import Testing
             #expect(first.failures.allSatisfy { $0.file == "trip/broken.jpg" && $0.reason == "truncated JPEG" })
             #expect(first.exitStatus == 1)
             #expect(heard.text.split(separator: "\n").count == 5)
-            #expect(scratch.files(under: "out") == [
-                "Garden_200x150.jpg", "Garden_640x480.jpg",
-                "trip/Aqua_200x150.jpg", "trip/Aqua_640x480.jpg",
-                "trip/Wood_200x150.jpg", "trip/Wood_640x480.jpg",
-                "trip/day2/Dune_200x150.jpg", "trip/day2/Dune_640x480.jpg",
-            ])
+            #expect(
+                scratch.files(under: "out") == [
+                    "Garden_200x150.jpg", "Garden_640x480.jpg",
+                    "trip/Aqua_200x150.jpg", "trip/Aqua_640x480.jpg",
+                    "trip/Wood_200x150.jpg", "trip/Wood_640x480.jpg",
+                    "trip/day2/Dune_200x150.jpg", "trip/day2/Dune_640x480.jpg",
+                ])
             let small = try await describe(scratch.path + "/out/trip/day2/Dune_200x150.jpg")
             #expect(small.width <= 200 && small.height <= 150 && max(small.width, small.height / 150 * 200) >= 150)
             let large = try await describe(scratch.path + "/out/Garden_640x480.jpg")

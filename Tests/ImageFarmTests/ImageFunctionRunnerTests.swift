@@ -17,7 +17,8 @@ import Testing
             workload.writeString("?\(options)\n")
         }
         workload.writeBytes(image)
-        return try await ImageFunctionRunner(processor: Self.processor, defaults: defaults).run(function, workload: workload)
+        return try await ImageFunctionRunner(processor: Self.processor, defaults: defaults).run(
+            function, workload: workload)
     }
 
     private func describe(_ bytes: [UInt8]) async throws -> ImageInfo {
@@ -43,8 +44,10 @@ import Testing
             _ = try await run(.resize, "width=8000&format=png&time_limit=600", image: photo, defaults: strict)
         }
         for bad in ["0", "-1", "soon", "1e9", "nan"] {
-            await #expect(throws: ImagingError.invalidOption(
-                name: "time_limit", value: bad, expected: "seconds, more than 0 and at most 86400")) {
+            await #expect(
+                throws: ImagingError.invalidOption(
+                    name: "time_limit", value: bad, expected: "seconds, more than 0 and at most 86400")
+            ) {
                 _ = try await run(.thumbnail, "time_limit=\(bad)", image: try Fixtures.garden())
             }
         }
@@ -62,7 +65,8 @@ import Testing
 
     @Test func workerDefaultsApplyWhereTheJobIsSilent() async throws {
         let defaults = ImageFunctionDefaults(size: try ImageSize(parsing: "100x100"), format: .png)
-        let silent = try await describe(try await run(.thumbnail, image: try Fixtures.garden(), defaults: defaults).bytes)
+        let silent = try await describe(
+            try await run(.thumbnail, image: try Fixtures.garden(), defaults: defaults).bytes)
         #expect(silent.format == .png && silent.width == 100)
         let explicit = try await describe(
             try await run(.thumbnail, "size=50x50&format=jpeg", image: try Fixtures.garden(), defaults: defaults).bytes)

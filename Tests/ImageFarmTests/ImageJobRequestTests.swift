@@ -22,7 +22,8 @@ import Testing
 
     @Test func crlfAndEscapesAreUnderstood() throws {
         let request = try ImageJobRequest(workload: ByteBuffer(string: "?size=200x%3E150&strip\r\nIMAGE"))
-        #expect(request.options.items == [QueryItem(name: "size", value: "200x>150"), QueryItem(name: "strip", value: "")])
+        #expect(
+            request.options.items == [QueryItem(name: "size", value: "200x>150"), QueryItem(name: "strip", value: "")])
         #expect(String(buffer: request.image) == "IMAGE")
     }
 
@@ -43,7 +44,9 @@ import Testing
         let request = try ImageJobRequest(workload: workload)
         #expect(request.options == options)
         #expect(Array(request.image.readableBytesView) == [1, 2, 3])
-        #expect(ImageJobRequest.workload(options: QueryItems([QueryItem]()), image: ByteBuffer(bytes: [9])) == ByteBuffer(bytes: [9]))
+        #expect(
+            ImageJobRequest.workload(options: QueryItems([QueryItem]()), image: ByteBuffer(bytes: [9]))
+                == ByteBuffer(bytes: [9]))
     }
 
     @Test func functionListsParse() throws {

@@ -3,17 +3,18 @@ import Testing
 @testable import Imaging
 
 @Suite struct ImageSizeTests {
-    @Test(arguments: [
-        ("200x150", 200, 150, ImageSize.Mode.both),
-        ("200x", 200, nil, .both),
-        ("x150", nil, 150, .both),
-        ("200", 200, 200, .both),
-        ("200x150>", 200, 150, .down),
-        ("200x150<", 200, 150, .up),
-        ("200x150!", 200, 150, .force),
-        ("x150>", nil, 150, .down),
-        (" 320x240 ", 320, 240, .both),
-    ] as [(String, Int?, Int?, ImageSize.Mode)])
+    @Test(
+        arguments: [
+            ("200x150", 200, 150, ImageSize.Mode.both),
+            ("200x", 200, nil, .both),
+            ("x150", nil, 150, .both),
+            ("200", 200, 200, .both),
+            ("200x150>", 200, 150, .down),
+            ("200x150<", 200, 150, .up),
+            ("200x150!", 200, 150, .force),
+            ("x150>", nil, 150, .down),
+            (" 320x240 ", 320, 240, .both),
+        ] as [(String, Int?, Int?, ImageSize.Mode)])
     func parses(text: String, width: Int?, height: Int?, mode: ImageSize.Mode) throws {
         let size = try ImageSize(parsing: text)
         #expect(size.width == width)
@@ -33,8 +34,10 @@ import Testing
             _ = try ImageSize(parsing: "big")
             Issue.record("expected an error")
         } catch {
-            #expect(String(describing: error)
-                == "bad size 'big': expected WIDTHxHEIGHT, WIDTHx, xHEIGHT or SIZE, optionally followed by >, < or !")
+            #expect(
+                String(describing: error)
+                    == "bad size 'big': expected WIDTHxHEIGHT, WIDTHx, xHEIGHT or SIZE, optionally followed by >, < or !"
+            )
         }
     }
 

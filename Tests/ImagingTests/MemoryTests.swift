@@ -34,8 +34,9 @@ import Testing
         // beside this one, so the bound is two decoded copies: decoding this photo in full on each of the
         // two threads would still cross it.
         let decoded = 5640 * 3172 * 3
-        #expect(VipsRuntime.trackedMemoryHighWater < 2 * decoded,
-                "libvips held up to \(VipsRuntime.trackedMemoryHighWater >> 20) MB")
+        #expect(
+            VipsRuntime.trackedMemoryHighWater < 2 * decoded,
+            "libvips held up to \(VipsRuntime.trackedMemoryHighWater >> 20) MB")
 
         // The first runs warm up allocator arenas while other suites run; after that resident
         // memory must stay flat. Leaking the 16 MB input per run would add 96 MB over the last

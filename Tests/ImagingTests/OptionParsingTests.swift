@@ -52,7 +52,10 @@ import Testing
     }
 
     @Test(arguments: [
-        ("colour=red", "unknown option 'colour' (known: size, crop, rotate, animated, format, quality, strip, interlace)"),
+        (
+            "colour=red",
+            "unknown option 'colour' (known: size, crop, rotate, animated, format, quality, strip, interlace)"
+        ),
         ("size=200&size=300", "option 'size' given more than once"),
         ("quality=0", "bad quality '0': expected a whole number from 1 to 100"),
         ("quality=high", "bad quality 'high': expected a whole number from 1 to 100"),
@@ -72,7 +75,8 @@ import Testing
     }
 
     @Test func resizeOptionsFromAQuery() throws {
-        let options = try ResizeOptions(query: "width=800&height=600&fit=cover&kernel=mitchell&format=webp&crop=attention")
+        let options = try ResizeOptions(
+            query: "width=800&height=600&fit=cover&kernel=mitchell&format=webp&crop=attention")
         #expect(options.width == 800)
         #expect(options.height == 600)
         #expect(options.fit == .cover)
@@ -94,8 +98,14 @@ import Testing
         ("scale=0", "bad scale '0': expected a number above 0 and at most 100"),
         ("width=-3", "bad width '-3': expected a whole number from 1 to 10000"),
         ("width=10&fit=stretch", "bad fit 'stretch': expected one of inside, cover, fill"),
-        ("width=10&kernel=box", "bad kernel 'box': expected one of nearest, linear, cubic, mitchell, lanczos2, lanczos3"),
-        ("width=10&size=20", "unknown option 'size' (known: width, height, scale, fit, kernel, crop, rotate, format, quality, strip, interlace)"),
+        (
+            "width=10&kernel=box",
+            "bad kernel 'box': expected one of nearest, linear, cubic, mitchell, lanczos2, lanczos3"
+        ),
+        (
+            "width=10&size=20",
+            "unknown option 'size' (known: width, height, scale, fit, kernel, crop, rotate, format, quality, strip, interlace)"
+        ),
     ])
     func refusesBadResizeQueries(query: String, message: String) {
         do {
@@ -107,14 +117,17 @@ import Testing
     }
 
     @Test func errorMessages() {
-        #expect(ImagingError.tooManyPixels(width: 100000, height: 100000, pages: 1, limitMegapixels: 50).description
-            == "too large: 100000x100000 exceeds 50 MP")
-        #expect(ImagingError.tooManyPixels(width: 320, height: 200, pages: 3, limitMegapixels: 0.15).description
-            == "too large: 320x200x3 pages exceeds 0.15 MP")
+        #expect(
+            ImagingError.tooManyPixels(width: 100000, height: 100000, pages: 1, limitMegapixels: 50).description
+                == "too large: 100000x100000 exceeds 50 MP")
+        #expect(
+            ImagingError.tooManyPixels(width: 320, height: 200, pages: 3, limitMegapixels: 0.15).description
+                == "too large: 320x200x3 pages exceeds 0.15 MP")
         #expect(ImagingError.notAnImage.description == "not an image")
         #expect(ImagingError.truncated(.jpeg).description == "truncated JPEG")
-        #expect(ImagingError.tooManyBytes(bytes: 2000, limit: 1000).localizedDescription
-            == "too large: 2000 bytes exceeds 1000 bytes")
+        #expect(
+            ImagingError.tooManyBytes(bytes: 2000, limit: 1000).localizedDescription
+                == "too large: 2000 bytes exceeds 1000 bytes")
     }
 
     @Test func formatNames() {

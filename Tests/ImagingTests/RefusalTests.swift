@@ -28,9 +28,11 @@ import Testing
     }
 
     @Test func infoRefusesBeforeDecoding() async throws {
-        #expect(await errorText { _ = try await processor.info(try Fixtures.generated("bomb.png")) }
-            == "too large: 100000x100000 exceeds 50 MP")
-        #expect(await errorText { _ = try await processor.info(try Fixtures.generated("random.bin")) } == "not an image")
+        #expect(
+            await errorText { _ = try await processor.info(try Fixtures.generated("bomb.png")) }
+                == "too large: 100000x100000 exceeds 50 MP")
+        #expect(
+            await errorText { _ = try await processor.info(try Fixtures.generated("random.bin")) } == "not an image")
     }
 
     @Test func typedErrors() async throws {
@@ -55,21 +57,24 @@ import Testing
         let input = try Fixtures.generated("animated.gif")
         let still = try await limited.thumbnail(input, options: ThumbnailOptions(query: "size=100"))
         #expect(still.pages == 1)
-        #expect(await errorText {
-            _ = try await limited.thumbnail(input, options: ThumbnailOptions(query: "size=100&animated=true"))
-        } == "too large: 320x200x3 pages exceeds 0.15 MP")
+        #expect(
+            await errorText {
+                _ = try await limited.thumbnail(input, options: ThumbnailOptions(query: "size=100&animated=true"))
+            } == "too large: 320x200x3 pages exceeds 0.15 MP")
         await limited.shutdown()
     }
 
     @Test func refusesOversizedOutput() async throws {
         let limited = try ImageProcessor(configuration: .init(threads: 1, limits: ImageLimits(maxMegapixels: 1)))
         let input = try Fixtures.generated("photo.jpg")
-        #expect(await errorText {
-            _ = try await limited.thumbnail(input, options: ThumbnailOptions(query: "size=2000"))
-        } == "too large: 2000x1250 exceeds 1 MP")
-        #expect(await errorText {
-            _ = try await limited.resize(input, options: ResizeOptions(query: "scale=4"))
-        } == "too large: 2560x1600 exceeds 1 MP")
+        #expect(
+            await errorText {
+                _ = try await limited.thumbnail(input, options: ThumbnailOptions(query: "size=2000"))
+            } == "too large: 2000x1250 exceeds 1 MP")
+        #expect(
+            await errorText {
+                _ = try await limited.resize(input, options: ResizeOptions(query: "scale=4"))
+            } == "too large: 2560x1600 exceeds 1 MP")
         await limited.shutdown()
     }
 

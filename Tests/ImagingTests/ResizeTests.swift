@@ -54,7 +54,8 @@ import Testing
     }
 
     @Test func convertsCMYKAndSixteenBit() async throws {
-        let cmyk = try await processor.resize(try Fixtures.generated("cmyk.jpg"), options: ResizeOptions(query: "width=100"))
+        let cmyk = try await processor.resize(
+            try Fixtures.generated("cmyk.jpg"), options: ResizeOptions(query: "width=100"))
         #expect(try await processor.info(cmyk.bytes).bands == 3)
         let deep = try await processor.resize(
             try Fixtures.generated("rgb16.png"), options: ResizeOptions(query: "width=100&format=webp"))

@@ -148,7 +148,8 @@ import Testing
     @Test func writesProgressiveJPEG() async throws {
         let input = try Fixtures.garden()
         let plain = try await processor.thumbnail(input, options: ThumbnailOptions(query: "size=200"))
-        let progressive = try await processor.thumbnail(input, options: ThumbnailOptions(query: "size=200&interlace=true"))
+        let progressive = try await processor.thumbnail(
+            input, options: ThumbnailOptions(query: "size=200&interlace=true"))
         #expect(containsMarker(progressive.bytes, 0xC2))
         #expect(!containsMarker(plain.bytes, 0xC2))
         #expect(try await processor.info(progressive.bytes).width == 200)
@@ -174,7 +175,8 @@ import Testing
         let sizes = try await withThrowingTaskGroup(of: Int.self) { group in
             for input in inputs {
                 group.addTask {
-                    try await processor.thumbnail(input, options: ThumbnailOptions(query: "size=64x64&crop=centre")).width
+                    try await processor.thumbnail(input, options: ThumbnailOptions(query: "size=64x64&crop=centre"))
+                        .width
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }

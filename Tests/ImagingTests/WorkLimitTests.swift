@@ -40,7 +40,8 @@ import Testing
         // Stopped within a strip or two of decoding, not run to the end.
         #expect(stopped < full / 3, "stopped after \(stopped), the whole job takes \(full)")
 
-        let next = try await processor.thumbnail(photo, options: ThumbnailOptions(query: "size=100"), timeLimit: .seconds(30))
+        let next = try await processor.thumbnail(
+            photo, options: ThumbnailOptions(query: "size=100"), timeLimit: .seconds(30))
         #expect(next.width == 100)
     }
 
@@ -60,7 +61,9 @@ import Testing
         await #expect(throws: ImagingError.tooManyInterlacedPixels(width: 2560, height: 1600, limitMegapixels: 4)) {
             _ = try await strict.thumbnail(progressive, options: ThumbnailOptions(query: "size=100"))
         }
-        #expect(await errorText { _ = try await strict.info(progressive) } == "too large: progressive 2560x1600 exceeds 4 MP")
+        #expect(
+            await errorText { _ = try await strict.info(progressive) }
+                == "too large: progressive 2560x1600 exceeds 4 MP")
         // The baseline original is under the ordinary limit and goes through.
         #expect(try await strict.thumbnail(garden, options: ThumbnailOptions(query: "size=100")).width == 100)
         await strict.shutdown()
@@ -71,9 +74,10 @@ import Testing
         #expect(try await processor.info(animation).pages == 3)
         let strict = try ImageProcessor(configuration: .init(threads: 1, limits: ImageLimits(maxFrames: 2)))
         #expect(await errorText { _ = try await strict.info(animation) } == "too large: 3 frames exceeds 2 frames")
-        #expect(await errorText {
-            _ = try await strict.thumbnail(animation, options: ThumbnailOptions(query: "size=10"))
-        } == "too large: 3 frames exceeds 2 frames")
+        #expect(
+            await errorText {
+                _ = try await strict.thumbnail(animation, options: ThumbnailOptions(query: "size=10"))
+            } == "too large: 3 frames exceeds 2 frames")
         await strict.shutdown()
     }
 

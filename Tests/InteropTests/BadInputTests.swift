@@ -48,13 +48,18 @@ import Testing
             let bystander = try RawConnection(port: server.port)
             for epoch in ["111111111111111", "-1", "9223372036854775807"] {
                 let body = Array("later\0\0\(epoch)\0x".utf8)
-                try expectErrorThenClose(header(type: 36, length: UInt32(body.count)) + body, code: "INVALID_PACKET", port: server.port)
+                try expectErrorThenClose(
+                    header(type: 36, length: UInt32(body.count)) + body, code: "INVALID_PACKET", port: server.port)
             }
             let client = try RawConnection(port: server.port)
             for epoch: Int64 in [111_111_111_111, GearmanSubmitJob.validEpochs.upperBound] {
                 try client.send(
-                    .submitJob(GearmanSubmitJob(function: ByteBuffer(string: "later"), workload: ByteBuffer(string: "x"), epoch: epoch)))
-                guard case .jobCreated = try client.receive().first else { throw TestFailure("no JOB_CREATED for \(epoch)") }
+                    .submitJob(
+                        GearmanSubmitJob(
+                            function: ByteBuffer(string: "later"), workload: ByteBuffer(string: "x"), epoch: epoch)))
+                guard case .jobCreated = try client.receive().first else {
+                    throw TestFailure("no JOB_CREATED for \(epoch)")
+                }
             }
             try bystander.send(.echo(ByteBuffer(string: "still here")))
             #expect(try bystander.receive() == [.echo(ByteBuffer(string: "still here"))])
@@ -80,21 +85,31 @@ import Testing
             var random = SystemRandomNumberGenerator()
             for round in 0..<50 {
                 let vandal = try RawConnection(port: server.port)
-                var junk = (0..<Int.random(in: 1...4096, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+                var junk = (0..<Int.random(in: 1...4096, using: &random)).map { _ in
+                    UInt8.random(in: 0...255, using: &random)
+                }
                 junk[0] = round.isMultiple(of: 2) ? 0 : junk[0]
                 try? vandal.send(junk)
 
                 let text = "job \(round)"
                 try client.send(
-                    .submitJob(GearmanSubmitJob(function: ByteBuffer(string: "reverse"), workload: ByteBuffer(string: text))))
-                guard case .jobCreated(let handle) = try client.receive().first else { throw TestFailure("no JOB_CREATED") }
+                    .submitJob(
+                        GearmanSubmitJob(function: ByteBuffer(string: "reverse"), workload: ByteBuffer(string: text))))
+                guard case .jobCreated(let handle) = try client.receive().first else {
+                    throw TestFailure("no JOB_CREATED")
+                }
                 try worker.send(.grabJob(.unique))
                 guard case .jobAssignUnique(let assigned, _, _, let workload) = try worker.receive().first else {
                     throw TestFailure("no JOB_ASSIGN_UNIQ")
                 }
                 #expect(assigned == handle)
-                try worker.send(.workComplete(handle: assigned, data: ByteBuffer(string: String(String(buffer: workload).reversed()))))
-                #expect(try client.receive() == [.workComplete(handle: handle, data: ByteBuffer(string: String(text.reversed())))])
+                try worker.send(
+                    .workComplete(
+                        handle: assigned, data: ByteBuffer(string: String(String(buffer: workload).reversed()))))
+                #expect(
+                    try client.receive() == [
+                        .workComplete(handle: handle, data: ByteBuffer(string: String(text.reversed())))
+                    ])
             }
         }
     }
@@ -102,7 +117,8 @@ import Testing
     @Test func aWorkerThatVanishesMidJobHandsTheJobToAnother() async throws {
         try await withGearboxServer { server in
             let client = try RawConnection(port: server.port)
-            try client.send(.submitJob(GearmanSubmitJob(function: ByteBuffer(string: "f"), workload: ByteBuffer(string: "w"))))
+            try client.send(
+                .submitJob(GearmanSubmitJob(function: ByteBuffer(string: "f"), workload: ByteBuffer(string: "w"))))
             guard case .jobCreated(let handle) = try client.receive().first else { throw TestFailure("no JOB_CREATED") }
             do {
                 let doomed = try RawConnection(port: server.port)
@@ -115,7 +131,9 @@ import Testing
             try survivor.send(.preSleep)
             #expect(try survivor.receive() == [.noop])
             try survivor.send(.grabJob(.plain))
-            guard case .jobAssign(let again, _, _) = try survivor.receive().first else { throw TestFailure("no JOB_ASSIGN") }
+            guard case .jobAssign(let again, _, _) = try survivor.receive().first else {
+                throw TestFailure("no JOB_ASSIGN")
+            }
             #expect(again == handle)
         }
     }

@@ -15,7 +15,10 @@ import Glibc
     /// keepalive timer counting down from 7 seconds rather than the default 10.
     @Test func keepaliveFlagsReachTheServersSockets() async throws {
         let (server, port) = try await startJobServer(try gearboxBinary()) {
-            ["server", "--port", "\($0)", "--keepalive", "--keepalive-idle", "7", "--keepalive-interval", "2", "--keepalive-count", "4"]
+            [
+                "server", "--port", "\($0)", "--keepalive", "--keepalive-idle", "7", "--keepalive-interval", "2",
+                "--keepalive-count", "4",
+            ]
         }
         defer { server.stop() }
         let client = try RawConnection(port: port)
@@ -31,13 +34,17 @@ import Glibc
     @Test func theDefaultsReachTheSocket() async throws {
         try await withGearboxServer { server in
             let detection = DeadPeerDetection.default
-            let bootstrap = detection.socketOptions.reduce(ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)) {
+            let bootstrap = detection.socketOptions.reduce(
+                ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            ) {
                 $0.channelOption($1.0, value: $1.1)
             }
             let channel = try await bootstrap.connect(host: "127.0.0.1", port: server.port).get()
             defer { channel.close(promise: nil) }
             func read(_ level: NIOBSDSocket.OptionLevel, _ name: Int32) async throws -> SocketOptionValue {
-                try await channel.getOption(ChannelOptions.Types.SocketOption(level: level, name: .init(rawValue: name))).get()
+                try await channel.getOption(
+                    ChannelOptions.Types.SocketOption(level: level, name: .init(rawValue: name))
+                ).get()
             }
             #expect(try await read(.socket, SO_KEEPALIVE) == 1)
             #expect(try await read(.tcp, TCP_KEEPIDLE) == 10)

@@ -9,10 +9,14 @@ import Testing
 /// job, a second server on the same file, and a full disk.
 @Suite(.serialized) struct DurabilityTests {
     func startServer(_ arguments: [String]) async throws -> (process: ChildProcess, port: Int) {
-        try await startJobServer(try gearboxBinary()) { ["server", "--port", "\($0)", "--verbose", "INFO"] + arguments }
+        try await startJobServer(try gearboxBinary()) {
+            ["server", "--port", "\($0)", "--verbose", "INFO"] + arguments
+        }
     }
 
-    static func submitBackground(_ workload: String, function: String = "durable", unique: String = "", epoch: Int64? = nil)
+    static func submitBackground(
+        _ workload: String, function: String = "durable", unique: String = "", epoch: Int64? = nil
+    )
         -> GearmanRequest
     {
         .submitJob(
@@ -102,7 +106,9 @@ import Testing
                 guard round < rounds - 1 else { break }
                 for (index, connection) in connections.enumerated() {
                     for response in try connection.receive(batch) {
-                        guard case .jobCreated = response else { throw TestFailure("expected JOB_CREATED, got \(response)") }
+                        guard case .jobCreated = response else {
+                            throw TestFailure("expected JOB_CREATED, got \(response)")
+                        }
                         acknowledged[index] += 1
                     }
                 }
@@ -172,7 +178,8 @@ import Testing
         let arguments = ["-q", "libsqlite3", "--libsqlite3-db", scratch.store]
         let gearmand = try await Gearmand(extraArguments: arguments)
         for text in ["first", "second", "third"] {
-            let result = try await ChildProcess.run("gearman", ["-p", "\(gearmand.port)", "-b", "-f", "durable", "--", text])
+            let result = try await ChildProcess.run(
+                "gearman", ["-p", "\(gearmand.port)", "-b", "-f", "durable", "--", text])
             #expect(result.status == 0)
         }
         gearmand.stop()
@@ -213,7 +220,8 @@ import Testing
         #expect(server.standardErrorText.contains("setAside=4"))
         #expect(server.standardErrorText.contains("priority is not 0, 1 or 2"))
         let kept = try await ChildProcess.run(
-            "sqlite3", [scratch.store, "SELECT count(*) FROM gearbox_jobs_set_aside; SELECT count(*) FROM gearbox_jobs;"])
+            "sqlite3",
+            [scratch.store, "SELECT count(*) FROM gearbox_jobs_set_aside; SELECT count(*) FROM gearbox_jobs;"])
         #expect(String(decoding: kept.stdout, as: UTF8.self) == "4\n0\n", "set aside, not deleted")
     }
 
@@ -222,7 +230,8 @@ import Testing
         let (first, _) = try await startServer(["--store", scratch.store])
         defer { first.stop() }
         let second = try await ChildProcess.run(
-            try gearboxBinary(), ["server", "--port", "\(try freePort())", "--store", scratch.store], timeout: .seconds(30))
+            try gearboxBinary(), ["server", "--port", "\(try freePort())", "--store", scratch.store],
+            timeout: .seconds(30))
         #expect(second.status != 0)
         #expect(second.stderr.contains("in use by another process"), "\(second.stderr)")
     }
@@ -259,7 +268,8 @@ import Testing
         let worker = try ChildProcess("gearman", ["-p", "\(port)", "-w", "-f", "reverse", "--", "rev"])
         defer { worker.stop() }
         try await waitForWorkers(port: port, function: "reverse", count: 1)
-        let reversed = try await ChildProcess.run("gearman", ["-p", "\(port)", "-f", "reverse"], stdin: Data("full".utf8))
+        let reversed = try await ChildProcess.run(
+            "gearman", ["-p", "\(port)", "-f", "reverse"], stdin: Data("full".utf8))
         #expect(String(decoding: reversed.stdout, as: UTF8.self) == "lluf")
 
         try FileManager.default.removeItem(atPath: filler)

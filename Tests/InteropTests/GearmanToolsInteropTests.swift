@@ -28,7 +28,8 @@ import Testing
             let admin = try RawConnection(port: server.port)
             try admin.send(line: "prioritystatus")
             #expect(try admin.receiveAdminReply() == "queued\t1\t1\t1\t0\n.\n")
-            let worker = try ChildProcess("gearman", ["-p", "\(server.port)", "-w", "-f", "queued", "-c", "3", "--", "cat"])
+            let worker = try ChildProcess(
+                "gearman", ["-p", "\(server.port)", "-w", "-f", "queued", "-c", "3", "--", "cat"])
             #expect(try await worker.wait() == 0)
             try admin.send(line: "status")
             #expect(try admin.receiveAdminReply() == "queued\t0\t0\t0\n.\n")
@@ -37,7 +38,8 @@ import Testing
 
     @Test func gearadminReadsStatusAndWorkers() async throws {
         try await withGearboxServer { server in
-            let worker = try ChildProcess("gearman", ["-p", "\(server.port)", "-w", "-f", "resize", "-f", "other", "--", "cat"])
+            let worker = try ChildProcess(
+                "gearman", ["-p", "\(server.port)", "-w", "-f", "resize", "-f", "other", "--", "cat"])
             defer { worker.stop() }
             try await waitForWorkers(port: server.port, function: "resize", count: 1)
             let status = try await ChildProcess.run("gearadmin", ["-p", "\(server.port)", "--status"])
@@ -46,7 +48,8 @@ import Testing
             #expect(lines == [".", "other\t0\t0\t1", "resize\t0\t0\t1"])
             let workers = try await ChildProcess.run("gearadmin", ["-p", "\(server.port)", "--workers"])
             let text = String(decoding: workers.stdout, as: UTF8.self)
-            #expect(text.contains("127.0.0.1 - : other resize") || text.contains("127.0.0.1 - : resize other"), "\(text)")
+            #expect(
+                text.contains("127.0.0.1 - : other resize") || text.contains("127.0.0.1 - : resize other"), "\(text)")
             #expect(text.hasSuffix(".\n"))
             let version = try await ChildProcess.run("gearadmin", ["-p", "\(server.port)", "--server-version"])
             #expect(String(decoding: version.stdout, as: UTF8.self).hasPrefix("1.1.20"))

@@ -16,9 +16,12 @@ import Testing
 
     /// One request through curl, headers and body parsed from `curl -i`.
     static func curl(_ arguments: [String]) async throws -> Response {
-        let result = try await ChildProcess.run("curl", ["-s", "-i", "--max-time", "20"] + arguments, timeout: .seconds(30))
+        let result = try await ChildProcess.run(
+            "curl", ["-s", "-i", "--max-time", "20"] + arguments, timeout: .seconds(30))
         let text = String(decoding: result.stdout, as: UTF8.self)
-        guard let split = text.range(of: "\r\n\r\n") else { throw TestFailure("no HTTP response from curl \(arguments): \(text) \(result.stderr)") }
+        guard let split = text.range(of: "\r\n\r\n") else {
+            throw TestFailure("no HTTP response from curl \(arguments): \(text) \(result.stderr)")
+        }
         let lines = text[..<split.lowerBound].components(separatedBy: "\r\n")
         let status = Int(lines[0].split(separator: " ")[1]) ?? 0
         var headers: [String: String] = [:]
@@ -31,7 +34,8 @@ import Testing
 
     /// gearmand with -r http and `gearbox server --http-port`, each with `gearbox worker` serving the
     /// built-in functions; returns their HTTP ports and Gearman ports.
-    private func withBothServers(_ body: ([(name: String, http: Int, gearman: Int)]) async throws -> Void) async throws {
+    private func withBothServers(_ body: ([(name: String, http: Int, gearman: Int)]) async throws -> Void) async throws
+    {
         let gearmandHTTP = try freePort()
         let gearmand = try await Gearmand(threads: 2, extraArguments: ["-r", "http", "--http-port", "\(gearmandHTTP)"])
         defer { gearmand.stop() }
@@ -44,8 +48,10 @@ import Testing
         try await waitUntilListening(port: gearboxHTTP)
         let worker = try ChildProcess(
             try gearboxBinary(),
-            ["worker", "-f", "reverse,fail,exception", "-c", "4", "--server", "127.0.0.1:\(gearmand.port)",
-             "--server", "127.0.0.1:\(gearboxPort)"])
+            [
+                "worker", "-f", "reverse,fail,exception", "-c", "4", "--server", "127.0.0.1:\(gearmand.port)",
+                "--server", "127.0.0.1:\(gearboxPort)",
+            ])
         defer { worker.stop() }
         try await waitForWorkers(port: gearmand.port, function: "exception", count: 1, timeout: .seconds(20))
         try await waitForWorkers(port: gearboxPort, function: "exception", count: 1, timeout: .seconds(20))
@@ -62,8 +68,10 @@ import Testing
                 #expect(done.headers["x-gearman-job-handle"]?.hasPrefix("H:") == true, "\(server.name)")
 
                 let queued = try await Self.curl(
-                    ["-H", "X-Gearman-Background: true", "-H", "X-Gearman-Priority: high", "-d", "line",
-                     "http://127.0.0.1:\(server.http)/logger"])
+                    [
+                        "-H", "X-Gearman-Background: true", "-H", "X-Gearman-Priority: high", "-d", "line",
+                        "http://127.0.0.1:\(server.http)/logger",
+                    ])
                 #expect(queued.status == 200 && queued.body.isEmpty, "\(server.name)")
                 #expect(queued.headers["x-gearman-command"] == "JOB_CREATED", "\(server.name)")
                 let admin = try RawConnection(port: server.gearman)
@@ -78,8 +86,11 @@ import Testing
             let http = servers[1].http
             // Two requests, one connection (curl reuses it only if the server kept it open).
             let twice = try await ChildProcess.run(
-                "curl", ["-s", "-v", "--max-time", "20", "-d", "abc", "http://127.0.0.1:\(http)/reverse",
-                         "http://127.0.0.1:\(http)/reverse"], timeout: .seconds(30))
+                "curl",
+                [
+                    "-s", "-v", "--max-time", "20", "-d", "abc", "http://127.0.0.1:\(http)/reverse",
+                    "http://127.0.0.1:\(http)/reverse",
+                ], timeout: .seconds(30))
             #expect(String(decoding: twice.stdout, as: UTF8.self) == "cbacba")
             #expect(twice.stderr.contains("Re-using existing connection"), "\(twice.stderr)")
 
@@ -104,7 +115,9 @@ import Testing
             try admin.send(line: "maxqueue full 1")
             _ = try admin.receiveAdminReply()
             _ = try await Self.curl(["-H", "X-Gearman-Background: true", "-d", "1", "http://127.0.0.1:\(http)/full"])
-            let refused = try await Self.curl(["-H", "X-Gearman-Background: true", "-d", "2", "http://127.0.0.1:\(http)/full"])
+            let refused = try await Self.curl([
+                "-H", "X-Gearman-Background: true", "-d", "2", "http://127.0.0.1:\(http)/full",
+            ])
             #expect(refused.status == 503 && refused.body.contains("QUEUE_ERROR"), "\(refused)")
         }
     }

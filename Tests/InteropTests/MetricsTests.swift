@@ -28,11 +28,15 @@ import Testing
         defer { server.stop() }
         let worker = try ChildProcess(
             try gearboxBinary(),
-            ["worker", "-f", "reverse,fail,exception", "--server", "127.0.0.1:\(port)", "--metrics-port", "\(workerMetrics)"])
+            [
+                "worker", "-f", "reverse,fail,exception", "--server", "127.0.0.1:\(port)", "--metrics-port",
+                "\(workerMetrics)",
+            ])
         defer { worker.stop() }
         try await waitForWorkers(port: port, function: "exception", count: 1, timeout: .seconds(20))
         func submit(_ arguments: [String]) async throws {
-            _ = try await ChildProcess.run(try gearboxBinary(), ["submit", "--server", "127.0.0.1:\(port)"] + arguments)
+            _ = try await ChildProcess.run(
+                try gearboxBinary(), ["submit", "--server", "127.0.0.1:\(port)"] + arguments)
         }
         for index in 1...5 { try await submit(["-f", "reverse", "job \(index)"]) }
         try await submit(["-f", "fail", "x"])
@@ -70,20 +74,23 @@ import Testing
         let folder = try ScratchFolder()
         let prometheusPort = try freePort()
         try """
-            global:
-              scrape_interval: 1s
-            scrape_configs:
-              - job_name: gearbox
-                static_configs:
-                  - targets: ["127.0.0.1:\(serverMetrics)", "127.0.0.1:\(workerMetrics)"]
-            """.write(toFile: folder.path + "/prometheus.yml", atomically: true, encoding: .utf8)
+        global:
+          scrape_interval: 1s
+        scrape_configs:
+          - job_name: gearbox
+            static_configs:
+              - targets: ["127.0.0.1:\(serverMetrics)", "127.0.0.1:\(workerMetrics)"]
+        """.write(toFile: folder.path + "/prometheus.yml", atomically: true, encoding: .utf8)
         let prometheus = try ChildProcess(
             "prometheus",
-            ["--config.file=\(folder.path)/prometheus.yml", "--storage.tsdb.path=\(folder.path)/data",
-             "--web.listen-address=127.0.0.1:\(prometheusPort)"])
+            [
+                "--config.file=\(folder.path)/prometheus.yml", "--storage.tsdb.path=\(folder.path)/data",
+                "--web.listen-address=127.0.0.1:\(prometheusPort)",
+            ])
         defer { prometheus.stop() }
         try await waitUntilListening(port: prometheusPort, while: prometheus, timeout: .seconds(30))
-        let query = #"gearbox_jobs_completed_total{function="reverse"}"#
+        let query =
+            #"gearbox_jobs_completed_total{function="reverse"}"#
             .addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         var answer = ""
         let deadline = ContinuousClock.now + .seconds(30)

@@ -14,12 +14,16 @@ import Testing
             let client = try RawConnection(port: server.port)
             let due = Int64(Date().timeIntervalSince1970) + 2
             try client.send(
-                .submitJob(GearmanSubmitJob(function: ByteBuffer(string: "later"), workload: ByteBuffer(string: "x"), epoch: due)))
+                .submitJob(
+                    GearmanSubmitJob(
+                        function: ByteBuffer(string: "later"), workload: ByteBuffer(string: "x"), epoch: due)))
             _ = try client.receive()
             #expect(try worker.receive() == [.noop])
             #expect(Int64(Date().timeIntervalSince1970) >= due)
             try worker.send(.grabJob(.plain))
-            guard case .jobAssign(_, _, let workload) = try worker.receive().first else { throw TestFailure("no JOB_ASSIGN") }
+            guard case .jobAssign(_, _, let workload) = try worker.receive().first else {
+                throw TestFailure("no JOB_ASSIGN")
+            }
             #expect(String(buffer: workload) == "x")
         }
     }
@@ -29,7 +33,8 @@ import Testing
             let client = try RawConnection(port: server.port)
             let slow = try RawConnection(port: server.port)
             try slow.send(.canDoTimeout(function: ByteBuffer(string: "f"), timeout: 200))
-            try client.send(.submitJob(GearmanSubmitJob(function: ByteBuffer(string: "f"), workload: ByteBuffer(string: "w"))))
+            try client.send(
+                .submitJob(GearmanSubmitJob(function: ByteBuffer(string: "f"), workload: ByteBuffer(string: "w"))))
             guard case .jobCreated(let handle) = try client.receive().first else { throw TestFailure("no JOB_CREATED") }
             try slow.send(.grabJob(.plain))
             _ = try slow.receive()

@@ -5,11 +5,14 @@ import Testing
 /// The `gearbox server` binary as a user runs it.
 @Suite(.serialized) struct ServerCommandTests {
     @Test func servesGearmanToolsAndStopsCleanlyOnSIGTERM() async throws {
-        let (server, port) = try await startJobServer(try gearboxBinary()) { ["server", "--port", "\($0)", "--verbose", "INFO"] }
+        let (server, port) = try await startJobServer(try gearboxBinary()) {
+            ["server", "--port", "\($0)", "--verbose", "INFO"]
+        }
         let worker = try ChildProcess("gearman", ["-p", "\(port)", "-w", "-f", "reverse", "--", "rev"])
         defer { worker.stop() }
         try await waitForWorkers(port: port, function: "reverse", count: 1)
-        let result = try await ChildProcess.run("gearman", ["-p", "\(port)", "-f", "reverse"], stdin: Data("Hello World!".utf8))
+        let result = try await ChildProcess.run(
+            "gearman", ["-p", "\(port)", "-f", "reverse"], stdin: Data("Hello World!".utf8))
         #expect(String(decoding: result.stdout, as: UTF8.self) == "!dlroW olleH")
         server.signal(SIGTERM)
         #expect(try await server.wait(timeout: .seconds(15)) == 0)
@@ -20,11 +23,14 @@ import Testing
     /// `--log-level` and `--log-file` are the logging flags of every command; `--verbose` stays as gearmand's
     /// spelling on `server`, and giving both is refused. Values travel as prefixed metadata.
     @Test func logLevelIsTheOneLoggingFlagAndVerboseItsGearmandSpelling() async throws {
-        let (server, _) = try await startJobServer(try gearboxBinary()) { ["server", "--port", "\($0)", "--log-level", "info"] }
+        let (server, _) = try await startJobServer(try gearboxBinary()) {
+            ["server", "--port", "\($0)", "--log-level", "info"]
+        }
         server.signal(SIGTERM)
         #expect(try await server.wait(timeout: .seconds(15)) == 0)
         let log = server.standardErrorText
-        #expect(log.contains("listening") && log.contains("gearman.address=") && log.contains("gearman.threads="), "\(log)")
+        #expect(
+            log.contains("listening") && log.contains("gearman.address=") && log.contains("gearman.threads="), "\(log)")
         let both = try await ChildProcess.run(
             try gearboxBinary(), ["server", "--port", "0", "--log-level", "info", "--verbose", "INFO"])
         #expect(both.status == 64)
@@ -35,7 +41,9 @@ import Testing
         let result = try await ChildProcess.run(try gearboxBinary(), ["--version"])
         let text = String(decoding: result.stdout, as: UTF8.self)
         #expect(result.status == 0)
-        #expect(text.hasPrefix("gearbox 0.") && text.contains("Gearman 1.1.20+gearbox.") && text.contains("libvips 8."), "\(text)")
+        #expect(
+            text.hasPrefix("gearbox 0.") && text.contains("Gearman 1.1.20+gearbox.") && text.contains("libvips 8."),
+            "\(text)")
     }
 
     @Test func shutdownCommandFromLoopbackStopsTheServer() async throws {
@@ -47,7 +55,8 @@ import Testing
     }
 
     @Test func aLogFileIsAppendedTo() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gearbox-log-\(UUID().uuidString)").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gearbox-log-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try Data("an earlier line\n".utf8).write(to: URL(fileURLWithPath: path))
         let (server, _) = try await startJobServer(try gearboxBinary()) {

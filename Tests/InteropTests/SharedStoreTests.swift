@@ -15,9 +15,14 @@ import Testing
     static let leaseExpirySeconds = 3
     static let lease = ["--lease-renewal", "0.5", "--lease-expiry", "\(leaseExpirySeconds)"]
 
-    func startServer(_ name: String, _ cluster: PostgresCluster, database: String) async throws -> (process: ChildProcess, port: Int) {
+    func startServer(_ name: String, _ cluster: PostgresCluster, database: String) async throws -> (
+        process: ChildProcess, port: Int
+    ) {
         try await startJobServer(try gearboxBinary()) {
-            ["server", "--port", "\($0)", "--store", cluster.url(database: database), "--server-name", name, "--verbose", "INFO"]
+            [
+                "server", "--port", "\($0)", "--store", cluster.url(database: database), "--server-name", name,
+                "--verbose", "INFO",
+            ]
                 + Self.lease
         }
     }
@@ -150,7 +155,9 @@ import Testing
         _ = restarted
         try await Task.sleep(for: .seconds(1))
         let status = try await Self.admin("status", port: restartedPort)
-        #expect(!status.contains("shared\t") || status.contains("shared\t0\t"), "the restarted server holds jobs: \(status)")
+        #expect(
+            !status.contains("shared\t") || status.contains("shared\t0\t"), "the restarted server holds jobs: \(status)"
+        )
         #expect(runs.all.values.reduce(0) { $0 + $1.count } == 11_000 + twice.count, "jobs ran after the restart")
         #expect(try await cluster.query("SELECT count(*) FROM gearbox_jobs", database: "takeover") == "0")
         await Self.stop(worker)
@@ -273,8 +280,12 @@ import Testing
         let worker = try RawConnection(port: port)
         try worker.send(.canDo(function: ByteBuffer(string: "foreground")))
         let client = try RawConnection(port: port)
-        try client.send(.submitJob(GearmanSubmitJob(function: ByteBuffer(string: "foreground"), workload: ByteBuffer(string: "fg"))))
-        guard case .jobCreated = try client.receive(1)[0] else { throw TestFailure("no JOB_CREATED for a foreground job") }
+        try client.send(
+            .submitJob(GearmanSubmitJob(function: ByteBuffer(string: "foreground"), workload: ByteBuffer(string: "fg")))
+        )
+        guard case .jobCreated = try client.receive(1)[0] else {
+            throw TestFailure("no JOB_CREATED for a foreground job")
+        }
         try worker.send(.grabJob(.unique))
         guard case .jobAssignUnique(let handle, _, _, _) = try worker.receive(1)[0] else {
             throw TestFailure("the worker got no job")
@@ -302,7 +313,9 @@ import Testing
             try await !Self.admin("show servers", port: otherPort).contains("paused\t")
         }
         #expect(adopted, "not adopted in time")
-        #expect(try await cluster.query("SELECT count(*) FROM gearbox_jobs WHERE server = 'other'", database: "paused") == "1000")
+        #expect(
+            try await cluster.query("SELECT count(*) FROM gearbox_jobs WHERE server = 'other'", database: "paused")
+                == "1000")
 
         // A worker connects to both while the first is still paused: its CAN_DO and GRAB_JOB wait in the
         // socket, and are read the moment the server runs again, before its lease is renewed.
@@ -325,14 +338,17 @@ import Testing
         let (holder, holderPort) = try await startJobServer(try gearboxBinary()) {
             [
                 "server", "--port", "\($0)", "-q", "Postgres", "--libpq-conninfo",
-                "host=127.0.0.1 port=\(cluster.port) dbname=spelling user=\(PostgresCluster.user)", "--server-name", "holder",
+                "host=127.0.0.1 port=\(cluster.port) dbname=spelling user=\(PostgresCluster.user)", "--server-name",
+                "holder",
             ] + Self.lease
         }
         _ = holder
         let (counter, counterPort) = try await startServer("counter", cluster, database: "spelling")
         _ = counter
         try await Self.submit(300, prefix: "held", port: holderPort)
-        #expect(try await Self.admin("show store", port: holderPort).contains("store\tpostgres://gearbox@127.0.0.1:\(cluster.port)/spelling\n"))
+        #expect(
+            try await Self.admin("show store", port: holderPort).contains(
+                "store\tpostgres://gearbox@127.0.0.1:\(cluster.port)/spelling\n"))
 
         // The first `status` asks for the group's counts; they come with the next renewal.
         _ = try await Self.admin("status", port: counterPort)
@@ -347,7 +363,8 @@ import Testing
         #expect(lines.count == 3 && lines.last == ["."], "\(servers)")
         #expect(lines.first.map { [$0[0], $0[1], $0[3]] } == ["counter", "self", "0"])
         #expect(lines.dropFirst().first.map { [$0[0], $0[1], $0[3]] } == ["holder", "live", "300"])
-        #expect(lines.prefix(2).allSatisfy { Int($0[2]).map { $0 > 0 && $0 <= Self.leaseExpirySeconds * 1000 } ?? false })
+        #expect(
+            lines.prefix(2).allSatisfy { Int($0[2]).map { $0 > 0 && $0 <= Self.leaseExpirySeconds * 1000 } ?? false })
 
         // A second process under the name "holder" takes it over; the first stops writing at its next
         // renewal and says why.
@@ -375,7 +392,8 @@ import Testing
     @Test func sslmodeRequireTalksTLSToTheDatabaseAndRefusesOneWithout() async throws {
         let cluster = try await PostgresCluster(tls: true)
         let (server, port) = try await startJobServer(try gearboxBinary()) {
-            ["server", "--port", "\($0)", "--store", cluster.url() + "?sslmode=require", "--server-name", "tls"] + Self.lease
+            ["server", "--port", "\($0)", "--store", cluster.url() + "?sslmode=require", "--server-name", "tls"]
+                + Self.lease
         }
         _ = server
         try await Self.submit(10, prefix: "tls", port: port)
@@ -387,7 +405,8 @@ import Testing
 
         let plain = try await PostgresCluster()
         let refused = try await ChildProcess.run(
-            try gearboxBinary(), ["server", "--port", "\(try freePort())", "--store", plain.url() + "?sslmode=require"],
+            try gearboxBinary(),
+            ["server", "--port", "\(try freePort())", "--store", plain.url() + "?sslmode=require"],
             timeout: .seconds(30))
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("store"), "\(refused.stderr)")

@@ -13,8 +13,11 @@ import Testing
     {
         let tlsPort = try freePort()
         let (server, port) = try await startJobServer(try gearboxBinary()) {
-            ["server", "--port", "\($0)", "--ssl-port", "\(tlsPort)", "--ssl-certificate", certificates.serverCertificate,
-             "--ssl-key", certificates.serverKey, "--ssl-ca-file", certificates.caFile] + extra
+            [
+                "server", "--port", "\($0)", "--ssl-port", "\(tlsPort)", "--ssl-certificate",
+                certificates.serverCertificate,
+                "--ssl-key", certificates.serverKey, "--ssl-ca-file", certificates.caFile,
+            ] + extra
         }
         try await waitUntilListening(port: tlsPort, while: server)
         return (server, port, tlsPort)
@@ -22,19 +25,23 @@ import Testing
 
     private func clientTLS(_ certificates: TestCertificates, as client: String? = nil) -> [String] {
         ["--ssl", "--ssl-ca-file", certificates.caFile]
-            + (client.map { ["--ssl-certificate", certificates.certificate($0), "--ssl-key", certificates.key($0)] } ?? [])
+            + (client.map { ["--ssl-certificate", certificates.certificate($0), "--ssl-key", certificates.key($0)] }
+                ?? [])
     }
 
     @Test func gearsClientAndWorkerRunJobsOverTLSWithClientCertificates() async throws {
         let certificates = try await TestCertificates()
         let (server, port, tlsPort) = try await startServer(certificates, ["--ssl-verify-client"])
         defer { server.stop() }
-        let gearTLS = ["--tls", certificates.caFile, certificates.certificate("operator"), certificates.key("operator")]
+        let gearTLS = [
+            "--tls", certificates.caFile, certificates.certificate("operator"), certificates.key("operator"),
+        ]
         let worker = try pythonPeer("gear_peer.py", ["worker", "127.0.0.1", "\(tlsPort)", "reverse"] + gearTLS)
         defer { worker.stop() }
         try await waitForWorkers(port: port, function: "reverse", count: 1, timeout: .seconds(20))
 
-        let client = try pythonPeer("gear_peer.py", ["client", "127.0.0.1", "\(tlsPort)", "reverse", "Hello TLS"] + gearTLS)
+        let client = try pythonPeer(
+            "gear_peer.py", ["client", "127.0.0.1", "\(tlsPort)", "reverse", "Hello TLS"] + gearTLS)
         #expect(try await client.wait(timeout: .seconds(30)) == 0, "\(client.standardErrorText)")
         #expect(client.standardOutputText == "SLT olleH")
 
@@ -58,7 +65,8 @@ import Testing
             #expect(refused.status != 0, "a client with \(client ?? "no") certificate was served")
         }
         let openssl = try await ChildProcess.run(
-            "openssl", ["s_client", "-quiet", "-ign_eof", "-connect", "127.0.0.1:\(tlsPort)", "-CAfile", certificates.caFile],
+            "openssl",
+            ["s_client", "-quiet", "-ign_eof", "-connect", "127.0.0.1:\(tlsPort)", "-CAfile", certificates.caFile],
             stdin: Data("status\n".utf8), timeout: .seconds(20))
         #expect(!String(decoding: openssl.stdout, as: UTF8.self).contains("\n.\n"))
         // The refusals cost nobody else anything.
@@ -71,7 +79,8 @@ import Testing
         let certificates = try await TestCertificates()
         let port = try freePort()
         let gear = try pythonPeer(
-            "gear_peer.py", ["server", "\(port)", "--tls", certificates.caFile, certificates.serverCertificate, certificates.serverKey])
+            "gear_peer.py",
+            ["server", "\(port)", "--tls", certificates.caFile, certificates.serverCertificate, certificates.serverKey])
         defer { gear.stop() }
         try await waitUntilListening(port: port, while: gear)
         let worker = try ChildProcess(
@@ -125,7 +134,9 @@ import Testing
         defer { server.stop() }
 
         let plain = try RawConnection(port: port)
-        for command in ["create function images", "drop function images", "maxqueue images 10", "cancel job H:x:1", "shutdown"] {
+        for command in [
+            "create function images", "drop function images", "maxqueue images 10", "cancel job H:x:1", "shutdown",
+        ] {
             try plain.send(line: command)
             let reply = try plain.receiveAdminReply()
             #expect(reply.hasPrefix("ERR PERMISSION_DENIED "), "\(command): \(reply)")
@@ -133,7 +144,9 @@ import Testing
         try plain.send(line: "status")
         #expect(try plain.receiveAdminReply().hasSuffix(".\n"))
 
-        func admin(as client: String?, _ words: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        func admin(as client: String?, _ words: [String]) async throws -> (
+            status: Int32, stdout: String, stderr: String
+        ) {
             let result = try await ChildProcess.run(
                 try gearboxBinary(),
                 ["admin"] + words + ["--server", "127.0.0.1:\(tlsPort)"] + clientTLS(certificates, as: client),
@@ -145,7 +158,9 @@ import Testing
         let anonymous = try await admin(as: nil, ["create-function", "images"])
         #expect(anonymous.status != 0 && anonymous.stderr.contains("PERMISSION_DENIED"), "\(anonymous)")
         let rogue = try await admin(as: "rogue", ["create-function", "images"])
-        #expect(rogue.status != 0 && !rogue.stderr.contains("PERMISSION_DENIED"), "another authority's certificate: \(rogue)")
+        #expect(
+            rogue.status != 0 && !rogue.stderr.contains("PERMISSION_DENIED"),
+            "another authority's certificate: \(rogue)")
         let granted = try await admin(as: "operator", ["create-function", "images"])
         #expect(granted.status == 0 && granted.stdout == "OK\n", "\(granted)")
 
@@ -159,11 +174,14 @@ import Testing
     @Test func debiansGearmandAcceptsSSLButSpeaksPlaintext() async throws {
         let certificates = try await TestCertificates()
         let gearmand = try await Gearmand(
-            extraArguments: ["--ssl", "--ssl-ca-file", certificates.caFile, "--ssl-certificate", certificates.serverCertificate,
-                             "--ssl-key", certificates.serverKey])
+            extraArguments: [
+                "--ssl", "--ssl-ca-file", certificates.caFile, "--ssl-certificate", certificates.serverCertificate,
+                "--ssl-key", certificates.serverKey,
+            ])
         defer { gearmand.stop() }
         let overTLS = try await ChildProcess.run(
-            try gearboxBinary(), ["admin", "version", "--server", "127.0.0.1:\(gearmand.port)"] + clientTLS(certificates),
+            try gearboxBinary(),
+            ["admin", "version", "--server", "127.0.0.1:\(gearmand.port)"] + clientTLS(certificates),
             timeout: .seconds(30))
         #expect(overTLS.status != 0, "gearmand answered over TLS: give it interop tests of its own")
         let plain = try RawConnection(port: gearmand.port)
@@ -184,15 +202,18 @@ import Testing
         #expect(String(decoding: bench.stdout, as: UTF8.self).contains(#""errors":0"#))
 
         let worker = try ChildProcess(
-            try gearboxBinary(), ["worker", "-f", "thumbnail", "-c", "2", "--server", "127.0.0.1:\(tlsPort)"] + clientTLS(certificates))
+            try gearboxBinary(),
+            ["worker", "-f", "thumbnail", "-c", "2", "--server", "127.0.0.1:\(tlsPort)"] + clientTLS(certificates))
         defer { worker.stop() }
         try await waitForWorkers(port: port, function: "thumbnail", count: 1, timeout: .seconds(30))
         let folder = try ScratchFolder()
         try folder.file("in/a.jpg", try Fixtures.nature(Fixtures.naturePhotos[0]))
         let batch = try await ChildProcess.run(
             try gearboxBinary(),
-            ["batch", folder.path + "/in", "-o", folder.path + "/out", "-s", "100x100", "--progress", "none",
-             "--server", "127.0.0.1:\(tlsPort)"] + clientTLS(certificates), timeout: .seconds(60))
+            [
+                "batch", folder.path + "/in", "-o", folder.path + "/out", "-s", "100x100", "--progress", "none",
+                "--server", "127.0.0.1:\(tlsPort)",
+            ] + clientTLS(certificates), timeout: .seconds(60))
         #expect(batch.status == 0, "\(batch.stderr)")
         #expect(!folder.files(under: "out").isEmpty)
     }

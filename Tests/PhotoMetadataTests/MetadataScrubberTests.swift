@@ -65,7 +65,8 @@ import Testing
         #expect(scrubbed.removed == [.exif, .cameraMake])
 
         let outOfLine = TIFF.block(ifd0: [.raw(0x0112, type: 3, count: 3, value: [8, 0, 1, 0, 1, 0])])
-        #expect(try MetadataScrubber.scrub(JPEG.file([JPEG.exif(outOfLine)] + JPEG.tables(frame: 0xC0))).orientation == 8)
+        #expect(
+            try MetadataScrubber.scrub(JPEG.file([JPEG.exif(outOfLine)] + JPEG.tables(frame: 0xC0))).orientation == 8)
 
         let outOfRange = TIFF.block(ifd0: [.short(0x0112, 9)])
         let odd = try MetadataScrubber.scrub(JPEG.file([JPEG.exif(outOfRange)] + JPEG.tables(frame: 0xC0)))
@@ -149,7 +150,8 @@ import Testing
         }
         #expect(try !MetadataScrubber.scrub(JPEG.file(JPEG.tables(frame: 0xC1))).isProgressiveJPEG)
 
-        let secondScan = JPEG.segment(0xC4, [0x10, 1]) + JPEG.segment(0xFE, Array("between scans".utf8))
+        let secondScan =
+            JPEG.segment(0xC4, [0x10, 1]) + JPEG.segment(0xFE, Array("between scans".utf8))
             + JPEG.segment(0xDA, [1, 1, 0, 1, 5, 2]) + [0x77, 0xFF, 0x00, 0xFF, 0xD1, 0x78]
         let input = JPEG.file(JPEG.tables(frame: 0xC2), afterScan: secondScan)
         let scrubbed = try MetadataScrubber.scrub(input)
@@ -201,7 +203,8 @@ import Testing
         #expect(throws: MetadataError.malformed(.png, "EXIF IFDs point back to each other")) {
             try MetadataScrubber.scrub(PNG.file([PNG.chunk("eXIf", selfPointing), PNG.idat]))
         }
-        let huge: [UInt8] = [0x49, 0x49, 0x2A, 0x00, 0x08, 0x00, 0x00, 0x00, 0xFF, 0xFF] + Array(repeating: 0, count: 9)
+        let huge: [UInt8] =
+            [0x49, 0x49, 0x2A, 0x00, 0x08, 0x00, 0x00, 0x00, 0xFF, 0xFF] + Array(repeating: 0, count: 9)
         #expect(throws: MetadataError.malformed(.jpeg, "an EXIF IFD claims 65535 entries")) {
             try MetadataScrubber.scrub(JPEG.file([JPEG.exif(huge)] + JPEG.tables(frame: 0xC0)))
         }
@@ -270,10 +273,12 @@ import Testing
             try MetadataScrubber.scrub(signature + PNG.idat + PNG.chunk("IEND", []))
         }
         #expect(throws: MetadataError.malformed(.png, "a chunk at byte 8 claims 2147483648 bytes")) {
-            try MetadataScrubber.scrub(signature + [0x80, 0, 0, 0] + Array("IHDR".utf8) + Array(repeating: 0, count: 9))
+            try MetadataScrubber.scrub(
+                signature + [0x80, 0, 0, 0] + Array("IHDR".utf8) + Array(repeating: 0, count: 9))
         }
         #expect(throws: MetadataError.truncated(.png)) {
-            try MetadataScrubber.scrub(signature + [0, 0, 0x10, 0] + Array("IHDR".utf8) + Array(repeating: 0, count: 9))
+            try MetadataScrubber.scrub(
+                signature + [0, 0, 0x10, 0] + Array("IHDR".utf8) + Array(repeating: 0, count: 9))
         }
         let withoutIEND = Array(PNG.file([PNG.idat]).dropLast(12))
         #expect(throws: MetadataError.truncated(.png)) { try MetadataScrubber.scrub(withoutIEND) }
@@ -286,12 +291,13 @@ import Testing
         let icc = WebP.chunk("ICCP", [1, 2, 3, 4, 5])
         let image = WebP.chunk("VP8 ", [9, 8, 7])
         let exif = Array("Exif\0\0".utf8) + TIFF.block(ifd0: [.short(0x0112, 3), .ascii(0x010F, "TestPhone")])
-        let input = WebP.extended(
-            flags: 0x20 | 0x08 | 0x04,
-            [
-                icc, image, WebP.chunk("EXIF", exif), WebP.chunk("XMP ", Array("<x:xmpmeta/>".utf8)),
-                WebP.chunk("ABCD", [0]),
-            ])
+        let input =
+            WebP.extended(
+                flags: 0x20 | 0x08 | 0x04,
+                [
+                    icc, image, WebP.chunk("EXIF", exif), WebP.chunk("XMP ", Array("<x:xmpmeta/>".utf8)),
+                    WebP.chunk("ABCD", [0]),
+                ])
             + Array("trailing".utf8)
         let scrubbed = try MetadataScrubber.scrub(input)
         #expect(scrubbed.container == .webp)
@@ -335,7 +341,8 @@ import Testing
         #expect(throws: MetadataError.malformed(.webp, "the RIFF holds no chunks")) {
             try MetadataScrubber.scrub(WebP.file([]))
         }
-        let oversized = Array("RIFF".utf8) + [16, 0, 0, 0] + Array("WEBP".utf8) + Array("VP8 ".utf8)
+        let oversized =
+            Array("RIFF".utf8) + [16, 0, 0, 0] + Array("WEBP".utf8) + Array("VP8 ".utf8)
             + [0xFF, 0xFF, 0, 0] + [0, 0, 0, 0]
         #expect(throws: MetadataError.truncated(.webp)) { try MetadataScrubber.scrub(oversized) }
     }

@@ -70,7 +70,9 @@ public final class ChildProcess: @unchecked Sendable {
 
     public var standardOutput: Data { (try? Data(contentsOf: outputFile)) ?? Data() }
     public var standardOutputText: String { String(decoding: standardOutput, as: UTF8.self) }
-    public var standardErrorText: String { String(decoding: (try? Data(contentsOf: errorFile)) ?? Data(), as: UTF8.self) }
+    public var standardErrorText: String {
+        String(decoding: (try? Data(contentsOf: errorFile)) ?? Data(), as: UTF8.self)
+    }
 
     /// Waits for the exit, killing the child if it outlives `timeout`.
     public func wait(timeout: Duration = .seconds(60)) async throws -> Int32 {
@@ -116,7 +118,9 @@ public final class ChildProcess: @unchecked Sendable {
 }
 
 /// Waits until something accepts connections on the port; fails early if `process` exits meanwhile.
-public func waitUntilListening(port: Int, while process: ChildProcess? = nil, timeout: Duration = .seconds(20)) async throws {
+public func waitUntilListening(port: Int, while process: ChildProcess? = nil, timeout: Duration = .seconds(20))
+    async throws
+{
     let deadline = ContinuousClock.now + timeout
     while true {
         if let process, !process.isRunning {

@@ -15,7 +15,8 @@ public enum Fixtures {
             return .failure(FixtureError(description: "could not run fixtures/fetch.sh: \(error)"))
         }
         guard process.terminationStatus == 0 else {
-            return .failure(FixtureError(description: "fixtures/fetch.sh failed with status \(process.terminationStatus)"))
+            return .failure(
+                FixtureError(description: "fixtures/fetch.sh failed with status \(process.terminationStatus)"))
         }
         return .success(())
     }()

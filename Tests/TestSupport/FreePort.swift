@@ -1,10 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-import Foundation
 
 /// A TCP port on 127.0.0.1 that nothing listens on right now, never the same twice in one test run, so that
 /// tests running in parallel do not start servers on one port.

@@ -7,8 +7,10 @@ public final class Gearmand: Sendable {
 
     public init(threads: Int = 1, extraArguments: [String] = []) async throws {
         (child, port) = try await startJobServer("gearmand") { port in
-            ["--port", String(port), "--listen", "127.0.0.1", "--log-file", "none", "--threads", String(threads),
-             "--pid-file", NSTemporaryDirectory() + "gearmand-test-\(port).pid"] + extraArguments
+            [
+                "--port", String(port), "--listen", "127.0.0.1", "--log-file", "none", "--threads", String(threads),
+                "--pid-file", NSTemporaryDirectory() + "gearmand-test-\(port).pid",
+            ] + extraArguments
         }
     }
 

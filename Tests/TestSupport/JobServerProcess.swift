@@ -35,8 +35,10 @@ public func startGearboxSSLServer(_ certificates: TestCertificates) async throws
     let port = try freePort()
     let server = try ChildProcess(
         try gearboxBinary(),
-        ["server", "--port", "\(port)", "--ssl", "--ssl-certificate", certificates.serverCertificate,
-         "--ssl-key", certificates.serverKey])
+        [
+            "server", "--port", "\(port)", "--ssl", "--ssl-certificate", certificates.serverCertificate,
+            "--ssl-key", certificates.serverKey,
+        ])
     do {
         try await waitUntilListening(port: port, while: server)
     } catch {

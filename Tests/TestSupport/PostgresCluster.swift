@@ -46,7 +46,8 @@ public final class PostgresCluster: Sendable {
             guard made.status == 0 else { throw TestFailure("openssl: \(made.stderr)") }
             chmod("\(data)/server.key", 0o600)
             if getuid() == 0 {
-                _ = try await ChildProcess.run("chown", ["postgres:postgres", "\(data)/server.key", "\(data)/server.crt"])
+                _ = try await ChildProcess.run(
+                    "chown", ["postgres:postgres", "\(data)/server.key", "\(data)/server.crt"])
             }
         }
         port = try freePort()
@@ -93,7 +94,9 @@ public final class PostgresCluster: Sendable {
         guard let process = server.withLock({ $0 }) else { return }
         process.signal(SIGINT)
         let status = try await process.wait(timeout: .seconds(60))
-        guard status == 0 else { throw TestFailure("postgres stopped with status \(status): \(process.standardErrorText)") }
+        guard status == 0 else {
+            throw TestFailure("postgres stopped with status \(status): \(process.standardErrorText)")
+        }
         server.withLock { $0 = nil }
     }
 
@@ -108,10 +111,15 @@ public final class PostgresCluster: Sendable {
 
     /// Runs SQL through psql; returns its unaligned, tuples-only output without the last newline.
     @discardableResult
-    public func query(_ sql: String, database: String = "postgres", timeout: Duration = .seconds(60)) async throws -> String {
+    public func query(_ sql: String, database: String = "postgres", timeout: Duration = .seconds(60)) async throws
+        -> String
+    {
         let result = try await ChildProcess.run(
             "psql",
-            ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)", "-U", Self.user, "-d", database, "-c", sql],
+            [
+                "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)", "-U", Self.user, "-d",
+                database, "-c", sql,
+            ],
             timeout: timeout)
         guard result.status == 0 else { throw TestFailure("psql \(sql): \(result.stderr)") }
         return String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .newlines)
@@ -122,7 +130,8 @@ public final class PostgresCluster: Sendable {
         let root = "/usr/lib/postgresql"
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [])
             .compactMap(Int.init).sorted()
-        for version in versions.reversed() where FileManager.default.isExecutableFile(atPath: "\(root)/\(version)/bin/postgres") {
+        for version in versions.reversed()
+        where FileManager.default.isExecutableFile(atPath: "\(root)/\(version)/bin/postgres") {
             return "\(root)/\(version)/bin"
         }
         for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")

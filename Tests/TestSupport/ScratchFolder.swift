@@ -37,4 +37,3 @@ public final class ScratchFolder {
         try FileManager.default.setAttributes([.modificationDate: date], ofItemAtPath: path + "/" + relative)
     }
 }
-

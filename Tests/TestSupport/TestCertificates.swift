@@ -15,11 +15,16 @@ public final class TestCertificates: Sendable {
     public init() async throws {
         folder = NSTemporaryDirectory() + "gearbox-tls-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(toFile: folder + "/server.ext", atomically: true, encoding: .utf8)
-        try await openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Gearbox Test CA",
-                           "-keyout", folder + "/ca.key", "-out", caFile])
-        try await openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Rogue CA",
-                           "-keyout", folder + "/rogue-ca.key", "-out", folder + "/rogue-ca.pem"])
+        try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(
+            toFile: folder + "/server.ext", atomically: true, encoding: .utf8)
+        try await openssl([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Gearbox Test CA",
+            "-keyout", folder + "/ca.key", "-out", caFile,
+        ])
+        try await openssl([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Rogue CA",
+            "-keyout", folder + "/rogue-ca.key", "-out", folder + "/rogue-ca.pem",
+        ])
         try await sign("server", subject: "localhost", extensions: folder + "/server.ext")
         try await sign("operator", subject: "operator")
         try await sign("stranger", subject: "stranger")
@@ -30,12 +35,17 @@ public final class TestCertificates: Sendable {
         try? FileManager.default.removeItem(atPath: folder)
     }
 
-    private func sign(_ name: String, subject: String, extensions: String? = nil, authority: String = "ca") async throws {
-        try await openssl(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=\(subject)",
-                           "-keyout", folder + "/\(name).key", "-out", folder + "/\(name).csr"])
+    private func sign(_ name: String, subject: String, extensions: String? = nil, authority: String = "ca") async throws
+    {
+        try await openssl([
+            "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=\(subject)",
+            "-keyout", folder + "/\(name).key", "-out", folder + "/\(name).csr",
+        ])
         try await openssl(
-            ["x509", "-req", "-days", "2", "-in", folder + "/\(name).csr", "-CA", folder + "/\(authority).pem",
-             "-CAkey", folder + "/\(authority).key", "-CAcreateserial", "-out", folder + "/\(name).pem"]
+            [
+                "x509", "-req", "-days", "2", "-in", folder + "/\(name).csr", "-CA", folder + "/\(authority).pem",
+                "-CAkey", folder + "/\(authority).key", "-CAcreateserial", "-out", folder + "/\(name).pem",
+            ]
                 + (extensions.map { ["-extfile", $0] } ?? []))
     }
 

@@ -51,13 +51,15 @@ import UploadFront
                 let widths = try await webDriver.command(
                     session, "execute/sync",
                     [
-                        "script": "return Array.from(document.querySelectorAll('img.thumb')).map(i => i.dataset.size + '=' + i.naturalWidth).join(',')",
+                        "script":
+                            "return Array.from(document.querySelectorAll('img.thumb')).map(i => i.dataset.size + '=' + i.naturalWidth).join(',')",
                         "args": [String](),
                     ])
                 let sources = try await webDriver.command(
                     session, "execute/sync",
                     [
-                        "script": "return Array.from(document.querySelectorAll('img.thumb')).map(i => new URL(i.currentSrc).pathname + '?' + (new URL(i.currentSrc).searchParams.has('s'))).join(',')",
+                        "script":
+                            "return Array.from(document.querySelectorAll('img.thumb')).map(i => new URL(i.currentSrc).pathname + '?' + (new URL(i.currentSrc).searchParams.has('s'))).join(',')",
                         "args": [String](),
                     ])
                 let screenshot = try await webDriver.screenshot(session)
@@ -70,7 +72,9 @@ import UploadFront
                 #expect(widths as? String == "small=100,medium=640,large=1600")
                 // Chromium decodes WebP, so <picture> gave it the WebP source, at 1x, signed.
                 let paths = ((sources as? String) ?? "").split(separator: ",")
-                #expect(paths.count == 3 && paths.allSatisfy { $0.hasSuffix(".webp?true") }, "\(String(describing: sources))")
+                #expect(
+                    paths.count == 3 && paths.allSatisfy { $0.hasSuffix(".webp?true") },
+                    "\(String(describing: sources))")
                 #expect(screenshot.starts(with: [0x89, 0x50, 0x4E, 0x47]))
                 let status = try await webDriver.command(
                     session, "execute/sync",
@@ -83,7 +87,9 @@ import UploadFront
                 while (try? FileManager.default.subpathsOfDirectory(atPath: front.storage.path))?
                     .filter({ $0.hasSuffix(".avif") }).count ?? 0 < 6
                 {
-                    guard ContinuousClock.now < avifDeadline else { throw FrontTestFailure(description: "AVIF never came") }
+                    guard ContinuousClock.now < avifDeadline else {
+                        throw FrontTestFailure(description: "AVIF never came")
+                    }
                     try await Task.sleep(for: .milliseconds(200))
                 }
                 let link = try await webDriver.command(
@@ -159,7 +165,9 @@ struct WebDriver {
         var arguments = ["-X", method, base + path, "--max-time", "60"]
         if let body {
             let data = try JSONSerialization.data(withJSONObject: body)
-            arguments += ["-H", "Content-Type: application/json", "--data-binary", String(decoding: data, as: UTF8.self)]
+            arguments += [
+                "-H", "Content-Type: application/json", "--data-binary", String(decoding: data, as: UTF8.self),
+            ]
         }
         let reply = try await HTTP.curl(arguments, timeout: .seconds(70))
         let json = try JSONSerialization.jsonObject(with: reply.body) as? [String: Any]

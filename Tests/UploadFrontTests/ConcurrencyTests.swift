@@ -35,7 +35,9 @@ import UploadFront
             // ...and the client's: less than the sizes' job times added up, which one after another would take
             // at least. (Measured against the jobs rather than the clock: the machine may be busy.)
             let total = sizes.values.reduce(0) { $0 + ($1.ms ?? 0) }
-            #expect(elapsed < .milliseconds(Int64(total * 0.7)), "three sizes took \(elapsed): \(sizes.mapValues { [$0.queuedMs ?? 0, $0.ms ?? 0] })")
+            #expect(
+                elapsed < .milliseconds(Int64(total * 0.7)),
+                "three sizes took \(elapsed): \(sizes.mapValues { [$0.queuedMs ?? 0, $0.ms ?? 0] })")
         }
         await farm.shutdown()
     }
@@ -53,7 +55,8 @@ import UploadFront
             #expect(reply.status == 200)
             let sizes = try #require(try reply.json().photos.first?.sizes)
             #expect(elapsed >= .milliseconds(1200), "one job at a time, yet three took \(elapsed)")
-            #expect(sizes.values.contains { ($0.queuedMs ?? 0) >= 700 }, "the last size should have waited for two others")
+            #expect(
+                sizes.values.contains { ($0.queuedMs ?? 0) >= 700 }, "the last size should have waited for two others")
         }
         await farm.shutdown()
     }

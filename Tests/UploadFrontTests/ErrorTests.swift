@@ -62,7 +62,8 @@ import UploadFront
 
     @Test func overTheByteLimitIs413BeforeTheBodyIsRead() async throws {
         let configuration = FrontConfiguration(
-            densities: [1], formats: [], limits: ImageLimits(maxInputBytes: 500_000), maxRequestBytes: 3_000_000, embeddedWorkers: 1)
+            densities: [1], formats: [], limits: ImageLimits(maxInputBytes: 500_000), maxRequestBytes: 3_000_000,
+            embeddedWorkers: 1)
         try await FrontHarness.with(configuration) { front in
             let url = front.base + "/photos"
             let elephants = try FrontHarness.elephants  // 16 MB

@@ -17,7 +17,8 @@ import UploadFront
         let help = try await ChildProcess.run(binary, ["worker", "--help"])
         let server = "127.0.0.1:\(gearmand.port)"
         if String(decoding: help.stdout, as: UTF8.self).contains("thumbnail") {
-            let child = try ChildProcess(binary, ["worker", "--server", server, "--function", "thumbnail", "--concurrency", "2"])
+            let child = try ChildProcess(
+                binary, ["worker", "--server", server, "--function", "thumbnail", "--concurrency", "2"])
             return { child.stop() }
         }
         print("note: this gearbox worker has no image functions; attaching ImageWorkerFunctions in the test process")
@@ -68,7 +69,8 @@ import UploadFront
             #expect(image.status == 200)
             let info = try await FrontHarness.info(image.body)
             #expect(info.width == width && info.height == height, "\(name): \(info.width)x\(info.height)")
-            #expect(FileManager.default.fileExists(atPath: storage.appendingPathComponent("\(photo.id!)/\(name).jpg").path))
+            #expect(
+                FileManager.default.fileExists(atPath: storage.appendingPathComponent("\(photo.id!)/\(name).jpg").path))
         }
         // AVIF comes after the answer, through the photo's background job on gearmand, run by the front itself.
         let folder = storage.appendingPathComponent(photo.id!)
@@ -76,7 +78,9 @@ import UploadFront
         while !["thumb.avif", "thumb@2x.avif", "web.avif", "web@2x.avif"].allSatisfy({
             FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path)
         }) {
-            guard ContinuousClock.now < deadline else { throw FrontTestFailure(description: "no AVIF through gearmand") }
+            guard ContinuousClock.now < deadline else {
+                throw FrontTestFailure(description: "no AVIF through gearmand")
+            }
             try await Task.sleep(for: .milliseconds(200))
         }
         let avif = try await HTTP.get(base + photo.sizes["web"]!.url!, headers: ["Accept": "image/avif"])
@@ -92,22 +96,28 @@ import UploadFront
         let certificates = try await TestCertificates()
         let tlsPort = try freePort()
         let (server, serverPort) = try await startJobServer(try gearboxBinary()) {
-            ["server", "--port", "\($0)", "--ssl-port", "\(tlsPort)", "--ssl-certificate", certificates.serverCertificate,
-             "--ssl-key", certificates.serverKey]
+            [
+                "server", "--port", "\($0)", "--ssl-port", "\(tlsPort)", "--ssl-certificate",
+                certificates.serverCertificate,
+                "--ssl-key", certificates.serverKey,
+            ]
         }
         defer { server.stop() }
         try await waitUntilListening(port: tlsPort)
         let tls = ["--ssl", "--ssl-ca-file", certificates.caFile]
         let worker = try ChildProcess(
-            try gearboxBinary(), ["worker", "--server", "127.0.0.1:\(tlsPort)", "--function", "thumbnail", "--concurrency", "2"] + tls)
+            try gearboxBinary(),
+            ["worker", "--server", "127.0.0.1:\(tlsPort)", "--function", "thumbnail", "--concurrency", "2"] + tls)
         defer { worker.stop() }
         let port = try freePort()
         let storage = FileManager.default.temporaryDirectory.appendingPathComponent("front-\(PhotoStore.newID())")
         defer { try? FileManager.default.removeItem(at: storage) }
         let front = try ChildProcess(
             try gearboxBinary(),
-            ["front", "--port", String(port), "--server", "127.0.0.1:\(tlsPort)", "--storage", storage.path,
-             "--sizes", "thumb=200x150", "--formats", "", "--densities", "1"] + tls)
+            [
+                "front", "--port", String(port), "--server", "127.0.0.1:\(tlsPort)", "--storage", storage.path,
+                "--sizes", "thumb=200x150", "--formats", "", "--densities", "1",
+            ] + tls)
         defer { front.stop() }
         try await waitUntilListening(port: port)
         let base = "http://127.0.0.1:\(port)"

@@ -92,7 +92,8 @@ import UploadFront
                 ("alpha.png", .png, 1, "png"),  // rewritten; transparency makes the sizes PNG
                 ("animated.gif", .gif, 3, "png"),  // written again by libvips, every frame
             ] {
-                let reply = try await HTTP.postFiles(front.base + "/photos", [try FrontHarness.fixturePath("generated/\(name)")])
+                let reply = try await HTTP.postFiles(
+                    front.base + "/photos", [try FrontHarness.fixturePath("generated/\(name)")])
                 #expect(reply.status == 200, "\(name): \(reply.text)")
                 let photo = try #require(try reply.json().photos.first)
                 let original = try #require(photo.original)
@@ -102,8 +103,9 @@ import UploadFront
                 #expect(info.format == format && info.pages == pages, "\(name): \(info.format) \(info.pages)")
                 #expect(photo.sizes["small"]?.format == sizes, "\(name)")
                 let exif = try await Self.exif(stored.body)
-                #expect(!exif.keys.contains { $0.hasPrefix("IFD0:") || $0.hasPrefix("ExifIFD:") || $0.hasPrefix("XMP") },
-                        "\(name): \(exif.keys.sorted())")
+                #expect(
+                    !exif.keys.contains { $0.hasPrefix("IFD0:") || $0.hasPrefix("ExifIFD:") || $0.hasPrefix("XMP") },
+                    "\(name): \(exif.keys.sorted())")
             }
         }
     }
@@ -140,7 +142,9 @@ import UploadFront
 
     /// The bytes from a JPEG's first SOS marker to its EOI: the compressed pixels.
     static func scanData(_ jpeg: [UInt8]) -> ArraySlice<UInt8> {
-        guard let start = (0..<jpeg.count - 1).first(where: { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xDA }) else { return [] }
+        guard let start = (0..<jpeg.count - 1).first(where: { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xDA }) else {
+            return []
+        }
         return jpeg[start...]
     }
 
@@ -154,17 +158,20 @@ import UploadFront
             #expect(reply.status == 200, "\(reply.text)")
             let photo = try #require(try reply.json().photos.first)
             let id = try #require(photo.id)
-            let files = try FileManager.default.contentsOfDirectory(atPath: front.storage.appendingPathComponent(id).path)
-            #expect(Set(files) == [
-                "original.jpg",
-                "thumb.jpg", "thumb.avif", "thumb.webp", "thumb@2x.jpg", "thumb@2x.avif", "thumb@2x.webp",
-                "wide.png", "wide.avif", "wide.webp", "wide@2x.png", "wide@2x.avif", "wide@2x.webp",
-            ])
+            let files = try FileManager.default.contentsOfDirectory(
+                atPath: front.storage.appendingPathComponent(id).path)
+            #expect(
+                Set(files) == [
+                    "original.jpg",
+                    "thumb.jpg", "thumb.avif", "thumb.webp", "thumb@2x.jpg", "thumb@2x.avif", "thumb@2x.webp",
+                    "wide.png", "wide.avif", "wide.webp", "wide@2x.png", "wide@2x.avif", "wide@2x.webp",
+                ])
             // crop=attention fills the box exactly; @2x doubles it; the PNG preset's fallback is PNG.
             let thumb = try #require(photo.sizes["thumb"])
             #expect(thumb.width == 200 && thumb.height == 200 && thumb.format == "jpeg")
-            #expect(thumb.variants?.map { "\($0.format)@\($0.density)=\($0.width ?? 0)" }
-                == ["jpeg@1=200", "avif@1=200", "webp@1=200", "jpeg@2=400", "avif@2=400", "webp@2=400"])
+            #expect(
+                thumb.variants?.map { "\($0.format)@\($0.density)=\($0.width ?? 0)" }
+                    == ["jpeg@1=200", "avif@1=200", "webp@1=200", "jpeg@2=400", "avif@2=400", "webp@2=400"])
             #expect(photo.sizes["wide"]?.format == "png")
 
             let url = front.base + thumb.url!
@@ -183,11 +190,13 @@ import UploadFront
                 #expect(try await FrontHarness.info(served.body).format.mimeType == type)
             }
             // One file by name: no negotiation.
-            let exact = try await HTTP.get(front.base + "/photos/\(id)/thumb@2x.webp", headers: ["Accept": "image/avif"])
+            let exact = try await HTTP.get(
+                front.base + "/photos/\(id)/thumb@2x.webp", headers: ["Accept": "image/avif"])
             #expect(exact.headers["content-type"] == "image/webp" && exact.headers["vary"] == nil)
             #expect(try await FrontHarness.info(exact.body).width == 400)
             // A preferred format not made yet: the fallback, but only cached for a minute.
-            try FileManager.default.removeItem(at: front.storage.appendingPathComponent(id).appendingPathComponent("thumb.avif"))
+            try FileManager.default.removeItem(
+                at: front.storage.appendingPathComponent(id).appendingPathComponent("thumb.avif"))
             let fallback = try await HTTP.get(url, headers: ["Accept": "image/avif,image/webp"])
             #expect(fallback.headers["content-type"] == "image/webp")
             #expect(fallback.headers["cache-control"] == "public, max-age=60")
@@ -201,7 +210,8 @@ import UploadFront
         #expect(configuration.formats == [.avif, .webp] && configuration.deferredFormats == [.avif])
         try await FrontHarness.with(configuration) { front in
             try await FrontHarness.waitUntilReady(front.base)
-            let photo = try #require(try await HTTP.postFiles(front.base + "/photos", [try FrontHarness.garden]).json().photos.first)
+            let photo = try #require(
+                try await HTTP.postFiles(front.base + "/photos", [try FrontHarness.garden]).json().photos.first)
             let id = try #require(photo.id)
             let large = try #require(photo.sizes["large"])
             #expect(large.pending == ["avif"])
@@ -236,8 +246,9 @@ import UploadFront
         let plan = VariantPlan(
             sizes: try SizePreset.list(parsing: "a=10x10:format=webp"), densities: [1], formats: [.avif, .webp])
         #expect(plan.variants(hasAlpha: false).map { "\($0.format)\($0.isFallback ? "*" : "")" } == ["webp*", "avif"])
-        #expect(VariantPlan(sizes: plan.sizes, densities: [1, 2], formats: []).variants(hasAlpha: true).map(\.name)
-            == ["a", "a@2x"])
+        #expect(
+            VariantPlan(sizes: plan.sizes, densities: [1, 2], formats: []).variants(hasAlpha: true).map(\.name)
+                == ["a", "a@2x"])
     }
 
     @Test func withASigningKeyOnlySignedUnexpiredURLsAreServed() async throws {
@@ -246,7 +257,8 @@ import UploadFront
         configuration.signer = try URLSigner(keys: [Self.key, old], lifetime: .seconds(3600))
         try await FrontHarness.with(configuration) { front in
             try await FrontHarness.waitUntilReady(front.base)
-            let photo = try #require(try await HTTP.postFiles(front.base + "/photos", [try FrontHarness.garden]).json().photos.first)
+            let photo = try #require(
+                try await HTTP.postFiles(front.base + "/photos", [try FrontHarness.garden]).json().photos.first)
             let id = try #require(photo.id)
             let signed = try #require(photo.sizes["small"]?.url)
             #expect(signed.contains("?e=") && signed.contains("&s="))
@@ -256,13 +268,22 @@ import UploadFront
             let path = "/photos/\(id)/small"
             for (url, reason) in [
                 (path, "this URL needs a signature"),
-                (path + "?s=" + String(signed.split(separator: "=").last!.reversed()), "the URL's signature does not match"),
+                (
+                    path + "?s=" + String(signed.split(separator: "=").last!.reversed()),
+                    "the URL's signature does not match"
+                ),
                 (signed.replacingOccurrences(of: "/small?", with: "/medium?"), "the URL's signature does not match"),
                 (signed.replacingOccurrences(of: "?e=", with: "?e=9"), "the URL's signature does not match"),
                 (path + "?s=not*base64", "the URL's signature or expiry is malformed"),
-                (try URLSigner(keys: [Self.key], lifetime: .seconds(60)).sign(path, now: Date(timeIntervalSinceNow: -120)),
-                 "the URL has expired"),
-                (try URLSigner(keys: ["a-stranger's-key-0123456789abcdef"]).sign(path), "the URL's signature does not match"),
+                (
+                    try URLSigner(keys: [Self.key], lifetime: .seconds(60)).sign(
+                        path, now: Date(timeIntervalSinceNow: -120)),
+                    "the URL has expired"
+                ),
+                (
+                    try URLSigner(keys: ["a-stranger's-key-0123456789abcdef"]).sign(path),
+                    "the URL's signature does not match"
+                ),
             ] {
                 let reply = try await HTTP.get(front.base + url)
                 #expect(reply.status == 403, "\(url)")
@@ -287,7 +308,9 @@ import UploadFront
             let first = Task { try await HTTP.postFiles(front.base + "/photos", [try FrontHarness.garden]) }
             let deadline = ContinuousClock.now + .seconds(10)
             while !(try await HTTP.get(front.base + "/healthz").text.contains("\"jobs_waiting\":2")) {
-                guard ContinuousClock.now < deadline else { throw FrontTestFailure(description: "the queue never filled") }
+                guard ContinuousClock.now < deadline else {
+                    throw FrontTestFailure(description: "the queue never filled")
+                }
                 try await Task.sleep(for: .milliseconds(50))
             }
             let started = ContinuousClock.now
@@ -313,7 +336,8 @@ import UploadFront
             #expect(try stopped.error().reason == "time limit: stopped after 0.5 s")
             // The single worker was freed by the stop: it takes the next job at once, well within its limit.
             let started = ContinuousClock.now
-            let small = try await HTTP.postRaw(front.base + "/photos", try FrontHarness.fixturePath("generated/photo.jpg"))
+            let small = try await HTTP.postRaw(
+                front.base + "/photos", try FrontHarness.fixturePath("generated/photo.jpg"))
             #expect(small.status == 200, "\(small.text)")
             #expect(ContinuousClock.now - started < .seconds(3))
         }
@@ -323,7 +347,8 @@ import UploadFront
         let progressive = try await FrontHarness.processor.resize(
             [UInt8](try Data(contentsOf: URL(fileURLWithPath: try FrontHarness.garden))),
             options: ResizeOptions(query: "scale=1&format=jpeg&interlace=true"))
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("progressive-\(PhotoStore.newID()).jpg")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "progressive-\(PhotoStore.newID()).jpg")
         try Data(progressive.bytes).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         var configuration = FrontHarness.jpegOnly
@@ -362,18 +387,22 @@ import UploadFront
             #expect(try await backfill.queue(client: client) == 2)
             let deadline = ContinuousClock.now + .seconds(60)
             while try await !backfill.incompletePhotos().isEmpty {
-                guard ContinuousClock.now < deadline else { throw FrontTestFailure(description: "backfill never finished") }
+                guard ContinuousClock.now < deadline else {
+                    throw FrontTestFailure(description: "backfill never finished")
+                }
                 try await Task.sleep(for: .milliseconds(200))
             }
             // Run again: nothing left to queue.
             #expect(try await backfill.queue(client: client) == 0)
             await client.shutdown()
             for id in ids {
-                let files = Set(try FileManager.default.contentsOfDirectory(atPath: storage.appendingPathComponent(id).path))
-                #expect(files.isSuperset(of: [
-                    "small.jpg", "small.webp", "small@2x.jpg", "small@2x.webp",
-                    "medium.jpg", "medium.webp", "medium@2x.jpg", "medium@2x.webp",
-                ]))
+                let files = Set(
+                    try FileManager.default.contentsOfDirectory(atPath: storage.appendingPathComponent(id).path))
+                #expect(
+                    files.isSuperset(of: [
+                        "small.jpg", "small.webp", "small@2x.jpg", "small@2x.webp",
+                        "medium.jpg", "medium.webp", "medium@2x.jpg", "medium@2x.webp",
+                    ]))
                 let served = try await HTTP.get(front.base + "/photos/\(id)/medium", headers: ["Accept": "image/webp"])
                 #expect(served.headers["content-type"] == "image/webp")
             }
@@ -382,13 +411,15 @@ import UploadFront
     }
 
     @Test func theEmbeddedFarmBackfillsAtStartWithTheFlag() async throws {
-        let storage = FileManager.default.temporaryDirectory.appendingPathComponent("backfill-start-\(PhotoStore.newID())")
+        let storage = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "backfill-start-\(PhotoStore.newID())")
         defer { try? FileManager.default.removeItem(at: storage) }
         var before = FrontHarness.jpegOnly
         before.sizes = try SizePreset.list(parsing: "small=100x100")
         let id = try await FrontHarness.with(before, storage: storage) { front in
             try await FrontHarness.waitUntilReady(front.base)
-            return try #require(try await HTTP.postFiles(front.base + "/photos", [try FrontHarness.garden]).json().photos.first?.id)
+            return try #require(
+                try await HTTP.postFiles(front.base + "/photos", [try FrontHarness.garden]).json().photos.first?.id)
         }
         var after = before
         after.formats = [.webp]
@@ -398,7 +429,9 @@ import UploadFront
         try await FrontHarness.with(after, storage: storage) { _ in
             let deadline = ContinuousClock.now + .seconds(60)
             while await backfill.isIncomplete(id: id) {
-                guard ContinuousClock.now < deadline else { throw FrontTestFailure(description: "no backfill at start") }
+                guard ContinuousClock.now < deadline else {
+                    throw FrontTestFailure(description: "no backfill at start")
+                }
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
@@ -406,7 +439,8 @@ import UploadFront
     }
 
     @Test func gearboxFrontBackfillQueuesEveryIncompletePhotoAndWaitsForThem() async throws {
-        let storage = FileManager.default.temporaryDirectory.appendingPathComponent("backfill-cli-\(PhotoStore.newID())")
+        let storage = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "backfill-cli-\(PhotoStore.newID())")
         defer { try? FileManager.default.removeItem(at: storage) }
         let before = try await FrontProcess(["--sizes", "small=100x100"], storage: storage)
         do {
@@ -417,7 +451,9 @@ import UploadFront
 
         // The front restarted with WebP added, working for a farm's job server, and the backfill run against it.
         let farm = try await TestFarm(function: "thumbnail", delay: .zero)
-        let options = ["--server", "\(farm.address)", "--sizes", "small=100x100", "--formats", "webp", "--densities", "1"]
+        let options = [
+            "--server", "\(farm.address)", "--sizes", "small=100x100", "--formats", "webp", "--densities", "1",
+        ]
         let after = try await FrontProcess(options, storage: storage)
         defer { after.stop() }
         try await FrontHarness.waitUntilReady(after.base)

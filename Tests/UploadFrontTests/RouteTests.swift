@@ -102,7 +102,8 @@ import Testing
     @Test func aStoredSizeIsServedWithItsETagAndRevalidated() async throws {
         try await Self.withRoutes { client, store in
             let id = PhotoStore.newID()
-            _ = try await store.write(id: id, name: "small", format: .jpeg, bytes: ByteBuffer(string: "not really a jpeg"))
+            _ = try await store.write(
+                id: id, name: "small", format: .jpeg, bytes: ByteBuffer(string: "not really a jpeg"))
             let found = try await client.execute(uri: "/photos/\(id)/small.jpg", method: .get)
             #expect(found.status == .ok)
             #expect(String(buffer: found.body) == "not really a jpeg")
@@ -110,7 +111,8 @@ import Testing
             #expect(found.headers[.cacheControl] == "public, max-age=31536000, immutable")
             let etag = try #require(found.headers[.eTag])
 
-            let again = try await client.execute(uri: "/photos/\(id)/small.jpg", method: .get, headers: [.ifNoneMatch: etag])
+            let again = try await client.execute(
+                uri: "/photos/\(id)/small.jpg", method: .get, headers: [.ifNoneMatch: etag])
             #expect(again.status == .notModified)
             #expect(again.body.readableBytes == 0)
         }
@@ -128,7 +130,8 @@ import Testing
 
     @Test func anEmptyBodyIs400() async throws {
         try await Self.withRoutes { client, _ in
-            let response = try await client.execute(uri: "/photos", method: .post, headers: [.contentType: "image/jpeg"])
+            let response = try await client.execute(
+                uri: "/photos", method: .post, headers: [.contentType: "image/jpeg"])
             #expect(response.status == .badRequest)
             #expect(try Self.error(response).reason.hasPrefix("no photo"))
         }
@@ -139,7 +142,8 @@ import Testing
         try await Self.withRoutes { client, _ in
             let photoLimit = FrontHarness.jpegOnly.limits.maxInputBytes
             let raw = try await client.execute(
-                uri: "/photos", method: .post, headers: [.contentType: "image/jpeg", .contentLength: "\(photoLimit + 1)"])
+                uri: "/photos", method: .post,
+                headers: [.contentType: "image/jpeg", .contentLength: "\(photoLimit + 1)"])
             #expect(raw.status == .contentTooLarge)
             #expect(try Self.error(raw).reason == "too large: \(photoLimit + 1) bytes exceeds \(photoLimit) bytes")
 

@@ -17,14 +17,16 @@ import UploadFront
         for (name, box) in Self.expected {
             let size = try #require(photo.sizes[name], "size \(name) missing")
             #expect(size.error == nil)
-            #expect(size.width == box.width && size.height == box.height, "\(name): \(size.width ?? 0)x\(size.height ?? 0)")
+            #expect(
+                size.width == box.width && size.height == box.height, "\(name): \(size.width ?? 0)x\(size.height ?? 0)")
             let url = try #require(size.url)
             let reply = try await HTTP.get(front.base + url)
             #expect(reply.status == 200)
             #expect(reply.headers["content-type"] == "image/jpeg")
             #expect(reply.body.count == size.bytes)
             let info = try await FrontHarness.info(reply.body)
-            #expect(info.width == box.width && info.height == box.height, "decoded \(name): \(info.width)x\(info.height)")
+            #expect(
+                info.width == box.width && info.height == box.height, "decoded \(name): \(info.width)x\(info.height)")
             #expect((size.ms ?? 0) > 0)
         }
     }
@@ -73,7 +75,9 @@ import UploadFront
             #expect(metrics.headers["content-type"]?.hasPrefix("text/plain") == true)
             let lines = metrics.text.split(separator: "\n")
             // Three sizes of one JPEG; the server counted the same three jobs.
-            #expect(lines.contains(#"gearbox_image_jobs_total{operation="thumbnail",format="jpeg",outcome="done"} 3"#), "\(metrics.text)")
+            #expect(
+                lines.contains(#"gearbox_image_jobs_total{operation="thumbnail",format="jpeg",outcome="done"} 3"#),
+                "\(metrics.text)")
             #expect(lines.contains(#"gearbox_jobs_completed_total{function="thumbnail"} 3"#))
             #expect(lines.contains(#"gearbox_front_jobs{state="running"} 0.0"#))
         }

@@ -1,6 +1,6 @@
+import GearmanTLS
 import NIOCore
 import NIOPosix
-import GearmanTLS
 import NIOSSL
 
 /// Sends one command of the admin text protocol (`status`, `workers`, `cancel job H`, ...) to a job server
@@ -37,7 +37,9 @@ public struct GearmanAdminClient: Sendable {
                     let handshake = try tls.map {
                         try channel.pipeline.syncOperations.addGearmanTLSClient(context: $0, host: host)
                     }
-                    return (try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), handshake)
+                    return (
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), handshake
+                    )
                 }
             }
         let table = Self.repliesWithTable(command)

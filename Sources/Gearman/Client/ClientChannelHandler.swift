@@ -49,7 +49,9 @@ final class ClientChannelHandler: ChannelDuplexHandler {
             }
             perform(action, context: context)
         case .adminLine:
-            perform(machine.undecodable(GearmanError.protocolViolation("text line on a binary connection")), context: context)
+            perform(
+                machine.undecodable(GearmanError.protocolViolation("text line on a binary connection")),
+                context: context)
         }
     }
 
@@ -68,7 +70,8 @@ final class ClientChannelHandler: ChannelDuplexHandler {
                 let contextBox = NIOLoopBound(context, eventLoop: context.eventLoop)
                 request.setTimer(
                     context.eventLoop.scheduleTask(in: timeout) {
-                        handler.value.perform(handler.value.machine.cancel(request, with: .timeout), context: contextBox.value)
+                        handler.value.perform(
+                            handler.value.machine.cancel(request, with: .timeout), context: contextBox.value)
                     })
             }
             perform(machine.send(request, payload), context: context)
@@ -116,7 +119,8 @@ final class ClientChannelHandler: ChannelDuplexHandler {
             let reply = result.map { ClientReply.result($0) }.mapError { $0 as any Error }
             waiters.forEach { $0.settle(reply) }
         case .close(let callers, let error):
-            logger.warning("closing connection", metadata: ["gearman.server": "\(server)", "gearman.error": "\(error)"])
+            logger.warning(
+                "closing connection", metadata: ["gearman.server": "\(server)", "gearman.error": "\(error)"])
             fail(callers, error)
             context.close(promise: nil)
         }

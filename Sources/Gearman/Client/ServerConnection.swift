@@ -1,9 +1,9 @@
 import GearmanProtocol
+import GearmanTLS
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import GearmanTLS
 import NIOSSL
 
 /// The client's one connection to one server: connected on first use, shared by every caller, reconnected

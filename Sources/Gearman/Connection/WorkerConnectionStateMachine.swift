@@ -129,7 +129,8 @@ struct WorkerConnectionStateMachine {
             return action
 
         case .jobAssign(let handle, let function, let workload):
-            return try assigned(AssignedJob(handle: handle, function: String(buffer: function), unique: "", workload: workload))
+            return try assigned(
+                AssignedJob(handle: handle, function: String(buffer: function), unique: "", workload: workload))
         case .jobAssignUnique(let handle, let function, let unique, let workload),
             .jobAssignAll(let handle, let function, let unique, _, let workload):
             return try assigned(

@@ -1,9 +1,9 @@
 import GearmanProtocol
+import GearmanTLS
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import GearmanTLS
 import NIOSSL
 import ServiceLifecycle
 
@@ -195,7 +195,8 @@ public final class GearmanWorker: Service, Sendable {
             } catch is GearmanWorkFailure {
                 outcome = .fail
             } catch let error as any GearmanCodedError {
-                outcome = .exception(GearmanExceptionText.make(code: error.exceptionCode, description: error.description))
+                outcome = .exception(
+                    GearmanExceptionText.make(code: error.exceptionCode, description: error.description))
             } catch {
                 outcome = .exception("\(error)")
             }
@@ -211,7 +212,8 @@ public final class GearmanWorker: Service, Sendable {
             case .fail: name = "fail"
             case .exception: name = "exception"
             }
-            metrics.record(function: job.function, outcome: name, nanoseconds: (NIODeadline.now() - started).nanoseconds)
+            metrics.record(
+                function: job.function, outcome: name, nanoseconds: (NIODeadline.now() - started).nanoseconds)
         }
     }
 

@@ -13,7 +13,8 @@ public struct WorkerMetrics: Sendable {
     }
 
     func record(function: String, outcome: String, nanoseconds: Int64) {
-        Counter(label: Self.jobs, dimensions: [("function", function), ("outcome", outcome)], factory: factory).increment()
+        Counter(label: Self.jobs, dimensions: [("function", function), ("outcome", outcome)], factory: factory)
+            .increment()
         Timer(label: Self.time, dimensions: [("function", function)], factory: factory).recordNanoseconds(nanoseconds)
     }
 }

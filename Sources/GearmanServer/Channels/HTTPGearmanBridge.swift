@@ -87,7 +87,9 @@ final class HTTPGearmanBridge: ChannelDuplexHandler {
         var path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
         while path.hasPrefix("/") { path.removeFirst() }
         guard [.GET, .POST, .PUT, .HEAD].contains(head.method) else {
-            respond(head, status: .methodNotAllowed, reason: "use POST /FUNCTION with the workload as body", context: context)
+            respond(
+                head, status: .methodNotAllowed, reason: "use POST /FUNCTION with the workload as body",
+                context: context)
             state = .refusing
             return
         }
@@ -108,7 +110,8 @@ final class HTTPGearmanBridge: ChannelDuplexHandler {
         }
         state = .reading(
             Request(
-                head: head, function: path.removingPercentEncoding, unique: head.headers.first(name: "x-gearman-unique") ?? "",
+                head: head, function: path.removingPercentEncoding,
+                unique: head.headers.first(name: "x-gearman-unique") ?? "",
                 priority: priority,
                 isBackground: head.headers.first(name: "x-gearman-background")?.lowercased() == "true",
                 body: context.channel.allocator.buffer(capacity: 0)))
@@ -117,7 +120,9 @@ final class HTTPGearmanBridge: ChannelDuplexHandler {
     private func refuseTooLarge(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         var closing = head
         closing.headers.replaceOrAdd(name: "connection", value: "close")
-        respond(closing, status: .payloadTooLarge, reason: "the body is larger than \(maximumBodySize) bytes", context: context)
+        respond(
+            closing, status: .payloadTooLarge, reason: "the body is larger than \(maximumBodySize) bytes",
+            context: context)
         state = .refusing
     }
 
@@ -125,7 +130,8 @@ final class HTTPGearmanBridge: ChannelDuplexHandler {
         let job = GearmanSubmitJob(
             function: ByteBuffer(string: request.function), unique: ByteBuffer(string: request.unique),
             workload: request.body, priority: request.priority, isBackground: request.isBackground)
-        var packet = context.channel.allocator.buffer(capacity: request.body.readableBytes + request.function.utf8.count + 32)
+        var packet = context.channel.allocator.buffer(
+            capacity: request.body.readableBytes + request.function.utf8.count + 32)
         GearmanRequest.submitJob(job).encode(into: &packet)
         state = .waiting(request, handle: nil)
         context.fireChannelRead(wrapInboundOut(packet))
@@ -136,7 +142,9 @@ final class HTTPGearmanBridge: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         do {
             try reader.read(unwrapOutboundIn(data), allocator: context.channel.allocator) { frame in
-                guard case .packet(let packet) = frame, let response = try? GearmanResponse(packet: packet) else { return }
+                guard case .packet(let packet) = frame, let response = try? GearmanResponse(packet: packet) else {
+                    return
+                }
                 answer(response, context: context)
             }
         } catch {
@@ -188,12 +196,16 @@ final class HTTPGearmanBridge: ChannelDuplexHandler {
         }
     }
 
-    private func finish(_ request: Request, handle: ByteBuffer, command: String, body: ByteBuffer?, context: ChannelHandlerContext) {
+    private func finish(
+        _ request: Request, handle: ByteBuffer, command: String, body: ByteBuffer?, context: ChannelHandlerContext
+    ) {
         let head = responseHead(for: request, status: .ok, handle: handle, command: command)
         send(head, body: body, request: request, context: context)
     }
 
-    private func fail(_ request: Request, handle: ByteBuffer, command: String, reason: String, context: ChannelHandlerContext) {
+    private func fail(
+        _ request: Request, handle: ByteBuffer, command: String, reason: String, context: ChannelHandlerContext
+    ) {
         let head = responseHead(for: request, status: .internalServerError, handle: handle, command: command)
         send(head, body: ByteBuffer(string: reason + "\n"), request: request, context: context)
     }
@@ -233,12 +245,16 @@ final class HTTPGearmanBridge: ChannelDuplexHandler {
     }
 
     /// A refusal before any job: a short text body saying why.
-    private func respond(_ head: HTTPRequestHead, status: HTTPResponseStatus, reason: String, context: ChannelHandlerContext) {
+    private func respond(
+        _ head: HTTPRequestHead, status: HTTPResponseStatus, reason: String, context: ChannelHandlerContext
+    ) {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
         headers.add(name: "Content-Length", value: "\(reason.utf8.count + 1)")
         headers.add(name: "Connection", value: "close")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))),
+            promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: reason + "\n")))), promise: nil)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }

@@ -125,7 +125,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             process { engine, actions in engine.protocolError(error, from: id, into: &actions) }
             flushBatch()
         } else {
-            core.logger.debug("connection error", metadata: ["gearman.connection": "\(id)", "gearman.error": "\(error)"])
+            core.logger.debug(
+                "connection error", metadata: ["gearman.connection": "\(id)", "gearman.error": "\(error)"])
             close()
         }
     }

@@ -115,10 +115,13 @@ final class ServerCore: @unchecked Sendable {
         var actions: [ServerAction] = []
         var peers: [Peer] = []
         process(from: origin, actions: &actions, peers: &peers, event)
-        Self.deliverNow(peers.map { peer -> Delivery in
-            guard case .send(_, let message) = actions[peer.index] else { preconditionFailure("a peer without a message") }
-            return Delivery(peer: peer.connection, message: message)
-        })
+        Self.deliverNow(
+            peers.map { peer -> Delivery in
+                guard case .send(_, let message) = actions[peer.index] else {
+                    preconditionFailure("a peer without a message")
+                }
+                return Delivery(peer: peer.connection, message: message)
+            })
         performDetached(actions)
     }
 

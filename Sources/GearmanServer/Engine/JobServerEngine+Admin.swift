@@ -92,8 +92,10 @@ extension JobServerEngine {
         for function in functions.values {
             let elsewhere = queuedElsewhere[function.name] ?? 0
             lines.append(
-                (function.nameString,
-                 "\(function.nameString)\t\(function.totalCount + elsewhere)\t\(function.runningCount)\t\(function.workerCount)"))
+                (
+                    function.nameString,
+                    "\(function.nameString)\t\(function.totalCount + elsewhere)\t\(function.runningCount)\t\(function.workerCount)"
+                ))
         }
         for (name, count) in queuedElsewhere where functions[name] == nil {
             let nameString = String(buffer: name)

@@ -101,7 +101,9 @@ extension JobServerEngine {
             }
             if submitters.isEmpty { problems.append("job \(handle) awaits its row for nobody") }
         }
-        if !configuration.storesBackgroundJobs, jobs.values.contains(where: { $0.isStored }) || !lateAcknowledgements.isEmpty {
+        if !configuration.storesBackgroundJobs,
+            jobs.values.contains(where: { $0.isStored }) || !lateAcknowledgements.isEmpty
+        {
             problems.append("a job is stored by an engine without a store")
         }
         for (key, job) in uniques where jobs[job.handle] !== job {

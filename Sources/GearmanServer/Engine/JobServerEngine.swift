@@ -114,7 +114,8 @@ public final class JobServerEngine {
     }
 
     /// The peer broke the protocol: tell it why, then close.
-    public func protocolError(_ error: GearmanProtocolError, from id: ConnectionID, into actions: inout [ServerAction]) {
+    public func protocolError(_ error: GearmanProtocolError, from id: ConnectionID, into actions: inout [ServerAction])
+    {
         actions.append(.send(id, .response(.error(error))))
         actions.append(.close(id))
     }
@@ -144,7 +145,8 @@ public final class JobServerEngine {
             guard let job = runningJob(handle, of: connection, into: &actions) else { return }
             job.numerator = UInt32(decimal: numerator) ?? 0
             job.denominator = UInt32(decimal: denominator) ?? 0
-            forward(.workStatus(handle: handle, numerator: numerator, denominator: denominator), of: job, into: &actions)
+            forward(
+                .workStatus(handle: handle, numerator: numerator, denominator: denominator), of: job, into: &actions)
         case .workFail(let handle):
             guard let job = runningJob(handle, of: connection, into: &actions) else { return }
             job.function.counts.failed += 1
@@ -197,14 +199,18 @@ public final class JobServerEngine {
                 actions.append(.send(id, .response(.option(name))))
             } else {
                 actions.append(
-                    .send(id, .response(.error(code: "UNKNOWN_OPTION", message: "Server does not recognize given option"))))
+                    .send(
+                        id, .response(.error(code: "UNKNOWN_OPTION", message: "Server does not recognize given option"))
+                    ))
             }
         case .submitJobScheduled:
             actions.append(
                 .send(
                     id,
                     .response(
-                        .error(code: "INVALID_COMMAND", message: "SUBMIT_JOB_SCHED is not supported; use SUBMIT_JOB_EPOCH"))))
+                        .error(
+                            code: "INVALID_COMMAND", message: "SUBMIT_JOB_SCHED is not supported; use SUBMIT_JOB_EPOCH")
+                    )))
         case .allYours:
             break
         }
@@ -582,7 +588,9 @@ public final class JobServerEngine {
         }
     }
 
-    private func grab(_ mode: GearmanGrabMode, for worker: ConnectionState, now: Int64, into actions: inout [ServerAction]) {
+    private func grab(
+        _ mode: GearmanGrabMode, for worker: ConnectionState, now: Int64, into actions: inout [ServerAction]
+    ) {
         worker.isSleeping = false
         guard let job = nextJob(for: worker, holdingStoredJobs: now >= leaseHeldUntil) else {
             actions.append(.send(worker.id, .response(.noJob)))

@@ -24,7 +24,8 @@ public enum ServerMessage: Sendable {
     case jobCreated(JobHandle)
     case workFail(JobHandle)
     case jobAssign(
-        JobHandle, GearmanGrabMode, function: ByteBuffer, unique: ByteBuffer, reducer: ByteBuffer?, workload: ByteBuffer)
+        JobHandle, GearmanGrabMode, function: ByteBuffer, unique: ByteBuffer, reducer: ByteBuffer?, workload: ByteBuffer
+    )
     case admin(GearmanAdminReply)
     /// Holds the connection's later messages back until the job's row is committed: JOB_CREATED for a
     /// background job is sent only once the job is on disk, in the order of the client's requests.
@@ -48,7 +49,9 @@ extension ServerMessage {
     /// `GearmanPacketWriter.referenceThreshold` bytes or more at the end of the packet is left out and
     /// returned, to be written by reference right after the appended bytes.
     @discardableResult
-    public func encode(into buffer: inout ByteBuffer, handles: JobHandleFormat, largeDataByReference: Bool) -> ByteBuffer? {
+    public func encode(into buffer: inout ByteBuffer, handles: JobHandleFormat, largeDataByReference: Bool)
+        -> ByteBuffer?
+    {
         switch self {
         case .response(let response):
             return response.encode(into: &buffer, largeDataByReference: largeDataByReference)

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CoreMetrics
 import NIOConcurrencyHelpers
 import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The job server's metrics, through swift-metrics (`gearbox server --metrics-port` backs them with
 /// swift-prometheus). Per job, only the wait and run time histograms are recorded; the counters and gauges
@@ -42,8 +43,10 @@ public final class ServerMetrics: Sendable {
 
         /// Each counter with the count it publishes.
         var counters: [(Counter, KeyPath<FunctionCounts, Int>)] {
-            [(submitted, \.submitted), (completed, \.completed), (failed, \.failed), (exceptions, \.exceptions),
-             (retried, \.retried)]
+            [
+                (submitted, \.submitted), (completed, \.completed), (failed, \.failed), (exceptions, \.exceptions),
+                (retried, \.retried),
+            ]
         }
     }
 
@@ -100,7 +103,8 @@ public final class ServerMetrics: Sendable {
                 seen.insert(function.name)
                 var metrics = published.functions[function.name] ?? makeFunctionMetrics(function.name)
                 for (counter, count) in metrics.counters {
-                    counter.increment(by: Int64(max(0, function.counts[keyPath: count] - metrics.published[keyPath: count])))
+                    counter.increment(
+                        by: Int64(max(0, function.counts[keyPath: count] - metrics.published[keyPath: count])))
                 }
                 metrics.published = function.counts
                 for (index, gauge) in metrics.queued.enumerated() {
@@ -117,7 +121,9 @@ public final class ServerMetrics: Sendable {
                 metrics.workers.record(0)
             }
             for (kind, count) in [("worker", snapshot.workerConnections), ("client", snapshot.otherConnections)] {
-                let gauge = published.connections[kind] ?? Gauge(label: Name.connections, dimensions: [("kind", kind)], factory: factory)
+                let gauge =
+                    published.connections[kind]
+                    ?? Gauge(label: Name.connections, dimensions: [("kind", kind)], factory: factory)
                 published.connections[kind] = gauge
                 gauge.record(count)
             }

@@ -109,7 +109,8 @@ public final class GearmanJobServer: Service, Sendable {
                         "store: rows that are not jobs were set aside",
                         metadata: [
                             "store.rows": "\(recovery.setAside)",
-                            "store.table": "\(configuration.store.isShared ? PostgresJobStore.setAsideTable : SQLiteJobStore.setAsideTable)",
+                            "store.table":
+                                "\(configuration.store.isShared ? PostgresJobStore.setAsideTable : SQLiteJobStore.setAsideTable)",
                         ])
                 }
             } catch {
@@ -129,10 +130,12 @@ public final class GearmanJobServer: Service, Sendable {
                     configuration: configuration))
             if let tls, let port = tls.port {
                 channels.append(
-                    try await Self.listen(on: port, tls: tls.context, core: core, group: group, configuration: configuration))
+                    try await Self.listen(
+                        on: port, tls: tls.context, core: core, group: group, configuration: configuration))
             }
             if let port = configuration.httpPort {
-                channels.append(try await Self.listenForHTTP(on: port, core: core, group: group, configuration: configuration))
+                channels.append(
+                    try await Self.listenForHTTP(on: port, core: core, group: group, configuration: configuration))
             }
         } catch {
             for channel in channels {
@@ -182,7 +185,8 @@ public final class GearmanJobServer: Service, Sendable {
         let (maximumBodySize, maximumPacketSize) = (configuration.httpMaximumBodySize, configuration.maximumPacketSize)
         return try await listen(on: port, core: core, group: group, configuration: configuration) { handlers in
             try handlers.configureHTTPServerPipeline(withErrorHandling: true)
-            try handlers.addHandler(HTTPGearmanBridge(maximumBodySize: maximumBodySize, maximumPacketSize: maximumPacketSize))
+            try handlers.addHandler(
+                HTTPGearmanBridge(maximumBodySize: maximumBodySize, maximumPacketSize: maximumPacketSize))
         }
     }
 

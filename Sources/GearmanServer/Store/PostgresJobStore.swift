@@ -134,7 +134,9 @@ final class PostgresJobStore: JobStore {
                 renewed = excluded.renewed, started = excluded.started
             RETURNING incarnation
             """)
-        guard let row = claimed.rows.first else { throw PostgresStoreError("claiming the name \(serverName) returned nothing") }
+        guard let row = claimed.rows.first else {
+            throw PostgresStoreError("claiming the name \(serverName) returned nothing")
+        }
         membership = .member(incarnation: try row.decode(Int64.self))
         if let previous, previous > 0 {
             logger.warning(
@@ -153,7 +155,8 @@ final class PostgresJobStore: JobStore {
         case .member(let incarnation): return incarnation
         case .nameTaken:
             throw PostgresStoreError(
-                "another server runs under this server's name \(serverName) in the store: give each its own --server-name")
+                "another server runs under this server's name \(serverName) in the store: give each its own --server-name"
+            )
         }
     }
 
@@ -298,7 +301,8 @@ final class PostgresJobStore: JobStore {
                 """)
             guard let row = expired.rows.first else { return }
             let dead = try row.decode(String.self)
-            let count = try run("SELECT count(*) FROM \(unescaped: Self.jobsTable) WHERE server = \(dead)")
+            let count =
+                try run("SELECT count(*) FROM \(unescaped: Self.jobsTable) WHERE server = \(dead)")
                 .rows.first.map { try $0.decode(Int64.self) } ?? 0
             let first = Int64(bitPattern: count > 0 ? delegate.reserveHandles(Int(count)) : 0)
             if count > 0 {
@@ -386,7 +390,8 @@ final class PostgresJobStore: JobStore {
 
     /// Hands the rows of this server with ids in `after+1...upTo` to `restore` in id order, a chunk at a
     /// time; rows that are not jobs are moved to the set-aside table.
-    private func read(idsAfter after: Int64, upTo last: Int64, _ restore: ([StoredJob]) -> Void) throws -> StoreRecovery {
+    private func read(idsAfter after: Int64, upTo last: Int64, _ restore: ([StoredJob]) -> Void) throws -> StoreRecovery
+    {
         var recovery = StoreRecovery()
         var badRows: [(id: Int64, reason: String)] = []
         // One cursor, fetched a chunk at a time: the query is planned and sorted once. (A LIMIT query per
@@ -400,7 +405,8 @@ final class PostgresJobStore: JobStore {
                 WHERE server = \(serverName) AND id > \(after) AND id <= \(last) ORDER BY id
                 """)
             while true {
-                let result = try run("FETCH \(unescaped: String(Self.recoveryChunk)) FROM gearbox_rows", timeout: Self.adoptionTimeout)
+                let result = try run(
+                    "FETCH \(unescaped: String(Self.recoveryChunk)) FROM gearbox_rows", timeout: Self.adoptionTimeout)
                 var jobs: [StoredJob] = []
                 jobs.reserveCapacity(Self.recoveryChunk)
                 var rows = 0
@@ -443,7 +449,9 @@ final class PostgresJobStore: JobStore {
             for row in rows {
                 logger.warning(
                     "store: setting aside a row that is not a job",
-                    metadata: ["store.server": "\(serverName)", "store.id": "\(row.id)", "store.reason": "\(row.reason)"])
+                    metadata: [
+                        "store.server": "\(serverName)", "store.id": "\(row.id)", "store.reason": "\(row.reason)",
+                    ])
                 try run(
                     """
                     WITH moved AS (
@@ -507,7 +515,10 @@ final class PostgresJobStore: JobStore {
             let future = PostgresConnection.connect(
                 on: loops.next(), configuration: configuration, id: connections, logger: logger)
             let connection = try wait(future, timeout: Self.queryTimeout) {
-                future.whenSuccess { let closing: EventLoopFuture<Void> = $0.close(); _ = closing }
+                future.whenSuccess {
+                    let closing: EventLoopFuture<Void> = $0.close()
+                    _ = closing
+                }
             }
             self.connection = connection
             reconnection = Backoff()
@@ -518,7 +529,9 @@ final class PostgresJobStore: JobStore {
         } catch {
             let reason = Self.describe(error)
             if !wasDown {
-                logger.error("store: cannot reach the database", metadata: ["store.location": "\(address)", "store.error": "\(reason)"])
+                logger.error(
+                    "store: cannot reach the database",
+                    metadata: ["store.location": "\(address)", "store.error": "\(reason)"])
             }
             reconnection.failed(reason)
             throw PostgresStoreError("the database is unreachable (\(reason))")

@@ -77,7 +77,8 @@ public struct PostgresStoreAddress: Sendable, Hashable, CustomStringConvertible 
             return nil
         }
         self.init(
-            host: host, port: port, user: user, password: password, database: database.isEmpty ? user : database, tls: tls)
+            host: host, port: port, user: user, password: password, database: database.isEmpty ? user : database,
+            tls: tls)
     }
 
     /// A libpq connection string: `key=value` pairs apart by spaces, values optionally in single quotes
@@ -112,7 +113,9 @@ public struct PostgresStoreAddress: Sendable, Hashable, CustomStringConvertible 
                 value = String(characters[..<end])
                 characters = characters[end...]
             }
-            guard ["host", "hostaddr", "port", "dbname", "user", "password", "sslmode"].contains(key) else { return nil }
+            guard ["host", "hostaddr", "port", "dbname", "user", "password", "sslmode"].contains(key) else {
+                return nil
+            }
             values[key] = value
             skipSpaces()
         }

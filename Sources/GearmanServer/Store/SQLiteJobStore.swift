@@ -83,7 +83,8 @@ final class SQLiteJobStore: JobStore {
         }
         if count > 0 {
             logger.notice(
-                "store: moved gearmand's queued jobs into this store", metadata: ["store.location": "\(path)", "store.jobs": "\(count)"])
+                "store: moved gearmand's queued jobs into this store",
+                metadata: ["store.location": "\(path)", "store.jobs": "\(count)"])
         }
     }
 
@@ -143,7 +144,8 @@ final class SQLiteJobStore: JobStore {
                 // A damaged page: skip past the last row read and go on, a few times at most.
                 readErrors += 1
                 logger.error(
-                    "store: reading jobs failed", metadata: ["store.location": "\(path)", "store.after": "\(after)", "store.error": "\(error)"])
+                    "store: reading jobs failed",
+                    metadata: ["store.location": "\(path)", "store.after": "\(after)", "store.error": "\(error)"])
                 guard readErrors < 8 else { break scanning }
                 after += 1
             }

@@ -12,7 +12,9 @@ public struct StoreGroupConfiguration: Sendable, Hashable {
 
     public static let maximumServerNameLength = 200
 
-    public init(serverName: String? = nil, leaseRenewal: TimeAmount = .seconds(2), leaseExpiry: TimeAmount = .seconds(10)) {
+    public init(
+        serverName: String? = nil, leaseRenewal: TimeAmount = .seconds(2), leaseExpiry: TimeAmount = .seconds(10)
+    ) {
         self.serverName = serverName
         self.leaseRenewal = leaseRenewal
         self.leaseExpiry = leaseExpiry

@@ -184,7 +184,8 @@ final class StoreWriter: Sendable {
             let reason = "\(error)"
             if reason != lastFailure {
                 logger.error(
-                    "store: renewing the lease failed", metadata: ["store.location": "\(location)", "store.error": "\(reason)"])
+                    "store: renewing the lease failed",
+                    metadata: ["store.location": "\(location)", "store.error": "\(reason)"])
             }
             return reason
         }
@@ -201,7 +202,9 @@ final class StoreWriter: Sendable {
 
     private func writeUntilClosed(_ store: any JobStore, report: (Outcome) -> Void, group: StoreGroupDelegate) {
         var failedDeletes: [UInt64] = []
-        let maintenanceInterval = store.maintenanceInterval.map { DispatchTimeInterval.nanoseconds(Int($0.nanoseconds)) }
+        let maintenanceInterval = store.maintenanceInterval.map {
+            DispatchTimeInterval.nanoseconds(Int($0.nanoseconds))
+        }
         var nextMaintenance = maintenanceInterval.map { DispatchTime.now() + $0 }
         var maintenanceFailure: String?
         while true {
@@ -242,7 +245,10 @@ final class StoreWriter: Sendable {
                     let reason = "\(error)"
                     logger.error(
                         "store: a write failed",
-                        metadata: ["store.location": "\(location)", "store.jobs": "\(inserts.count)", "store.error": "\(reason)"])
+                        metadata: [
+                            "store.location": "\(location)", "store.jobs": "\(inserts.count)",
+                            "store.error": "\(reason)",
+                        ])
                     outcome.notStored = receipts
                     outcome.failure = reason
                     metrics?.storeFailures.increment()

@@ -1,9 +1,10 @@
+import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import NIOCore
 
 /// Blocking file reads and writes for the batch, run on a thread pool.
 enum BatchFiles {
@@ -29,12 +30,17 @@ enum BatchFiles {
         var buffer = ByteBufferAllocator().buffer(capacity: size + 1)
         while true {
             var failed = false
-            let count = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: max(1, size + 1 - buffer.readableBytes)) {
+            let count = buffer.writeWithUnsafeMutableBytes(
+                minimumWritableBytes: max(1, size + 1 - buffer.readableBytes)
+            ) {
                 pointer in
                 while true {
                     let n = read(fd, pointer.baseAddress, pointer.count)
                     if n < 0 && errno == EINTR { continue }
-                    if n < 0 { failed = true; return 0 }
+                    if n < 0 {
+                        failed = true
+                        return 0
+                    }
                     return n
                 }
             }

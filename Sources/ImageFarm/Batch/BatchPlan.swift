@@ -1,9 +1,10 @@
+import Imaging
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Imaging
 
 /// What `gearbox batch DIR -o OUTDIR -s ...` will do: every image under `DIR` (recursively), each thumbnailed
 /// at every requested size into `OUTDIR`, mirroring the folder layout:
@@ -91,9 +92,10 @@ public struct BatchPlan: Sendable {
                     for: relative, size: size, format: outputFormat, outputRoot: output)
                 return Output(size: size, path: target, isUpToDate: isUpToDate(target, input: info))
             }
-            photos.append(Photo(
-                path: path, relativePath: relative, byteCount: Int(info.st_size), format: outputFormat,
-                outputs: outputs))
+            photos.append(
+                Photo(
+                    path: path, relativePath: relative, byteCount: Int(info.st_size), format: outputFormat,
+                    outputs: outputs))
         }
         photos.sort { ($0.byteCount, $1.relativePath) > ($1.byteCount, $0.relativePath) }
         return BatchPlan(inputRoot: input, outputRoot: output, sizes: sizes, photos: photos)
@@ -124,7 +126,8 @@ public struct BatchPlan: Sendable {
             base = String(name[..<dot])
         }
         let file = "\(base)_\(label(for: size)).\(format.fileExtension)"
-        return (([outputRoot.hasSuffix("/") && outputRoot.count > 1 ? String(outputRoot.dropLast()) : outputRoot])
+        return
+            (([outputRoot.hasSuffix("/") && outputRoot.count > 1 ? String(outputRoot.dropLast()) : outputRoot])
             + parts.dropLast() + [file]).joined(separator: "/")
     }
 
@@ -170,9 +173,11 @@ public struct BatchPlan: Sendable {
         var info = stat()
         guard stat(output, &info) == 0, info.st_size > 0 else { return false }
         #if canImport(Darwin)
-        let out = info.st_mtimespec, source = input.st_mtimespec
+        let out = info.st_mtimespec
+        let source = input.st_mtimespec
         #else
-        let out = info.st_mtim, source = input.st_mtim
+        let out = info.st_mtim
+        let source = input.st_mtim
         #endif
         return (out.tv_sec, out.tv_nsec) >= (source.tv_sec, source.tv_nsec)
     }

@@ -1,9 +1,10 @@
+import NIOConcurrencyHelpers
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import NIOConcurrencyHelpers
 
 /// Shows a batch's progress: a bar with rate and ETA redrawn in place on a terminal, a plain line per file
 /// otherwise, or nothing.
@@ -66,9 +67,10 @@ public final class BatchProgress: Sendable {
                 state.lastDraw = now
                 state.drewBar = true
                 let elapsed = Self.seconds(now - start)
-                return "\r" + Self.bar(
-                    photosDone: state.photosDone, totalPhotos: totalPhotos, bytesDone: state.bytesDone,
-                    totalBytes: totalBytes, failures: state.failures, elapsed: elapsed) + "\u{1B}[K"
+                return "\r"
+                    + Self.bar(
+                        photosDone: state.photosDone, totalPhotos: totalPhotos, bytesDone: state.bytesDone,
+                        totalBytes: totalBytes, failures: state.failures, elapsed: elapsed) + "\u{1B}[K"
             }
         }
         if let text { write(text) }
@@ -86,9 +88,10 @@ public final class BatchProgress: Sendable {
     public static func line(for result: BatchPhotoResult) -> String {
         let name = result.photo.relativePath
         if !result.failures.isEmpty {
-            return "FAIL \(name): " + result.failures.map { failure in
-                failure.size.map { "[\($0)] " + failure.reason } ?? failure.reason
-            }.joined(separator: "; ")
+            return "FAIL \(name): "
+                + result.failures.map { failure in
+                    failure.size.map { "[\($0)] " + failure.reason } ?? failure.reason
+                }.joined(separator: "; ")
         }
         if result.interrupted { return "stop \(name) (interrupted)" }
         if result.written.isEmpty { return "skip \(name) (up to date)" }
@@ -113,7 +116,8 @@ public final class BatchProgress: Sendable {
         let percent = Int((fraction * 100).rounded(.down))
         let padding = String(repeating: " ", count: max(0, 3 - String(percent).count))
         let rate = elapsed > 0 ? Double(photosDone) / elapsed : 0
-        var text = "\(bar) \(padding)\(percent)%  \(photosDone)/\(totalPhotos) photos  "
+        var text =
+            "\(bar) \(padding)\(percent)%  \(photosDone)/\(totalPhotos) photos  "
             + "\(BatchSummary.decimal(rate)) photos/s"
         if fraction >= 1 {
             text += "  \(BatchSummary.duration(elapsed))"
@@ -142,7 +146,9 @@ public final class BatchProgress: Sendable {
         var bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { systemWrite(STDERR_FILENO, $0.baseAddress! + offset, $0.count - offset) }
+            let n = bytes.withUnsafeMutableBytes {
+                systemWrite(STDERR_FILENO, $0.baseAddress! + offset, $0.count - offset)
+            }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { return }
             offset += n

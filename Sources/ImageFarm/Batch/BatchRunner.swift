@@ -124,8 +124,9 @@ public struct BatchRunner: Sendable {
                         return .written(path: output.path, bytes: thumbnail.readableBytes)
                     } catch {
                         if Task.isCancelled || error is CancellationError { return .interrupted }
-                        return .failed(BatchFailure(
-                            file: photo.relativePath, size: output.size, reason: Self.reason(error)))
+                        return .failed(
+                            BatchFailure(
+                                file: photo.relativePath, size: output.size, reason: Self.reason(error)))
                     }
                 }
             }
@@ -151,7 +152,8 @@ public struct BatchRunner: Sendable {
 
     /// `?size=200x150&format=webp&<options>\n<image>`.
     func workload(size: ImageSize, format: ImageFormat, image: ByteBuffer) -> ByteBuffer {
-        let items = [QueryItem(name: "size", value: size.description), QueryItem(name: "format", value: format.rawValue)]
+        let items =
+            [QueryItem(name: "size", value: size.description), QueryItem(name: "format", value: format.rawValue)]
             + configuration.options.items.filter { $0.name != "size" && $0.name != "format" }
         return ImageJobRequest.workload(options: QueryItems(items), image: image)
     }

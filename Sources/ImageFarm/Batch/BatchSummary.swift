@@ -81,7 +81,8 @@ public struct BatchSummary: Sendable, Hashable {
         var lines: [String] = []
         lines.append(interrupted ? "Interrupted." : "Done.")
         lines.append(
-            "  files:      \(photos) photo\(photos == 1 ? "" : "s") x \(sizes.count) size\(sizes.count == 1 ? "" : "s") (\(sizeList))")
+            "  files:      \(photos) photo\(photos == 1 ? "" : "s") x \(sizes.count) size\(sizes.count == 1 ? "" : "s") (\(sizeList))"
+        )
         lines.append(
             "  thumbnails: \(written) written, \(upToDate) already up to date, \(failures.count) failed"
                 + (notDone > 0 ? ", \(notDone) photos not finished" : ""))
@@ -92,7 +93,9 @@ public struct BatchSummary: Sendable, Hashable {
         lines.append("  output:     \(outputRoot)")
         if !failures.isEmpty {
             lines.append("Failures:")
-            for failure in failures.sorted(by: { ($0.file, $0.size?.description ?? "") < ($1.file, $1.size?.description ?? "") }) {
+            for failure in failures.sorted(by: {
+                ($0.file, $0.size?.description ?? "") < ($1.file, $1.size?.description ?? "")
+            }) {
                 lines.append("  \(failure)")
             }
         }

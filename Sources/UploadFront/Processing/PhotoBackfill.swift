@@ -80,7 +80,8 @@ public struct PhotoBackfill: Sendable {
         }
         let made = await processor.make(missing, of: id, from: bytes)
         if let failed = made.first(where: { $0.failure != nil }), let failure = failed.failure {
-            throw FrontError(failure.status, "\(failed.variant.name).\(failed.variant.format.fileExtension): \(failure.reason)")
+            throw FrontError(
+                failure.status, "\(failed.variant.name).\(failed.variant.format.fileExtension): \(failure.reason)")
         }
         return made.count
     }

@@ -15,7 +15,9 @@ struct PhotoLinks: Sendable {
         var sizes: [String: PhotoResult.Image] = [:]
         for preset in plan.sizes {
             let mine = made.filter { $0.variant.preset.name == preset.name }
-                .sorted { ($0.variant.density, order($0.variant, plan)) < ($1.variant.density, order($1.variant, plan)) }
+                .sorted {
+                    ($0.variant.density, order($0.variant, plan)) < ($1.variant.density, order($1.variant, plan))
+                }
             let variants = mine.map { one -> PhotoResult.Variant in
                 let file = "\(one.variant.name).\(one.variant.format.fileExtension)"
                 guard let output = one.output else {
@@ -29,10 +31,13 @@ struct PhotoLinks: Sendable {
                     contentType: one.variant.format.mimeType)
             }
             // The fallback at 1x describes the size: it is what every browser can be sent.
-            guard let fallback = mine.first(where: { $0.variant.density == 1 && $0.variant.isFallback }) else { continue }
+            guard let fallback = mine.first(where: { $0.variant.density == 1 && $0.variant.isFallback }) else {
+                continue
+            }
             guard let output = fallback.output else {
                 sizes[preset.name] = PhotoResult.Image(
-                    error: fallback.failure?.reason ?? "failed", status: fallback.failure.map { Int($0.status.code) } ?? 500,
+                    error: fallback.failure?.reason ?? "failed",
+                    status: fallback.failure.map { Int($0.status.code) } ?? 500,
                     variants: variants)
                 continue
             }

@@ -54,7 +54,8 @@ public struct PhotoProcessor: Sendable {
             from: image, info: info, keeping: configuration.keptMetadata, processor: processor)
         let id = PhotoStore.newID()
         let links = PhotoLinks(signer: configuration.signer)
-        let storedBytes = try await store.write(id: id, name: "original", format: original.format, bytes: original.bytes)
+        let storedBytes = try await store.write(
+            id: id, name: "original", format: original.format, bytes: original.bytes)
         var result = PhotoResult(
             id: id, filename: filename,
             original: PhotoResult.Image(
@@ -74,7 +75,8 @@ public struct PhotoProcessor: Sendable {
             result.original = nil
             result.error = first.error
             result.status = first.status
-            logger.notice("every size failed", metadata: ["front.photo": "\(id)", "front.reason": "\(first.error ?? "")"])
+            logger.notice(
+                "every size failed", metadata: ["front.photo": "\(id)", "front.reason": "\(first.error ?? "")"])
         } else if !configuration.plan.deferred.isEmpty {
             await queueDeferred(id)
         }
@@ -112,7 +114,8 @@ public struct PhotoProcessor: Sendable {
                 group.addTask {
                     do {
                         let output = try await dispatcher.make(variant, from: source)
-                        let bytes = try await store.write(id: id, name: variant.name, format: variant.format, bytes: output.bytes)
+                        let bytes = try await store.write(
+                            id: id, name: variant.name, format: variant.format, bytes: output.bytes)
                         return Made(variant: variant, output: output, bytes: bytes)
                     } catch {
                         return Made(variant: variant, bytes: 0, failure: FrontError(job: error, retryAfter: retryAfter))

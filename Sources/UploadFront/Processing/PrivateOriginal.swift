@@ -21,7 +21,8 @@ struct PrivateOriginal: Sendable {
         case .jpeg, .png, .webp:
             do {
                 let scrubbed = try MetadataScrubber.scrub(Array(image.readableBytesView), keeping: kept)
-                return PrivateOriginal(bytes: ByteBuffer(bytes: scrubbed.bytes), format: info.format, removed: scrubbed.removed)
+                return PrivateOriginal(
+                    bytes: ByteBuffer(bytes: scrubbed.bytes), format: info.format, removed: scrubbed.removed)
             } catch .truncated {
                 throw FrontError(imaging: .truncated(info.format))
             } catch {

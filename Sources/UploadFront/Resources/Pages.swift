@@ -179,7 +179,8 @@ enum Pages {
             }
             body += "</div></section>\n"
         }
-        return page(title: "Uploaded", body: body + "<p>Done in \(Int(result.ms)) ms. <a href=\"/\">Upload more</a></p>")
+        return page(
+            title: "Uploaded", body: body + "<p>Done in \(Int(result.ms)) ms. <a href=\"/\">Upload more</a></p>")
     }
 
     /// The server-rendered twin of the upload page's `pictureFor`.
@@ -189,7 +190,8 @@ enum Pages {
             made.filter { $0.format == format }.map { "\($0.url!) \($0.density)x" }.joined(separator: ", ").htmlEscaped
         }
         var html = "<picture>"
-        for format in formats where format.rawValue != size.format && made.contains(where: { $0.format == format.rawValue }) {
+        for format in formats
+        where format.rawValue != size.format && made.contains(where: { $0.format == format.rawValue }) {
             html += "<source type=\"\(format.mimeType)\" srcset=\"\(srcset(format.rawValue))\">"
         }
         let fallback = made.first { $0.format == size.format && $0.density == 1 }?.url ?? size.url ?? ""

@@ -37,8 +37,11 @@ struct PhotoRoutes: Sendable {
                         return (index, try await processor.process(upload.bytes, filename: upload.filename))
                     } catch {
                         let failure = FrontError(job: error, retryAfter: retryAfter)
-                        return (index, PhotoResult(
-                            filename: upload.filename, error: failure.reason, status: Int(failure.status.code)))
+                        return (
+                            index,
+                            PhotoResult(
+                                filename: upload.filename, error: failure.reason, status: Int(failure.status.code))
+                        )
                     }
                 }
             }
@@ -55,7 +58,8 @@ struct PhotoRoutes: Sendable {
             return Responses.error(failure, html: html, photos: photos.count > 1 ? photos : nil)
         }
         if html {
-            return Responses.html(Pages.result(result, sizes: configuration.sizes.map(\.name), formats: configuration.formats))
+            return Responses.html(
+                Pages.result(result, sizes: configuration.sizes.map(\.name), formats: configuration.formats))
         }
         return Responses.json(result)
     }
@@ -71,7 +75,8 @@ struct PhotoRoutes: Sendable {
             let query = request.uri.queryParameters
             do {
                 expiry = try signer.verify(
-                    "/photos/\(id)/\(file)", expires: query["e"].map(String.init), signature: query["s"].map(String.init))
+                    "/photos/\(id)/\(file)", expires: query["e"].map(String.init),
+                    signature: query["s"].map(String.init))
             } catch {
                 return Responses.error(FrontError(.forbidden, error.description), html: html)
             }

@@ -20,7 +20,9 @@ struct UploadReader {
         let declared = request.headers[.contentLength].flatMap { Int($0) }
         if let boundary = Self.boundary(contentType) {
             if let declared, declared > configuration.maxRequestBytes {
-                throw FrontError(.contentTooLarge, "too large: \(declared) bytes exceeds \(configuration.maxRequestBytes) bytes for one upload")
+                throw FrontError(
+                    .contentTooLarge,
+                    "too large: \(declared) bytes exceeds \(configuration.maxRequestBytes) bytes for one upload")
             }
             return try await readMultipart(request.body, boundary: boundary)
         }
@@ -53,7 +55,8 @@ struct UploadReader {
         for try await chunk in body {
             total += chunk.readableBytes
             if total > configuration.maxRequestBytes {
-                throw FrontError(.contentTooLarge, "too large: more than \(configuration.maxRequestBytes) bytes in one upload")
+                throw FrontError(
+                    .contentTooLarge, "too large: more than \(configuration.maxRequestBytes) bytes in one upload")
             }
             do {
                 try parser.execute(chunk)
@@ -64,7 +67,8 @@ struct UploadReader {
                 throw FrontError(imaging: .tooManyBytes(bytes: overflow, limit: configuration.limits.maxInputBytes))
             }
             if collector.uploads.count > configuration.maxPhotosPerUpload {
-                throw FrontError(.contentTooLarge, "too many photos: at most \(configuration.maxPhotosPerUpload) in one upload")
+                throw FrontError(
+                    .contentTooLarge, "too many photos: at most \(configuration.maxPhotosPerUpload) in one upload")
             }
         }
         guard !collector.uploads.isEmpty else {

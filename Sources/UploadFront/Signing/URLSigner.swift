@@ -51,7 +51,8 @@ public struct URLSigner: Sendable {
 
     /// Checks the `e` and `s` query values for `path`; returns the expiry, if the URL has one.
     @discardableResult
-    public func verify(_ path: String, expires: String?, signature: String?, now: Date = Date()) throws(Refusal) -> Int? {
+    public func verify(_ path: String, expires: String?, signature: String?, now: Date = Date()) throws(Refusal) -> Int?
+    {
         guard let signature else { throw .missing }
         guard let code = Self.decodeBase64URL(signature), code.count == SHA256.byteCount else { throw .malformed }
         var expiry: Int?

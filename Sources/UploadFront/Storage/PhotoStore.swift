@@ -1,12 +1,13 @@
+import Foundation
+import Imaging
+import NIOCore
+import NIOPosix
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
-import Imaging
-import NIOCore
-import NIOPosix
 
 /// Photos on disk: `<root>/<id>/original.<ext>` and `<root>/<id>/<size>[@2x].<ext>`, one file per format. Every file is written to a
 /// temporary name and renamed into place, so a reader sees a whole file or none. Files never change once
@@ -141,7 +142,8 @@ public struct PhotoStore: Sendable {
         let nanoseconds = info.st_mtim.tv_nsec
         #endif
         let size = Int(info.st_size)
-        let etag = "\"\(String(size, radix: 16))-\(String(Int(seconds) * 1_000_000_000 + Int(nanoseconds), radix: 16))\""
+        let etag =
+            "\"\(String(size, radix: 16))-\(String(Int(seconds) * 1_000_000_000 + Int(nanoseconds), radix: 16))\""
         return StoredFile(
             path: path, format: format, bytes: size, etag: etag,
             lastModified: Date(timeIntervalSince1970: TimeInterval(seconds)))

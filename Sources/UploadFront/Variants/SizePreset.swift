@@ -12,7 +12,8 @@ public struct SizePreset: Sendable, Hashable {
     /// The format every browser is sent when it takes none of the modern ones; nil: JPEG (PNG with alpha).
     public var format: ImageFormat?
 
-    public init(name: String, size: ImageSize, crop: CropMode = .none, quality: Int? = nil, format: ImageFormat? = nil) {
+    public init(name: String, size: ImageSize, crop: CropMode = .none, quality: Int? = nil, format: ImageFormat? = nil)
+    {
         self.name = name
         self.size = size
         self.crop = crop
@@ -38,7 +39,8 @@ public struct SizePreset: Sendable, Hashable {
     init(parsing entry: Substring) throws {
         let parts = entry.split(separator: "=", maxSplits: 1)
         guard parts.count == 2 else {
-            throw FrontConfigurationError("size '\(entry)' is not NAME=WIDTHxHEIGHT[:crop=...][:quality=...][:format=...]")
+            throw FrontConfigurationError(
+                "size '\(entry)' is not NAME=WIDTHxHEIGHT[:crop=...][:quality=...][:format=...]")
         }
         let name = String(parts[0]).trimming(" ")
         guard !name.isEmpty, name.count <= 32, name.utf8.allSatisfy(FrontConfiguration.isNameByte) else {
@@ -59,7 +61,8 @@ public struct SizePreset: Sendable, Hashable {
             switch key {
             case "crop":
                 guard let crop = CropMode(name: value) else {
-                    throw FrontConfigurationError("size '\(name)': crop '\(value)' is not none, centre, attention or entropy")
+                    throw FrontConfigurationError(
+                        "size '\(name)': crop '\(value)' is not none, centre, attention or entropy")
                 }
                 self.crop = crop
             case "quality":
@@ -69,7 +72,8 @@ public struct SizePreset: Sendable, Hashable {
                 self.quality = quality
             case "format":
                 guard let format = ImageFormat(name: value), format.isWritable else {
-                    throw FrontConfigurationError("size '\(name)': format '\(value)' is not jpeg, png, webp, avif or gif")
+                    throw FrontConfigurationError(
+                        "size '\(name)': format '\(value)' is not jpeg, png, webp, avif or gif")
                 }
                 self.format = format
             default:
@@ -81,10 +85,11 @@ public struct SizePreset: Sendable, Hashable {
     /// The box for `density` (2 for `@2x`): the size's dimensions multiplied, never past the original.
     func size(density: Int) -> ImageSize {
         guard density > 1 else { return size }
-        let scaled = (try? ImageSize(
-            width: size.width.map { min($0 * density, ImageSize.maximumDimension) },
-            height: size.height.map { min($0 * density, ImageSize.maximumDimension) },
-            mode: .down))
+        let scaled =
+            (try? ImageSize(
+                width: size.width.map { min($0 * density, ImageSize.maximumDimension) },
+                height: size.height.map { min($0 * density, ImageSize.maximumDimension) },
+                mode: .down))
         return scaled ?? size
     }
 }

@@ -30,7 +30,8 @@ enum FrontHarness {
         _ body: @Sendable (RunningFront) async throws -> T
     ) async throws -> T {
         var configuration = configuration
-        let storage = given ?? FileManager.default.temporaryDirectory.appendingPathComponent("front-\(PhotoStore.newID())")
+        let storage =
+            given ?? FileManager.default.temporaryDirectory.appendingPathComponent("front-\(PhotoStore.newID())")
         configuration.port = 0
         configuration.storage = storage.path
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
@@ -62,7 +63,9 @@ enum FrontHarness {
         let deadline = ContinuousClock.now + timeout
         while true {
             if let reply = try? await HTTP.get("\(base)/healthz"), reply.status == 200 { return }
-            guard ContinuousClock.now < deadline else { throw FrontTestFailure(description: "\(base)/healthz never became ready") }
+            guard ContinuousClock.now < deadline else {
+                throw FrontTestFailure(description: "\(base)/healthz never became ready")
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
     }
