@@ -50,7 +50,8 @@ public final class EmbeddedFarm: Service, Sendable {
                 metrics: metrics.map { ServerMetrics(factory: $0) }),
             logger: logger)
         let address = GearmanServerAddress(host: "127.0.0.1", port: server.localAddress.port!)
-        let processor = try ImageProcessor(configuration: .init(threads: concurrency, limits: limits))
+        let processor = ImageProcessor(configuration: .init(threads: concurrency, limits: limits))
+        try processor.startLibvips()
         let worker = GearmanWorker(
             servers: [address], concurrency: concurrency, clientID: "gearbox-embedded-farm", logger: logger)
         ImageWorkerFunctions.register(

@@ -7,8 +7,8 @@ import NIOPosix
 /// pool, so network I/O keeps flowing while images are decoded.
 ///
 /// The pool has ``Configuration/threads`` threads (the core count by default). libvips is set up once per
-/// process (``VipsRuntime``): the first processor sets its threads per image so that threads x libvips
-/// threads is about the core count, and later processors share that setting.
+/// process (``VipsRuntime``), by the first operation of the first processor, which sets its threads per
+/// image so that threads x libvips threads is about the core count; later processors share that setting.
 /// Call ``shutdown()`` when done.
 public final class ImageProcessor: Sendable {
     public struct Configuration: Sendable, Hashable {
@@ -26,9 +26,9 @@ public final class ImageProcessor: Sendable {
     public let configuration: Configuration
     private let pool: NIOThreadPool
 
-    /// Starts libvips (once per process) and the thread pool.
-    public init(configuration: Configuration = Configuration()) throws {
-        try VipsRuntime.start(concurrency: max(1, System.coreCount / configuration.threads))
+    /// Starts the thread pool; libvips starts with the first operation, on that pool, so that making a
+    /// processor costs nothing and a command can read its first input while libvips loads.
+    public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
         pool = NIOThreadPool(numberOfThreads: configuration.threads)
         pool.start()
@@ -97,11 +97,22 @@ public final class ImageProcessor: Sendable {
 
     // MARK: running work
 
+    /// libvips threads per image that fill the cores with this processor's threads.
+    private var vipsConcurrency: Int { max(1, System.coreCount / configuration.threads) }
+
+    /// Starts libvips now, with this processor's threads per image, unless this process already has: for a
+    /// program whose main processor should set them even if another one's work comes first.
+    public func startLibvips() throws {
+        try VipsRuntime.start(concurrency: vipsConcurrency)
+    }
+
     /// Runs `body` on the processor's pool. libvips' per-thread buffers are released after each
     /// job (`vips_thread_shutdown`), so an idle pool holds no image memory.
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         do {
+            let vipsConcurrency = self.vipsConcurrency
             return try await pool.runIfActive {
+                try VipsRuntime.start(concurrency: vipsConcurrency)
                 VipsErrorLog.begin()
                 defer {
                     VipsErrorLog.end()

@@ -14,25 +14,43 @@ import Darwin
 ///
 /// libvips cannot be restarted after `vips_shutdown`, so it is never shut down.
 public enum VipsRuntime {
-    private static let setUp = NIOLockedValueBox<Result<Void, ImagingError>?>(nil)
+    private struct State {
+        var loaded: Result<Void, ImagingError>?
+        var concurrencyFixed = false
+    }
+
+    private static let state = NIOLockedValueBox(State())
+
+    /// Loads libvips and its modules if this process has not yet (the slow part of starting it: tens of
+    /// milliseconds), without fixing its threads per image. A command that will need images calls it on
+    /// another thread as it starts, so that the loading overlaps with its own start-up. Safe to call from any
+    /// thread.
+    public static func load() throws {
+        try state.withLockedValue { state in try loadLocked(&state) }
+    }
 
     /// Starts libvips if this process has not yet, with `concurrency` threads per image (libvips'
     /// `VIPS_CONCURRENCY` environment variable, when set, wins); later calls change nothing. Safe to call
     /// from any thread.
     public static func start(concurrency: Int) throws {
-        try setUp.withLockedValue { outcome in
-            if outcome == nil {
-                if gearbox_vips_start("gearbox") != 0 {
-                    outcome = .failure(.libvips("could not start libvips: \(takeError())"))
-                } else {
-                    if getenv("VIPS_CONCURRENCY") == nil {
-                        vips_concurrency_set(Int32(max(1, concurrency)))
-                    }
-                    outcome = .success(())
+        try state.withLockedValue { state in
+            try loadLocked(&state)
+            if !state.concurrencyFixed {
+                state.concurrencyFixed = true
+                if getenv("VIPS_CONCURRENCY") == nil {
+                    vips_concurrency_set(Int32(max(1, concurrency)))
                 }
             }
-            return try outcome!.get()
         }
+    }
+
+    private static func loadLocked(_ state: inout State) throws {
+        if state.loaded == nil {
+            state.loaded =
+                gearbox_vips_start("gearbox") == 0
+                ? .success(()) : .failure(.libvips("could not start libvips: \(takeError())"))
+        }
+        try state.loaded!.get()
     }
 
     /// Threads libvips itself uses to evaluate one pipeline (its `VIPS_CONCURRENCY`), process-wide.

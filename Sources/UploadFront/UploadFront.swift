@@ -45,7 +45,7 @@ public struct UploadFront: Service {
                     "gearman.server": "\(embedded.address)", "front.workers": "\(configuration.embeddedWorkers)",
                 ])
         }
-        let processor = try ImageProcessor(configuration: .init(threads: 2, limits: configuration.limits))
+        let processor = ImageProcessor(configuration: .init(threads: 2, limits: configuration.limits))
         let client = GearmanClient(servers: servers, tls: configuration.serverTLS, logger: logger)
         let outcome: (any Error)?
         do {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import GearmanServer
 import Imaging
+import NIOPosix
 
 @main
 struct GearboxCommand: AsyncParsableCommand {
@@ -20,4 +21,15 @@ struct GearboxCommand: AsyncParsableCommand {
             FrontCommand.self,
         ]
     )
+
+    /// The commands that work on images load libvips on another thread at once, so that its tens of
+    /// milliseconds of loading overlap with parsing the arguments instead of following it.
+    static func main() async {
+        if let command = CommandLine.arguments.dropFirst().first, imageCommands.contains(command) {
+            NIOThreadPool.singleton.submit { _ in try? VipsRuntime.load() }
+        }
+        await main(nil)
+    }
+
+    private static let imageCommands: Set<String> = ["thumbnail", "batch", "worker", "front"]
 }

@@ -91,7 +91,7 @@ struct ThumbnailCommand: AsyncParsableCommand {
         }
 
         let threads = min(threads ?? System.coreCount, max(1, inputs.count))
-        let processor = try ImageProcessor(
+        let processor = ImageProcessor(
             configuration: .init(
                 threads: threads,
                 limits: limits.limits()))

@@ -142,7 +142,7 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         var processor: ImageProcessor?
         if !imageFunctions.isEmpty {
-            let images = try ImageProcessor(
+            let images = ImageProcessor(
                 configuration: .init(
                     threads: jobs, limits: limits.limits()))
             ImageWorkerFunctions.register(

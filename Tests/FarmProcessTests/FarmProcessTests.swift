@@ -41,7 +41,7 @@ import Testing
         }
     }
 
-    static let describer = try! ImageProcessor(configuration: .init(threads: 1))
+    static let describer = ImageProcessor(configuration: .init(threads: 1))
 
     func worker(port: Int, _ extra: [String] = []) throws -> ChildProcess {
         try ChildProcess(try gearboxBinary(), ["worker", "--server", "127.0.0.1:\(port)"] + extra)
@@ -137,8 +137,8 @@ import Testing
             let walker = FileManager.default.enumerator(atPath: output)
             return (walker?.allObjects as? [String] ?? []).filter { name in
                 var folder: ObjCBool = false
-                FileManager.default.fileExists(atPath: output + "/" + name, isDirectory: &folder)
-                return !folder.boolValue
+                return FileManager.default.fileExists(atPath: output + "/" + name, isDirectory: &folder)
+                    && !folder.boolValue
             }.sorted()
         }
 

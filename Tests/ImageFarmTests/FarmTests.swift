@@ -10,7 +10,7 @@ import Testing
 /// The image functions and the batch runner through a real job server (an `EmbeddedFarm` on a free loopback
 /// port), with real photographs.
 @Suite(.serialized) struct FarmTests {
-    static let describer = try! ImageProcessor(configuration: .init(threads: 1))
+    static let describer = ImageProcessor(configuration: .init(threads: 1))
 
     func describe(_ path: String) async throws -> ImageInfo {
         try await Self.describer.info([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))

@@ -6,7 +6,7 @@ import Testing
 
 /// The image functions on real photographs, exactly as a worker runs them for a Gearman job.
 @Suite(.serialized) struct ImageFunctionRunnerTests {
-    static let processor = try! ImageProcessor(configuration: .init(threads: 2))
+    static let processor = ImageProcessor(configuration: .init(threads: 2))
 
     private func run(
         _ function: ImageFunction, _ options: String? = nil, image: [UInt8],

@@ -45,7 +45,7 @@ import Testing
     }
 
     @Test func refusesTooManyBytes() async throws {
-        let small = try ImageProcessor(configuration: .init(threads: 1, limits: ImageLimits(maxInputBytes: 10_000)))
+        let small = ImageProcessor(configuration: .init(threads: 1, limits: ImageLimits(maxInputBytes: 10_000)))
         let input = try Fixtures.generated("photo.jpg")
         let reasons = await reasons(input, processor: small)
         #expect(reasons == Array(repeating: "too large: \(input.count) bytes exceeds 10000 bytes", count: 2))
@@ -53,7 +53,7 @@ import Testing
     }
 
     @Test func countsEveryFrameOfAnAnimation() async throws {
-        let limited = try ImageProcessor(configuration: .init(threads: 1, limits: ImageLimits(maxMegapixels: 0.15)))
+        let limited = ImageProcessor(configuration: .init(threads: 1, limits: ImageLimits(maxMegapixels: 0.15)))
         let input = try Fixtures.generated("animated.gif")
         let still = try await limited.thumbnail(input, options: ThumbnailOptions(query: "size=100"))
         #expect(still.pages == 1)
@@ -65,7 +65,7 @@ import Testing
     }
 
     @Test func refusesOversizedOutput() async throws {
-        let limited = try ImageProcessor(configuration: .init(threads: 1, limits: ImageLimits(maxMegapixels: 1)))
+        let limited = ImageProcessor(configuration: .init(threads: 1, limits: ImageLimits(maxMegapixels: 1)))
         let input = try Fixtures.generated("photo.jpg")
         #expect(
             await errorText {
@@ -84,7 +84,7 @@ import Testing
     }
 
     @Test func refusesWorkAfterShutdown() async throws {
-        let processor = try ImageProcessor(configuration: .init(threads: 1))
+        let processor = ImageProcessor(configuration: .init(threads: 1))
         await processor.shutdown()
         let input = try Fixtures.generated("photo.jpg")
         let reason = await errorText { _ = try await processor.info(input) }

@@ -56,7 +56,7 @@ import Testing
     @Test func progressiveJPEGsHaveTheirOwnPixelLimit() async throws {
         let garden = try Fixtures.garden()  // 2560x1600: 4.1 MP
         let progressive = try await Self.progressive(garden)
-        let strict = try ImageProcessor(
+        let strict = ImageProcessor(
             configuration: .init(threads: 1, limits: ImageLimits(maxInterlacedMegapixels: 4)))
         await #expect(throws: ImagingError.tooManyInterlacedPixels(width: 2560, height: 1600, limitMegapixels: 4)) {
             _ = try await strict.thumbnail(progressive, options: ThumbnailOptions(query: "size=100"))
@@ -72,7 +72,7 @@ import Testing
     @Test func filesThatDeclareTooManyFramesAreRefused() async throws {
         let animation = try Fixtures.generated("animated.gif")  // 3 frames
         #expect(try await processor.info(animation).pages == 3)
-        let strict = try ImageProcessor(configuration: .init(threads: 1, limits: ImageLimits(maxFrames: 2)))
+        let strict = ImageProcessor(configuration: .init(threads: 1, limits: ImageLimits(maxFrames: 2)))
         #expect(await errorText { _ = try await strict.info(animation) } == "too large: 3 frames exceeds 2 frames")
         #expect(
             await errorText {

@@ -24,7 +24,7 @@ import UploadFront
         print("note: this gearbox worker has no image functions; attaching ImageWorkerFunctions in the test process")
         var logger = Logger(label: "test.worker")
         logger.logLevel = .warning
-        let processor = try ImageProcessor(configuration: .init(threads: 2))
+        let processor = ImageProcessor(configuration: .init(threads: 2))
         let worker = GearmanWorker(
             servers: [GearmanServerAddress(host: "127.0.0.1", port: gearmand.port)], concurrency: 2, logger: logger)
         ImageWorkerFunctions.register([.thumbnail], on: worker, runner: ImageFunctionRunner(processor: processor))

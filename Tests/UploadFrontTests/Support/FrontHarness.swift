@@ -16,7 +16,7 @@ struct RunningFront: Sendable {
 }
 
 enum FrontHarness {
-    static let processor = try! ImageProcessor(configuration: .init(threads: 2))
+    static let processor = ImageProcessor(configuration: .init(threads: 2))
 
     /// One JPEG per size at 1x, as the front made them before formats and densities: for the tests about
     /// uploads, limits and failures, which need not pay for AVIF.
