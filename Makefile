@@ -1,6 +1,5 @@
 # Two commands: `make run` and `make test`. Both install what they need first.
 SWIFT ?= swift
-CONFIG ?= release
 
 .PHONY: run test lint format fuzz soak deps build fixtures clean
 
@@ -8,14 +7,14 @@ deps:
 	@scripts/install-deps.sh
 
 build: deps
-	$(SWIFT) build -c $(CONFIG) --product gearbox
+	scripts/build-release.sh >/dev/null
 
 # The main job: the fixture photographs through `gearbox batch` with an embedded farm (a job server and one
 # image worker per core in one process), two sizes each, into out/thumbnails. Runs again skip what is done.
 RUN_SIZES ?= -s 200x150 -s 640x480
 run: build
 	fixtures/fetch.sh
-	$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/gearbox batch fixtures/cache/photos -o out/thumbnails $(RUN_SIZES) --progress $${PROGRESS:-auto}
+	$$(scripts/build-release.sh 2>/dev/null) batch fixtures/cache/photos -o out/thumbnails $(RUN_SIZES) --progress $${PROGRESS:-auto}
 	@echo "Thumbnails are in out/thumbnails/ (the folders of fixtures/cache/photos, name_WIDTHxHEIGHT.jpg)."
 
 # Builds every product first: the interop tests run the gearbox binary. The suites run in groups, one

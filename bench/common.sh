@@ -14,6 +14,5 @@ command -v vipsthumbnail >/dev/null || { say "bench: vipsthumbnail is missing: a
 
 fixtures/fetch.sh
 say "bench: building gearbox (release)"
-swift build -c release --product gearbox >/dev/null 2>&1 || swift build -c release --product gearbox
-GEARBOX="$(swift build -c release --show-bin-path)/gearbox"
+GEARBOX="$(scripts/build-release.sh 2>/dev/null || scripts/build-release.sh)"
 PHOTOS="$ROOT/fixtures/cache/photos"

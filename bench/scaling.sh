@@ -27,9 +27,7 @@ source bench/server-common.sh
 PROBE="${SCALING_PROBE:-}"
 if [[ -z "$PROBE" ]]; then
     say "bench: building scaling-probe (release, Swift runtime linked in)"
-    swift build -c release --product scaling-probe --static-swift-stdlib >/dev/null 2>&1 ||
-        swift build -c release --product scaling-probe --static-swift-stdlib
-    PROBE="$(swift build -c release --show-bin-path)/scaling-probe"
+    PROBE="$(scripts/build-release.sh scaling-probe 2>/dev/null || scripts/build-release.sh scaling-probe)"
 fi
 
 GEARMAND="${GEARMAND:-$(command -v gearmand || { [[ -x /usr/sbin/gearmand ]] && echo /usr/sbin/gearmand; } || echo none)}"

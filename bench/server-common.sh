@@ -13,8 +13,7 @@ require_gearmand_and_gearbox() {
         say "bench: gearmand is missing: apt-get install gearman-job-server"; exit 1; }
     GEARMAND="$(command -v gearmand || echo /usr/sbin/gearmand)"
     say "bench: building gearbox (release)"
-    swift build -c release --product gearbox >/dev/null 2>&1 || swift build -c release --product gearbox
-    GEARBOX="$(swift build -c release --show-bin-path)/gearbox"
+    GEARBOX="$(scripts/build-release.sh 2>/dev/null || scripts/build-release.sh)"
 }
 
 STOP_SIGNAL="${STOP_SIGNAL:-TERM}"

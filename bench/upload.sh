@@ -28,8 +28,7 @@ say() { printf '%s\n' "$*" >&2; }
 fixtures/fetch.sh
 PHOTO="${PHOTO:-$ROOT/fixtures/cache/photos/nature/Garden.jpg}"
 say "bench: building gearbox (release)"
-swift build -c release --product gearbox >/dev/null 2>&1 || swift build -c release --product gearbox
-GEARBOX="$(swift build -c release --show-bin-path)/gearbox"
+GEARBOX="$(scripts/build-release.sh 2>/dev/null || scripts/build-release.sh)"
 
 WORK="$(mktemp -d)"
 FRONT=""
