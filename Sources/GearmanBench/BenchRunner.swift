@@ -270,21 +270,24 @@ private final class Session {
         let bootstrap = ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.maxMessagesPerRead, value: 16)
-            .channelInitializer { channel in
+        do {
+            let (channel, handler, handshake) = try await bootstrap.connect(host: address.host, port: address.port) {
+                channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if let tls {
-                        try channel.pipeline.syncOperations.addGearmanTLSClient(context: tls, host: host)
+                    let handshake = try tls.map {
+                        try channel.pipeline.syncOperations.addGearmanTLSClient(context: $0, host: host)
                     }
-                    try channel.pipeline.syncOperations.addHandler(makeHandler())
+                    let handler = makeHandler()
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                    return (channel, NIOLoopBound(handler, eventLoop: channel.eventLoop), handshake)
                 }
             }
-        do {
-            let channel = try await bootstrap.connect(host: address.host, port: address.port).get()
-            try await channel.gearmanTLSHandshake().get()
-            let handler = try await channel.eventLoop.submit {
-                NIOLoopBound(
-                    try channel.pipeline.syncOperations.handler(type: Handler.self), eventLoop: channel.eventLoop)
-            }.get()
+            do {
+                try await handshake?.get()
+            } catch {
+                channel.close(promise: nil)
+                throw error
+            }
             return BenchConnection(channel: channel, handler: handler)
         } catch {
             throw BenchRunner.Failure.connect("cannot connect to \(address): \(error)")

@@ -3,8 +3,8 @@ import NIOTLS
 
 /// Behind a client's TLS handler: completes `handshake` when the handshake completes, or fails it with a
 /// `GearmanTLSError` saying why it did not (an untrusted certificate, a plaintext server, no answer within
-/// `timeout`) and closes the connection, so that a connection counts as made only once TLS is up
-/// (`Channel.gearmanTLSHandshake()`).
+/// `timeout`) and closes the connection, so that a connection counts as made only once TLS is up (the
+/// future `addGearmanTLSClient` returns).
 final class TLSHandshakeWait: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer

@@ -97,6 +97,9 @@ final class ServerConnection: Sendable {
         let address = self.address
         let logger = self.logger
         let tls = self.tls
+        // The handshake is kept from the moment it starts: a failed one takes its reason away with the
+        // connection's handlers.
+        let handshake = NIOLockedValueBox<EventLoopFuture<Void>?>(nil)
         ClientBootstrap(group: promise.futureResult.eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .deadPeerDetection(.default)
@@ -104,7 +107,9 @@ final class ServerConnection: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls {
-                        try channel.pipeline.syncOperations.addGearmanTLSClient(context: tls, host: address.host)
+                        let started = try channel.pipeline.syncOperations.addGearmanTLSClient(
+                            context: tls, host: address.host)
+                        handshake.withLockedValue { $0 = started }
                     }
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(GearmanFrameDecoder()),
@@ -112,7 +117,9 @@ final class ServerConnection: Sendable {
                 }
             }
             .connect(host: address.host, port: address.port)
-            .flatMap { channel in channel.gearmanTLSHandshake().map { channel } }
+            .flatMap { channel in
+                (handshake.withLockedValue { $0 } ?? channel.eventLoop.makeSucceededVoidFuture()).map { channel }
+            }
             .whenComplete { result in
                 let (outcome, backoff) = self.connected(result)
                 // Outside the lock: closing, and a closed channel's callbacks, may run at once on this thread.

@@ -140,23 +140,27 @@ public final class GearmanWorker: Service, Sendable {
         let logger = self.logger
         let slots = self.slots
         let tls = self.tls
-        let channel = try await ClientBootstrap(group: group)
+        let (channel, handshake) = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .deadPeerDetection(.default)
             .connectTimeout(.seconds(5))
-            .channelInitializer { channel in
+            .connect(host: server.host, port: server.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if let tls {
-                        try channel.pipeline.syncOperations.addGearmanTLSClient(context: tls, host: server.host)
+                    let handshake = try tls.map {
+                        try channel.pipeline.syncOperations.addGearmanTLSClient(context: $0, host: server.host)
                     }
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(GearmanFrameDecoder()),
                         WorkerChannelHandler(machine: machine, slots: slots, jobs: continuation, logger: logger))
+                    return (channel, handshake)
                 }
             }
-            .connect(host: server.host, port: server.port)
-            .flatMap { channel in channel.gearmanTLSHandshake().map { channel } }
-            .get()
+        do {
+            try await handshake?.get()
+        } catch {
+            channel.close(promise: nil)
+            throw error
+        }
         let key = ObjectIdentifier(channel)
         let drainNow = state.withLockedValue { state in
             state.liveChannels[key] = channel
