@@ -22,14 +22,13 @@ struct GearboxCommand: AsyncParsableCommand {
         ]
     )
 
-    /// The commands that work on images load libvips on another thread at once, so that its tens of
-    /// milliseconds of loading overlap with parsing the arguments instead of following it.
+    /// `gearbox thumbnail`, whose whole run is often shorter than a second, loads libvips on another thread at
+    /// once, so that its tens of milliseconds of loading overlap with parsing the arguments and reading the
+    /// first input instead of following them. The long-running commands load it when they first need it.
     static func main() async {
-        if let command = CommandLine.arguments.dropFirst().first, imageCommands.contains(command) {
+        if CommandLine.arguments.dropFirst().first == ThumbnailCommand.configuration.commandName {
             NIOThreadPool.singleton.submit { _ in try? VipsRuntime.load() }
         }
         await main(nil)
     }
-
-    private static let imageCommands: Set<String> = ["thumbnail", "batch", "worker", "front"]
 }
