@@ -48,6 +48,8 @@ for group in "$@"; do
     fi
     wait "$pid"
     result=$?
+    # Whatever the tests started and left behind (a test process that crashed cannot stop its children).
+    kill -KILL -- "-$pid" 2>/dev/null
     wait "$tailer" 2>/dev/null
     if [ "$result" -ne 0 ]; then
         echo "error: the tests '$group' failed (status $result)"
