@@ -10,47 +10,38 @@ import Darwin
 
 /// libvips for the whole process, set up once: its operation cache off, untrusted loaders (ImageMagick and
 /// friends) blocked, its warnings kept off stderr, and its threads per image fixed by the first
-/// ``start(concurrency:)``, which the first `ImageProcessor` makes unless the program made it before.
+/// ``start(concurrency:)``, which the first `ImageProcessor` makes with its first operation unless the program
+/// made it before.
 ///
 /// libvips cannot be restarted after `vips_shutdown`, so it is never shut down.
 public enum VipsRuntime {
-    private struct State {
-        var loaded: Result<Void, ImagingError>?
-        var concurrencyFixed = false
-    }
+    /// Loading happens once, as Swift initialises a global: callers that come meanwhile wait for it.
+    private static let loaded: Result<Void, ImagingError> = {
+        gearbox_vips_start("gearbox") == 0
+            ? .success(()) : .failure(.libvips("could not start libvips: \(takeError())"))
+    }()
 
-    private static let state = NIOLockedValueBox(State())
+    private static let concurrencyFixed = NIOLockedValueBox(false)
 
     /// Loads libvips and its modules if this process has not yet (the slow part of starting it: tens of
     /// milliseconds), without fixing its threads per image. A command that will need images calls it on
     /// another thread as it starts, so that the loading overlaps with its own start-up. Safe to call from any
     /// thread.
     public static func load() throws {
-        try state.withLockedValue { state in try loadLocked(&state) }
+        try loaded.get()
     }
 
     /// Starts libvips if this process has not yet, with `concurrency` threads per image (libvips'
     /// `VIPS_CONCURRENCY` environment variable, when set, wins); later calls change nothing. Safe to call
     /// from any thread.
     public static func start(concurrency: Int) throws {
-        try state.withLockedValue { state in
-            try loadLocked(&state)
-            if !state.concurrencyFixed {
-                state.concurrencyFixed = true
-                if getenv("VIPS_CONCURRENCY") == nil {
-                    vips_concurrency_set(Int32(max(1, concurrency)))
-                }
+        try loaded.get()
+        concurrencyFixed.withLockedValue { fixed in
+            if !fixed, getenv("VIPS_CONCURRENCY") == nil {
+                vips_concurrency_set(Int32(max(1, concurrency)))
             }
+            fixed = true
         }
-    }
-
-    private static func loadLocked(_ state: inout State) throws {
-        if state.loaded == nil {
-            state.loaded =
-                gearbox_vips_start("gearbox") == 0
-                ? .success(()) : .failure(.libvips("could not start libvips: \(takeError())"))
-        }
-        try state.loaded!.get()
     }
 
     /// Threads libvips itself uses to evaluate one pipeline (its `VIPS_CONCURRENCY`), process-wide.
