@@ -69,34 +69,22 @@ public struct UploadFront: Service {
         beforeScrape: @escaping @Sendable () -> Void
     ) async throws {
         let configuration = self.configuration
-        let store = try PhotoStore(root: configuration.storage)
-        let limiter = JobLimiter(limit: configuration.maxConcurrentJobs, maxWaiting: configuration.maxQueuedJobs)
-        let farmStatus = FarmStatus(servers: servers, function: configuration.function, tls: configuration.serverTLS)
-        let dispatcher = ResizeDispatcher(
-            client: client, limiter: limiter, function: configuration.function, timeout: configuration.jobTimeout,
-            timeLimit: configuration.jobTimeLimit, processor: processor)
-        let photoProcessor = PhotoProcessor(
-            configuration: configuration, dispatcher: dispatcher, store: store, farm: farmStatus, processor: processor,
-            logger: logger)
+        let routes = try FrontRoutes(
+            configuration: configuration, servers: servers, client: client, processor: processor, logger: logger)
+        MetricsRoutes(exposition: exposition, limiter: routes.limiter, beforeScrape: beforeScrape).register(
+            on: routes.router)
 
-        let backfill = PhotoBackfill(configuration: configuration, store: store)
+        let backfill = PhotoBackfill(configuration: configuration, store: routes.store)
         let backfillWorker = GearmanWorker(
             servers: servers, concurrency: 2, clientID: "gearbox-front-backfill", tls: configuration.serverTLS,
             logger: logger)
-        backfill.register(on: backfillWorker, processor: photoProcessor, images: processor, logger: logger)
-
-        let router = Router()
-        PageRoutes(configuration: configuration).register(on: router)
-        PhotoRoutes(configuration: configuration, processor: photoProcessor, store: store).register(on: router)
-        HealthRoutes(farm: farmStatus, limiter: limiter, retryAfter: configuration.retryAfterSeconds).register(
-            on: router)
-        MetricsRoutes(exposition: exposition, limiter: limiter, beforeScrape: beforeScrape).register(on: router)
+        backfill.register(on: backfillWorker, processor: routes.photos, images: processor, logger: logger)
 
         let onListening = self.onListening
         let logger = self.logger
         let backfillAtStart = configuration.backfillAtStart
         let app = Application(
-            router: router,
+            router: routes.router,
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "gearbox-front"),
             services: farm.map { [$0, backfillWorker] } ?? [backfillWorker],

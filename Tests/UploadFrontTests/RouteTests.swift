@@ -12,8 +12,9 @@ import Testing
 
 /// The front's routes called through its router, without a port: refusals, lookups and health.
 @Suite struct RouteTests {
-    /// The routes `UploadFront` serves (all but `/metrics`), with storage in a fresh folder and `servers` as
-    /// the farm: by default a port nothing listens on, for the routes that answer before any job is sent.
+    /// The routes `UploadFront` serves (`FrontRoutes`: all but `/metrics`), with storage in a fresh folder and
+    /// `servers` as the farm: by default a port nothing listens on, for the routes that answer before any job is
+    /// sent.
     private static func withRoutes<T: Sendable>(
         _ configuration: FrontConfiguration = FrontHarness.jpegOnly,
         servers given: [GearmanServerAddress]? = nil,
@@ -26,22 +27,13 @@ import Testing
         let servers = try given ?? [GearmanServerAddress(host: "127.0.0.1", port: try freePort())]
         var logger = Logger(label: "test.routes")
         logger.logLevel = .warning
-        let store = try PhotoStore(root: configuration.storage)
-        let limiter = JobLimiter(limit: configuration.maxConcurrentJobs, maxWaiting: configuration.maxQueuedJobs)
-        let farm = FarmStatus(servers: servers, function: configuration.function)
         let client = GearmanClient(servers: servers, logger: logger)
-        let dispatcher = ResizeDispatcher(
-            client: client, limiter: limiter, function: configuration.function, timeout: configuration.jobTimeout,
-            processor: FrontHarness.processor)
-        let photos = PhotoProcessor(
-            configuration: configuration, dispatcher: dispatcher, store: store, farm: farm,
-            processor: FrontHarness.processor, logger: logger)
-        let router = Router()
-        PageRoutes(configuration: configuration).register(on: router)
-        PhotoRoutes(configuration: configuration, processor: photos, store: store).register(on: router)
-        HealthRoutes(farm: farm, limiter: limiter, retryAfter: configuration.retryAfterSeconds).register(on: router)
-        let app = Application(router: router, logger: logger)
         do {
+            let routes = try FrontRoutes(
+                configuration: configuration, servers: servers, client: client, processor: FrontHarness.processor,
+                logger: logger)
+            let app = Application(router: routes.router, logger: logger)
+            let store = routes.store
             let result = try await withDeadline(.seconds(60)) {
                 try await app.test(.router) { client in try await body(client, store) }
             }
