@@ -13,7 +13,7 @@ import ServiceLifecycle
 /// A `Service`: ``bind(concurrency:functions:defaults:limits:store:metrics:logger:)`` opens the port, `run()`
 /// serves until the surrounding `ServiceGroup` shuts down (or ``shutdown(graceful:)`` is called), then lets
 /// running jobs finish, stops the workers before the server, and stops the image threads last.
-public final class EmbeddedFarm: Service, Sendable {
+public final class EmbeddedFarm: StoppableService {
     public let address: GearmanServerAddress
     public let server: GearmanJobServer
     public let worker: GearmanWorker
@@ -101,17 +101,6 @@ public final class EmbeddedFarm: Service, Sendable {
     ) async throws -> Result {
         let farm = try await bind(
             concurrency: concurrency, defaults: defaults, limits: limits, store: store, logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await farm.run() }
-            let outcome: Swift.Result<Result, any Error>
-            do {
-                outcome = .success(try await body(farm))
-            } catch {
-                outcome = .failure(error)
-            }
-            farm.shutdown()
-            try await group.waitForAll()
-            return try outcome.get()
-        }
+        return try await farm.withRunning { try await body(farm) }
     }
 }

@@ -64,9 +64,7 @@ import Testing
         var logger = Logger(label: "test.farm")
         logger.logLevel = .warning
         let farm = try await EmbeddedFarm.bind(concurrency: 1, functions: [.thumbnail], logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await farm.run() }
-            defer { farm.shutdown() }
+        try await farm.withRunning {
             try await waitForWorkers(port: farm.address.port, function: "thumbnail", count: 1)
             try await Self.withRoutes(servers: [farm.address]) { client, _ in
                 let response = try await client.execute(uri: "/healthz", method: .get)

@@ -12,7 +12,7 @@ import ServiceLifecycle
 /// `bind` starts listening; `run` serves until a graceful shutdown (SIGTERM/SIGINT through a `ServiceGroup`,
 /// the admin `shutdown` command, or `shutdown()`), then stops accepting, lets running jobs finish for the
 /// grace period and closes every connection.
-public final class GearmanJobServer: Service, Sendable {
+public final class GearmanJobServer: StoppableService {
     public let configuration: GearmanServerConfiguration
     /// Where the server listens, with the port it really got.
     public let localAddress: SocketAddress
