@@ -1,6 +1,3 @@
-import Gearman
-import Imaging
-
 /// Why an image job was refused before libvips saw it. ``code`` is stable across versions, as
 /// `ImagingError`'s is, and travels ahead of the reason in WORK_EXCEPTION.
 public struct ImageJobError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -42,12 +39,4 @@ public struct ImageJobError: Error, Sendable, Hashable, CustomStringConvertible 
                 "unknown image function '\(name)' (known: \(ImageFunction.allCases.map(\.rawValue).joined(separator: ", ")))"
         )
     }
-}
-
-extension ImageJobError: GearmanCodedError {
-    public var exceptionCode: String { code.rawValue }
-}
-
-extension ImagingError: GearmanCodedError {
-    public var exceptionCode: String { code.rawValue }
 }

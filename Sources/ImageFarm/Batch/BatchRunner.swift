@@ -160,13 +160,11 @@ public struct BatchRunner: Sendable {
 
     /// What a person should read: the worker's own message for an exception, without its code.
     public static func reason(_ error: any Error) -> String {
-        switch (error as? GearmanError)?.code {
-        case .workException?:
-            return GearmanExceptionText.description(of: (error as! GearmanError).message)
-        case .workFailed?:
-            return "the worker failed the job"
-        default:
-            return String(describing: error)
+        guard let error = error as? GearmanError else { return String(describing: error) }
+        switch error.code {
+        case .workException: return GearmanExceptionText.description(of: error.message)
+        case .workFailed: return "the worker failed the job"
+        default: return String(describing: error)
         }
     }
 }
