@@ -94,14 +94,9 @@ struct PhotoRoutes: Sendable {
             best = preferred.first
             candidates = preferred + VariantPlan.fallbackFormats.filter { !preferred.contains($0) }
         }
-        var found: PhotoStore.StoredFile?
-        if candidates.isEmpty {
-            found = await store.find(id: id, name: name)
-        } else {
-            for format in candidates where found == nil {
-                found = await store.find(id: id, name: name, format: format)
-            }
-        }
+        let found =
+            candidates.isEmpty
+            ? await store.find(id: id, name: name) : await store.find(id: id, name: name, formats: candidates)
         guard let found else {
             let known = name == "original" || configuration.plan.variantName(name) != nil
             let reason = known ? "no photo '\(id)' with '\(file)'" : "unknown size '\(name)'"

@@ -59,12 +59,18 @@ public struct PhotoStore: Sendable {
         }
     }
 
-    /// The stored file `<id>/<name>.<ext of format>`, or nil.
-    public func find(id: String, name: String, format: ImageFormat) async -> StoredFile? {
+    /// The stored file `<id>/<name>.<ext>` in the first of `formats` that has one, or nil; one trip to the
+    /// thread pool, however many formats are tried.
+    public func find(id: String, name: String, formats: [ImageFormat]) async -> StoredFile? {
         guard Self.isSafeName(id), Self.isSafeName(name) else { return nil }
-        let path = root.appendingPathComponent(id, isDirectory: true)
-            .appendingPathComponent("\(name).\(format.fileExtension)").path
-        return try? await onThreads { store in store.stored(path: path, format: format) }
+        let folder = root.appendingPathComponent(id, isDirectory: true)
+        let found = try? await onThreads { store in
+            formats.lazy.compactMap { format in
+                store.stored(
+                    path: folder.appendingPathComponent("\(name).\(format.fileExtension)").path, format: format)
+            }.first
+        }
+        return found ?? nil
     }
 
     /// The names of the files stored for `id` (`thumb@2x.webp`, ...), none in the making; empty for an
