@@ -28,6 +28,12 @@ public enum ImageFormat: String, Sendable, Hashable, CaseIterable, Codable, Cust
         }
     }
 
+    /// As ``init(name:)``, for an output: nil for a format this module can read but not write.
+    public init?(writableName name: String) {
+        guard let format = ImageFormat(name: name), format.isWritable else { return nil }
+        self = format
+    }
+
     /// The format a libvips loader reads, from its nickname (`jpegload_buffer`) or class name
     /// (`VipsForeignLoadJpegBuffer`); nil for loaders this module does not accept (SVG, PDF, ...).
     init?(loader: String) {

@@ -23,10 +23,7 @@ public struct OutputOptions: Sendable, Hashable {
     init(_ reader: OptionReader, defaults: OutputOptions) throws {
         self = defaults
         if let format = try reader.value(
-            "format", expected: "one of jpeg, png, webp, avif, gif",
-            { name in
-                ImageFormat(name: name).flatMap { $0.isWritable ? $0 : nil }
-            })
+            "format", expected: "one of jpeg, png, webp, avif, gif", ImageFormat.init(writableName:))
         {
             self.format = format
         }

@@ -38,8 +38,7 @@ struct ImageOutputOptions: ParsableArguments {
 /// Only the formats Gearbox writes are arguments.
 extension ImageFormat: ExpressibleByArgument {
     public init?(argument: String) {
-        guard let format = ImageFormat(name: argument), format.isWritable else { return nil }
-        self = format
+        self.init(writableName: argument)
     }
 
     public static var allValueStrings: [String] { ["jpeg", "png", "webp", "avif", "gif"] }

@@ -83,7 +83,7 @@ struct ThumbnailCommand: AsyncParsableCommand {
         if options.output.format == nil, let pattern = output, pattern != "-" {
             let ext = PathText.fileExtension(pattern)
             if !ext.isEmpty {
-                guard let format = ImageFormat(name: ext), format.isWritable else {
+                guard let format = ImageFormat(writableName: ext) else {
                     throw ValidationError("cannot write .\(ext) files: use jpg, png, webp, avif or gif")
                 }
                 options.output.format = format

@@ -103,7 +103,7 @@ struct WorkerCommand: AsyncParsableCommand {
         do { box = try ImageSize(parsing: size) } catch { throw ValidationError("--size: \(error)") }
         var imageFormat: ImageFormat?
         if let format {
-            guard let parsed = ImageFormat(name: format), parsed.isWritable else {
+            guard let parsed = ImageFormat(writableName: format) else {
                 throw ValidationError("--format: cannot write \(format); use jpeg, png, webp, avif or gif")
             }
             imageFormat = parsed

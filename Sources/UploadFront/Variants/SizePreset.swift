@@ -71,7 +71,7 @@ public struct SizePreset: Sendable, Hashable {
                 }
                 self.quality = quality
             case "format":
-                guard let format = ImageFormat(name: value), format.isWritable else {
+                guard let format = ImageFormat(writableName: value) else {
                     throw FrontConfigurationError(
                         "size '\(name)': format '\(value)' is not jpeg, png, webp, avif or gif")
                 }
