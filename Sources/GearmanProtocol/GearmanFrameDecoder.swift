@@ -5,7 +5,7 @@ import NIOCore
 ///
 /// No declared length is trusted: a header announcing more than `maximumPacketSize` is refused before any
 /// of its body is buffered, and an admin line longer than `maximumAdminLineLength` is refused too.
-public struct GearmanFrameDecoder: NIOSingleStepByteToMessageDecoder {
+public struct GearmanFrameDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
     public typealias InboundOut = GearmanFrame
 
     public static let defaultMaximumPacketSize = 64 * 1024 * 1024

@@ -14,31 +14,31 @@ import Testing
     ]
 
     /// Queues three background jobs the way any client would, then holds one running with a worker that never answers.
-    private func prepare(port: Int) throws -> RawConnection {
-        let client = try RawConnection(port: port)
+    private func prepare(port: Int) async throws -> RawConnection {
+        let client = try await RawConnection(port: port)
         for (unique, priority) in [("alpha", GearmanPriority.high), ("beta", .normal), ("gamma", .low)] {
-            try client.send(
+            try await client.send(
                 .submitJob(
                     GearmanSubmitJob(
                         function: ByteBuffer(string: "queued"), unique: ByteBuffer(string: unique),
                         workload: ByteBuffer(string: "w"), priority: priority, isBackground: true)))
-            _ = try client.receive()
+            _ = try await client.receive()
         }
-        let worker = try RawConnection(port: port)
-        try worker.send(.canDo(function: ByteBuffer(string: "queued")))
-        try worker.send(.grabJob(.unique))
-        guard case .jobAssignUnique = try worker.receive().first else { throw TestFailure("no assignment") }
+        let worker = try await RawConnection(port: port)
+        try await worker.send(.canDo(function: ByteBuffer(string: "queued")))
+        try await worker.send(.grabJob(.unique))
+        guard case .jobAssignUnique = try await worker.receive().first else { throw TestFailure("no assignment") }
         return worker
     }
 
-    private func transcript(port: Int) throws -> [String] {
-        let worker = try prepare(port: port)
+    private func transcript(port: Int) async throws -> [String] {
+        let worker = try await prepare(port: port)
         defer { _ = worker }
         var replies: [String] = []
         for command in Self.conversation {
-            let admin = try RawConnection(port: port)
-            try admin.send(line: command)
-            replies.append(try admin.receiveAdminReply())
+            let admin = try await RawConnection(port: port)
+            try await admin.send(line: command)
+            replies.append(try await admin.receiveAdminReply())
         }
         return replies
     }
@@ -46,33 +46,33 @@ import Testing
     @Test func repliesMatchGearmandByteForByte() async throws {
         let gearmand = try await Gearmand()
         defer { gearmand.stop() }
-        let reference = try transcript(port: gearmand.port)
-        let ours = try await withGearboxServer { server in try transcript(port: server.port) }
+        let reference = try await transcript(port: gearmand.port)
+        let ours = try await withGearboxServer { server in try await transcript(port: server.port) }
         for (index, command) in Self.conversation.enumerated() {
             #expect(canonical(ours[index]) == canonical(reference[index]), "reply to \(command.debugDescription)")
         }
     }
 
     @Test func workersAndIdentityRepliesHaveGearmandsShape() async throws {
-        func lines(port: Int) throws -> (workers: String, pid: String, version: String) {
-            let worker = try RawConnection(port: port)
-            try worker.send(.setClientID(ByteBuffer(string: "worker-A")))
-            try worker.send(.canDo(function: ByteBuffer(string: "other")))
-            try worker.send(.canDo(function: ByteBuffer(string: "resize")))
-            try worker.send(.echo(ByteBuffer(string: "sync")))
-            _ = try worker.receive()
-            let admin = try RawConnection(port: port)
-            try admin.send(line: "workers")
-            let workers = try admin.receiveAdminReply()
-            try admin.send(line: "getpid")
-            let pid = try admin.receiveAdminReply()
-            try admin.send(line: "version")
-            return (workers, pid, try admin.receiveAdminReply())
+        func lines(port: Int) async throws -> (workers: String, pid: String, version: String) {
+            let worker = try await RawConnection(port: port)
+            try await worker.send(.setClientID(ByteBuffer(string: "worker-A")))
+            try await worker.send(.canDo(function: ByteBuffer(string: "other")))
+            try await worker.send(.canDo(function: ByteBuffer(string: "resize")))
+            try await worker.send(.echo(ByteBuffer(string: "sync")))
+            _ = try await worker.receive()
+            let admin = try await RawConnection(port: port)
+            try await admin.send(line: "workers")
+            let workers = try await admin.receiveAdminReply()
+            try await admin.send(line: "getpid")
+            let pid = try await admin.receiveAdminReply()
+            try await admin.send(line: "version")
+            return (workers, pid, try await admin.receiveAdminReply())
         }
         let gearmand = try await Gearmand()
         defer { gearmand.stop() }
-        let reference = try lines(port: gearmand.port)
-        let ours = try await withGearboxServer { server in try lines(port: server.port) }
+        let reference = try await lines(port: gearmand.port)
+        let ours = try await withGearboxServer { server in try await lines(port: server.port) }
         let normalise = { (text: String) in
             text.split(separator: "\n").map { line in
                 line.split(separator: " ", maxSplits: 1).dropFirst().joined()

@@ -21,9 +21,9 @@ import Glibc
             ]
         }
         defer { server.stop() }
-        let client = try RawConnection(port: port)
-        try client.send(line: "version")
-        _ = try client.receiveAdminReply()
+        let client = try await RawConnection(port: port)
+        try await client.send(line: "version")
+        _ = try await client.receiveAdminReply()
         let sockets = try await ChildProcess.run("ss", ["-tnoH", "state", "established", "( sport = :\(port) )"])
         let text = String(decoding: sockets.stdout, as: UTF8.self)
         let timer = try #require(text.range(of: "timer:(keepalive,"), "ss shows no keepalive timer: \(text)")

@@ -27,20 +27,16 @@ import Testing
 
     /// Takes every queued job of `function` with GRAB_JOB_UNIQ and completes it; returns the workloads.
     func drain(port: Int, function: String = "durable") async throws -> [String] {
-        try await offThePool { try Self.drainNow(port: port, function: function) }
-    }
-
-    static func drainNow(port: Int, function: String) throws -> [String] {
-        let worker = try RawConnection(port: port)
-        try worker.send(.canDo(function: ByteBuffer(string: function)))
+        let worker = try await RawConnection(port: port)
+        try await worker.send(.canDo(function: ByteBuffer(string: function)))
         var workloads: [String] = []
         var next = ByteBuffer()
         GearmanRequest.grabJob(.unique).encode(into: &next)
         while true {
             // One write per job: the result and the next grab together, which spares Nagle's delay.
-            try worker.send(next)
+            try await worker.send(next)
             next.clear()
-            switch try worker.receive(1)[0] {
+            switch try await worker.receive(1)[0] {
             case .jobAssignUnique(let handle, _, _, let workload):
                 workloads.append(String(buffer: workload))
                 GearmanRequest.workComplete(handle: handle, data: ByteBuffer()).encode(into: &next)
@@ -57,9 +53,9 @@ import Testing
     func waitUntilWritten(port: Int) async throws {
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline {
-            let admin = try RawConnection(port: port)
-            try admin.send(line: "show store")
-            if try admin.receiveAdminReply().contains("unwritten\t0\n") { return }
+            let admin = try await RawConnection(port: port)
+            try await admin.send(line: "show store")
+            if try await admin.receiveAdminReply().contains("unwritten\t0\n") { return }
             try await Task.sleep(for: .milliseconds(20))
         }
         throw TestFailure("the store did not catch up in 20 s")
@@ -70,13 +66,11 @@ import Testing
         var (server, port) = try await startServer(["--store", "sqlite:\(scratch.store)"])
         // Jobs finished before the kill, their deletes committed: they must not run again.
         let firstPort = port
-        try await offThePool {
-            let early = try RawConnection(port: firstPort)
-            for index in 0..<200 {
-                try early.send(Self.submitBackground("finished-\(index)"))
-            }
-            _ = try early.receive(200)
+        let early = try await RawConnection(port: firstPort)
+        for index in 0..<200 {
+            try await early.send(Self.submitBackground("finished-\(index)"))
         }
+        _ = try await early.receive(200)
         #expect(try await drain(port: port).count == 200)
         try await waitUntilWritten(port: port)
 
@@ -87,10 +81,11 @@ import Testing
         let batch = 250
         let rounds = 12
         let connectionCount = 4
-        let (sent, acknowledged) = try await offThePool { () throws -> ([[String]], [Int]) in
+        let (sent, acknowledged) = try await { () async throws -> ([[String]], [Int]) in
             let port = stormPort
             let server = storming
-            let connections = try (0..<connectionCount).map { _ in try RawConnection(port: port) }
+            var connections: [RawConnection] = []
+            for _ in 0..<connectionCount { connections.append(try await RawConnection(port: port)) }
             var sent = Array(repeating: [String](), count: connections.count)
             var acknowledged = Array(repeating: 0, count: connections.count)
             for round in 0..<rounds {
@@ -101,11 +96,11 @@ import Testing
                         sent[index].append(workload)
                         Self.submitBackground(workload).encode(into: &bytes)
                     }
-                    try connection.send(bytes)
+                    try await connection.send(bytes)
                 }
                 guard round < rounds - 1 else { break }
                 for (index, connection) in connections.enumerated() {
-                    for response in try connection.receive(batch) {
+                    for response in try await connection.receive(batch) {
                         guard case .jobCreated = response else {
                             throw TestFailure("expected JOB_CREATED, got \(response)")
                         }
@@ -115,12 +110,12 @@ import Testing
             }
             server.stop()  // SIGKILL
             for (index, connection) in connections.enumerated() {
-                while let response = try? connection.receive(1).first, case .jobCreated = response {
+                while let response = try? await connection.receive(1).first, case .jobCreated = response {
                     acknowledged[index] += 1
                 }
             }
             return (sent, acknowledged)
-        }
+        }()
         let promised = Set(zip(sent, acknowledged).flatMap { $0.0.prefix($0.1) })
         #expect(promised.count >= (rounds - 1) * batch * connectionCount)
 
@@ -138,11 +133,11 @@ import Testing
     @Test func epochJobsThatCameDueWhileTheServerWasDownRunRightAfterTheRestart() async throws {
         let scratch = try ScratchFolder()
         var (server, port) = try await startServer(["--store", scratch.store])
-        let client = try RawConnection(port: port)
+        let client = try await RawConnection(port: port)
         let due = Int64(Date().timeIntervalSince1970) + 2
-        try client.send(Self.submitBackground("due-while-down", epoch: due))
-        try client.send(Self.submitBackground("next-year", epoch: due + 365 * 86_400))
-        #expect(try client.receive(2).allSatisfy { if case .jobCreated = $0 { true } else { false } })
+        try await client.send(Self.submitBackground("due-while-down", epoch: due))
+        try await client.send(Self.submitBackground("next-year", epoch: due + 365 * 86_400))
+        #expect(try await client.receive(2).allSatisfy { if case .jobCreated = $0 { true } else { false } })
         #expect(try await drain(port: port).isEmpty, "neither is due yet")
         server.stop()
         while Int64(Date().timeIntervalSince1970) <= due {
@@ -151,9 +146,9 @@ import Testing
         (server, port) = try await startServer(["--store", scratch.store])
         defer { server.stop() }
         #expect(try await drain(port: port) == ["due-while-down"])
-        let admin = try RawConnection(port: port)
-        try admin.send(line: "status")
-        let fields = try admin.receiveAdminReply().split(separator: "\n")[0].split(separator: "\t")
+        let admin = try await RawConnection(port: port)
+        try await admin.send(line: "status")
+        let fields = try await admin.receiveAdminReply().split(separator: "\n")[0].split(separator: "\t")
         #expect(fields.prefix(3) == ["durable", "1", "0"], "the later one still waits")
     }
 
@@ -195,10 +190,10 @@ import Testing
     @Test func aRowThatIsNotAJobIsSetAsideAndTheServerStartsWithTheRest() async throws {
         let scratch = try ScratchFolder()
         var (server, port) = try await startServer(["--store", scratch.store])
-        let client = try RawConnection(port: port)
-        try client.send(Self.submitBackground("good-1"))
-        try client.send(Self.submitBackground("good-2"))
-        _ = try client.receive(2)
+        let client = try await RawConnection(port: port)
+        try await client.send(Self.submitBackground("good-1"))
+        try await client.send(Self.submitBackground("good-2"))
+        _ = try await client.receive(2)
         server.stop()
         let damage = try await ChildProcess.run(
             "sqlite3",
@@ -243,9 +238,9 @@ import Testing
         try #require(mount.status == 0, "\(mount.stderr)")
         defer { _ = try? ChildProcess.unmount(scratch.path) }
         var (server, port) = try await startServer(["--store", scratch.store])
-        let client = try RawConnection(port: port)
-        try client.send(Self.submitBackground("before-the-disk-filled"))
-        #expect(try client.receive(1).first.map { if case .jobCreated = $0 { true } else { false } } == true)
+        let client = try await RawConnection(port: port)
+        try await client.send(Self.submitBackground("before-the-disk-filled"))
+        #expect(try await client.receive(1).first.map { if case .jobCreated = $0 { true } else { false } } == true)
 
         let filler = scratch.path + "/filler"
         _ = try await ChildProcess.run("dd", ["if=/dev/zero", "of=\(filler)", "bs=64k"])
@@ -253,8 +248,8 @@ import Testing
         var refused: (workload: String, code: String, message: String)?
         for index in 0..<100 where refused == nil {
             let workload = "while-full-\(index)-" + String(repeating: "x", count: 4096)
-            try client.send(Self.submitBackground(workload))
-            switch try client.receive(1)[0] {
+            try await client.send(Self.submitBackground(workload))
+            switch try await client.receive(1)[0] {
             case .jobCreated: acknowledgedWhileFilling.append(workload)
             case .error(let code, let message): refused = (workload, code, message)
             case let other: throw TestFailure("unexpected \(other)")
@@ -273,8 +268,8 @@ import Testing
         #expect(String(decoding: reversed.stdout, as: UTF8.self) == "lluf")
 
         try FileManager.default.removeItem(atPath: filler)
-        try client.send(Self.submitBackground("after-space-returned"))
-        #expect(try client.receive(1).first.map { if case .jobCreated = $0 { true } else { false } } == true)
+        try await client.send(Self.submitBackground("after-space-returned"))
+        #expect(try await client.receive(1).first.map { if case .jobCreated = $0 { true } else { false } } == true)
         server.stop()
         (server, port) = try await startServer(["--store", scratch.store])
         defer { server.stop() }

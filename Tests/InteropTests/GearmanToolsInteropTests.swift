@@ -25,14 +25,14 @@ import Testing
                     "gearman", ["-p", "\(server.port)", "-f", "queued"] + flags + ["-s"])
                 #expect(result.status == 0, "\(flags): \(result.stderr)")
             }
-            let admin = try RawConnection(port: server.port)
-            try admin.send(line: "prioritystatus")
-            #expect(try admin.receiveAdminReply() == "queued\t1\t1\t1\t0\n.\n")
+            let admin = try await RawConnection(port: server.port)
+            try await admin.send(line: "prioritystatus")
+            #expect(try await admin.receiveAdminReply() == "queued\t1\t1\t1\t0\n.\n")
             let worker = try ChildProcess(
                 "gearman", ["-p", "\(server.port)", "-w", "-f", "queued", "-c", "3", "--", "cat"])
             #expect(try await worker.wait() == 0)
-            try admin.send(line: "status")
-            #expect(try admin.receiveAdminReply() == "queued\t0\t0\t0\n.\n")
+            try await admin.send(line: "status")
+            #expect(try await admin.receiveAdminReply() == "queued\t0\t0\t0\n.\n")
         }
     }
 

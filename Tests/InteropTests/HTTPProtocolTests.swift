@@ -74,9 +74,9 @@ import Testing
                     ])
                 #expect(queued.status == 200 && queued.body.isEmpty, "\(server.name)")
                 #expect(queued.headers["x-gearman-command"] == "JOB_CREATED", "\(server.name)")
-                let admin = try RawConnection(port: server.gearman)
-                try admin.send(line: "prioritystatus")
-                #expect(try admin.receiveAdminReply().contains("logger\t1\t0\t0\t0"), "\(server.name)")
+                let admin = try await RawConnection(port: server.gearman)
+                try await admin.send(line: "prioritystatus")
+                #expect(try await admin.receiveAdminReply().contains("logger\t1\t0\t0\t0"), "\(server.name)")
             }
         }
     }
@@ -111,9 +111,9 @@ import Testing
             let unnamed = try await Self.curl(["-d", "x", "http://127.0.0.1:\(http)/"])
             #expect(unnamed.status == 404)
 
-            let admin = try RawConnection(port: servers[1].gearman)
-            try admin.send(line: "maxqueue full 1")
-            _ = try admin.receiveAdminReply()
+            let admin = try await RawConnection(port: servers[1].gearman)
+            try await admin.send(line: "maxqueue full 1")
+            _ = try await admin.receiveAdminReply()
             _ = try await Self.curl(["-H", "X-Gearman-Background: true", "-d", "1", "http://127.0.0.1:\(http)/full"])
             let refused = try await Self.curl([
                 "-H", "X-Gearman-Background: true", "-d", "2", "http://127.0.0.1:\(http)/full",

@@ -8,20 +8,20 @@ import Testing
 @Suite(.serialized) struct ServerBehaviourTests {
     @Test func epochJobsWakeASleepingWorkerWhenDue() async throws {
         try await withGearboxServer { server in
-            let worker = try RawConnection(port: server.port, timeout: 10)
-            try worker.send(.canDo(function: ByteBuffer(string: "later")))
-            try worker.send(.preSleep)
-            let client = try RawConnection(port: server.port)
+            let worker = try await RawConnection(port: server.port, timeout: 10)
+            try await worker.send(.canDo(function: ByteBuffer(string: "later")))
+            try await worker.send(.preSleep)
+            let client = try await RawConnection(port: server.port)
             let due = Int64(Date().timeIntervalSince1970) + 2
-            try client.send(
+            try await client.send(
                 .submitJob(
                     GearmanSubmitJob(
                         function: ByteBuffer(string: "later"), workload: ByteBuffer(string: "x"), epoch: due)))
-            _ = try client.receive()
-            #expect(try worker.receive() == [.noop])
+            _ = try await client.receive()
+            #expect(try await worker.receive() == [.noop])
             #expect(Int64(Date().timeIntervalSince1970) >= due)
-            try worker.send(.grabJob(.plain))
-            guard case .jobAssign(_, _, let workload) = try worker.receive().first else {
+            try await worker.send(.grabJob(.plain))
+            guard case .jobAssign(_, _, let workload) = try await worker.receive().first else {
                 throw TestFailure("no JOB_ASSIGN")
             }
             #expect(String(buffer: workload) == "x")
@@ -30,31 +30,34 @@ import Testing
 
     @Test func canDoTimeoutRequeuesOverRealTime() async throws {
         try await withGearboxServer { server in
-            let client = try RawConnection(port: server.port)
-            let slow = try RawConnection(port: server.port)
-            try slow.send(.canDoTimeout(function: ByteBuffer(string: "f"), timeout: 200))
-            try client.send(
+            let client = try await RawConnection(port: server.port)
+            let slow = try await RawConnection(port: server.port)
+            try await slow.send(.canDoTimeout(function: ByteBuffer(string: "f"), timeout: 200))
+            try await client.send(
                 .submitJob(GearmanSubmitJob(function: ByteBuffer(string: "f"), workload: ByteBuffer(string: "w"))))
-            guard case .jobCreated(let handle) = try client.receive().first else { throw TestFailure("no JOB_CREATED") }
-            try slow.send(.grabJob(.plain))
-            _ = try slow.receive()
+            guard case .jobCreated(let handle) = try await client.receive().first else {
+                throw TestFailure("no JOB_CREATED")
+            }
+            try await slow.send(.grabJob(.plain))
+            _ = try await slow.receive()
             try await Task.sleep(for: .milliseconds(600))
-            try slow.send(.workComplete(handle: handle, data: ByteBuffer(string: "late")))
-            guard case .error(let code, _) = try slow.receive().first else { throw TestFailure("no ERROR") }
+            try await slow.send(.workComplete(handle: handle, data: ByteBuffer(string: "late")))
+            guard case .error(let code, _) = try await slow.receive().first else { throw TestFailure("no ERROR") }
             #expect(code == "JOB_NOT_FOUND")
-            let admin = try RawConnection(port: server.port)
-            try admin.send(line: "show jobs")
-            #expect(try admin.receiveAdminReply().contains("\t1\t0\t1\n"))
+            let admin = try await RawConnection(port: server.port)
+            try await admin.send(line: "show jobs")
+            #expect(try await admin.receiveAdminReply().contains("\t1\t0\t1\n"))
         }
     }
 
     @Test func pipelinedClientsOnSeveralLoopsGetEveryResult() async throws {
         try await withGearboxServer(threads: 4) { server in
-            let workers = try (0..<3).map { _ in try RawConnection(port: server.port) }
+            var workers: [RawConnection] = []
+            for _ in 0..<3 { workers.append(try await RawConnection(port: server.port)) }
             for worker in workers {
-                try worker.send(.canDo(function: ByteBuffer(string: "echo")))
+                try await worker.send(.canDo(function: ByteBuffer(string: "echo")))
             }
-            let client = try RawConnection(port: server.port)
+            let client = try await RawConnection(port: server.port)
             let count = 300
             var batch = ByteBuffer()
             for index in 0..<count {
@@ -62,18 +65,20 @@ import Testing
                     GearmanSubmitJob(function: ByteBuffer(string: "echo"), workload: ByteBuffer(string: "\(index)"))
                 ).encode(into: &batch)
             }
-            try client.send(batch)
-            #expect(try client.receive(count).allSatisfy { if case .jobCreated = $0 { true } else { false } })
+            try await client.send(batch)
+            #expect(try await client.receive(count).allSatisfy { if case .jobCreated = $0 { true } else { false } })
             var served = 0
             while served < count {
                 for worker in workers where served < count {
-                    try worker.send(.grabJob(.plain))
-                    guard case .jobAssign(let handle, _, let workload) = try worker.receive().first else { continue }
-                    try worker.send(.workComplete(handle: handle, data: workload))
+                    try await worker.send(.grabJob(.plain))
+                    guard case .jobAssign(let handle, _, let workload) = try await worker.receive().first else {
+                        continue
+                    }
+                    try await worker.send(.workComplete(handle: handle, data: workload))
                     served += 1
                 }
             }
-            let results = try client.receive(count).compactMap { response -> String? in
+            let results = try await client.receive(count).compactMap { response -> String? in
                 if case .workComplete(_, let data) = response { return String(buffer: data) }
                 return nil
             }

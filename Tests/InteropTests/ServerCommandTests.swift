@@ -48,9 +48,9 @@ import Testing
 
     @Test func shutdownCommandFromLoopbackStopsTheServer() async throws {
         let (server, port) = try await startJobServer(try gearboxBinary()) { ["server", "--port", "\($0)"] }
-        let admin = try RawConnection(port: port)
-        try admin.send(line: "shutdown")
-        #expect(try admin.receiveAdminReply() == "OK\r\n")
+        let admin = try await RawConnection(port: port)
+        try await admin.send(line: "shutdown")
+        #expect(try await admin.receiveAdminReply() == "OK\r\n")
         #expect(try await server.wait(timeout: .seconds(15)) == 0)
     }
 

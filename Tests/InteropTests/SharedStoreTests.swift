@@ -29,19 +29,19 @@ import Testing
 
     /// Submits `count` background jobs `prefix-N`, 256 in flight, and waits for every JOB_CREATED.
     static func submit(_ count: Int, prefix: String, port: Int) async throws {
-        try await offThePool {
-            let client = try RawConnection(port: port, timeout: 20)
-            var sent = 0
-            var acknowledged = 0
-            while acknowledged < count {
-                while sent < count, sent - acknowledged < 256 {
-                    try client.send(DurabilityTests.submitBackground("\(prefix)-\(sent)", function: "shared"))
-                    sent += 1
-                }
-                for response in try client.receive(min(64, sent - acknowledged)) {
-                    guard case .jobCreated = response else { throw TestFailure("submit answered \(response)") }
-                    acknowledged += 1
-                }
+        let client = try await RawConnection(port: port, timeout: 20)
+        var sent = 0
+        var acknowledged = 0
+        while acknowledged < count {
+            var batch = ByteBuffer()
+            while sent < count, sent - acknowledged < 256 {
+                DurabilityTests.submitBackground("\(prefix)-\(sent)", function: "shared").encode(into: &batch)
+                sent += 1
+            }
+            if batch.readableBytes > 0 { try await client.send(batch) }
+            for response in try await client.receive(min(64, sent - acknowledged)) {
+                guard case .jobCreated = response else { throw TestFailure("submit answered \(response)") }
+                acknowledged += 1
             }
         }
     }
@@ -98,11 +98,9 @@ import Testing
     }
 
     static func admin(_ line: String, port: Int) async throws -> String {
-        try await offThePool {
-            let admin = try RawConnection(port: port)
-            try admin.send(line: line)
-            return try admin.receiveAdminReply()
-        }
+        let admin = try await RawConnection(port: port)
+        try await admin.send(line: line)
+        return try await admin.receiveAdminReply()
     }
 
     @Test func aSecondServerRunsEveryJobOfAServerKilledWithSIGKILLAndTheFirstDoesNotRunThemAgain() async throws {
@@ -214,42 +212,42 @@ import Testing
         let storm = try await withThrowingTaskGroup(of: StormTally.self) { group in
             for (index, port) in [firstPort, firstPort, secondPort, secondPort].enumerated() {
                 group.addTask {
-                    try await offThePool {
-                        // A statement waits at most 5 s, and so does a connection attempt.
-                        let client = try RawConnection(port: port, timeout: 12)
-                        var tally = StormTally()
-                        var round = 0
-                        let deadline = ContinuousClock.now + .seconds(90)
-                        while !(restarted.withLockedValue { $0 } && tally.acknowledgedAfterRefusal) {
-                            guard ContinuousClock.now < deadline else {
-                                throw TestFailure("connection \(index) never had JOB_CREATED again after the restart")
-                            }
-                            let workloads = (0..<32).map { "storm-\(index)-\(round)-\($0)" }
-                            round += 1
-                            for workload in workloads {
-                                try client.send(DurabilityTests.submitBackground(workload, function: "shared"))
-                            }
-                            for (workload, response) in zip(workloads, try client.receive(workloads.count)) {
-                                switch response {
-                                case .jobCreated:
-                                    tally.acknowledged.append(workload)
-                                    if tally.refused > 0 { tally.acknowledgedAfterRefusal = true }
-                                case .error(let code, _) where code == "QUEUE_ERROR":
-                                    tally.refused += 1
-                                default:
-                                    throw TestFailure("submit answered \(response)")
-                                }
+                    // A statement waits at most 5 s, and so does a connection attempt.
+                    let client = try await RawConnection(port: port, timeout: 12)
+                    var tally = StormTally()
+                    var round = 0
+                    let deadline = ContinuousClock.now + .seconds(90)
+                    while !(restarted.withLockedValue { $0 } && tally.acknowledgedAfterRefusal) {
+                        guard ContinuousClock.now < deadline else {
+                            throw TestFailure("connection \(index) never had JOB_CREATED again after the restart")
+                        }
+                        let workloads = (0..<32).map { "storm-\(index)-\(round)-\($0)" }
+                        round += 1
+                        var batch = ByteBuffer()
+                        for workload in workloads {
+                            DurabilityTests.submitBackground(workload, function: "shared").encode(into: &batch)
+                        }
+                        try await client.send(batch)
+                        for (workload, response) in zip(workloads, try await client.receive(workloads.count)) {
+                            switch response {
+                            case .jobCreated:
+                                tally.acknowledged.append(workload)
+                                if tally.refused > 0 { tally.acknowledgedAfterRefusal = true }
+                            case .error(let code, _) where code == "QUEUE_ERROR":
+                                tally.refused += 1
+                            default:
+                                throw TestFailure("submit answered \(response)")
                             }
                         }
-                        return tally
                     }
+                    return tally
                 }
             }
             group.addTask {
                 try await Task.sleep(for: .seconds(1))
                 try await cluster.stop()
                 // Foreground jobs never touch the store: one runs while the database is down.
-                try await offThePool { try Self.runForegroundJob(port: firstPort) }
+                try await Self.runForegroundJob(port: firstPort)
                 try await Task.sleep(for: .seconds(1))
                 try await cluster.start()
                 restarted.withLockedValue { $0 = true }
@@ -276,22 +274,22 @@ import Testing
     }
 
     /// A foreground job from submit to WORK_COMPLETE, with a raw worker and client.
-    static func runForegroundJob(port: Int) throws {
-        let worker = try RawConnection(port: port)
-        try worker.send(.canDo(function: ByteBuffer(string: "foreground")))
-        let client = try RawConnection(port: port)
-        try client.send(
+    static func runForegroundJob(port: Int) async throws {
+        let worker = try await RawConnection(port: port)
+        try await worker.send(.canDo(function: ByteBuffer(string: "foreground")))
+        let client = try await RawConnection(port: port)
+        try await client.send(
             .submitJob(GearmanSubmitJob(function: ByteBuffer(string: "foreground"), workload: ByteBuffer(string: "fg")))
         )
-        guard case .jobCreated = try client.receive(1)[0] else {
+        guard case .jobCreated = try await client.receive(1)[0] else {
             throw TestFailure("no JOB_CREATED for a foreground job")
         }
-        try worker.send(.grabJob(.unique))
-        guard case .jobAssignUnique(let handle, _, _, _) = try worker.receive(1)[0] else {
+        try await worker.send(.grabJob(.unique))
+        guard case .jobAssignUnique(let handle, _, _, _) = try await worker.receive(1)[0] else {
             throw TestFailure("the worker got no job")
         }
-        try worker.send(.workComplete(handle: handle, data: ByteBuffer(string: "done")))
-        guard case .workComplete(_, let data) = try client.receive(1)[0], String(buffer: data) == "done" else {
+        try await worker.send(.workComplete(handle: handle, data: ByteBuffer(string: "done")))
+        guard case .workComplete(_, let data) = try await client.receive(1)[0], String(buffer: data) == "done" else {
             throw TestFailure("the client got no WORK_COMPLETE")
         }
     }
@@ -372,17 +370,17 @@ import Testing
         _ = (usurper, usurperPort)
         // Until its next renewal, a write finds its lease taken ("lease was lost"); from then on it names
         // the cause.
-        let refusal = try await offThePool {
-            let client = try RawConnection(port: holderPort)
+        let refusal = try await { () async throws -> String in
+            let client = try await RawConnection(port: holderPort)
             let deadline = ContinuousClock.now + .seconds(20)
             while true {
-                try client.send(DurabilityTests.submitBackground("refused", function: "shared"))
-                let response = try client.receive(1)[0]
+                try await client.send(DurabilityTests.submitBackground("refused", function: "shared"))
+                let response = try await client.receive(1)[0]
                 guard case .error("QUEUE_ERROR", let message) = response else { return "answered \(response)" }
                 if message.contains("--server-name") || ContinuousClock.now > deadline { return message }
-                usleep(50_000)
+                try await Task.sleep(for: .milliseconds(50))
             }
-        }
+        }()
         #expect(refusal.contains("--server-name"), "\(refusal)")
         // The newcomer has the name's 300 jobs: the displaced server dropped its copies.
         #expect(try await Self.admin("status", port: usurperPort).contains("shared\t300\t"))

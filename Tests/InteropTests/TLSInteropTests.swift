@@ -70,9 +70,9 @@ import Testing
             stdin: Data("status\n".utf8), timeout: .seconds(20))
         #expect(!String(decoding: openssl.stdout, as: UTF8.self).contains("\n.\n"))
         // The refusals cost nobody else anything.
-        let admin = try RawConnection(port: port)
-        try admin.send(line: "status")
-        #expect(try admin.receiveAdminReply().hasSuffix(".\n"))
+        let admin = try await RawConnection(port: port)
+        try await admin.send(line: "status")
+        #expect(try await admin.receiveAdminReply().hasSuffix(".\n"))
     }
 
     @Test func gearboxClientAndWorkerUseGearsOwnTLSServer() async throws {
@@ -122,9 +122,9 @@ import Testing
         #expect(untrusted.stderr.contains("CERTIFICATE_VERIFY_FAILED"), "\(untrusted.stderr)")
 
         // Plaintext on a TLS port is not served.
-        let plain = try RawConnection(port: port)
-        try plain.send(line: "getpid")
-        #expect(try plain.isClosedByPeer())
+        let plain = try await RawConnection(port: port)
+        try await plain.send(line: "getpid")
+        #expect(try await plain.isClosedByPeer())
     }
 
     @Test func stateChangingAdminCommandsNeedAnAllowedAddressOrCertificate() async throws {
@@ -133,16 +133,16 @@ import Testing
             certificates, ["--admin-allow", "192.0.2.0/24", "--admin-allow-certificate", "operator"])
         defer { server.stop() }
 
-        let plain = try RawConnection(port: port)
+        let plain = try await RawConnection(port: port)
         for command in [
             "create function images", "drop function images", "maxqueue images 10", "cancel job H:x:1", "shutdown",
         ] {
-            try plain.send(line: command)
-            let reply = try plain.receiveAdminReply()
+            try await plain.send(line: command)
+            let reply = try await plain.receiveAdminReply()
             #expect(reply.hasPrefix("ERR PERMISSION_DENIED "), "\(command): \(reply)")
         }
-        try plain.send(line: "status")
-        #expect(try plain.receiveAdminReply().hasSuffix(".\n"))
+        try await plain.send(line: "status")
+        #expect(try await plain.receiveAdminReply().hasSuffix(".\n"))
 
         func admin(as client: String?, _ words: [String]) async throws -> (
             status: Int32, stdout: String, stderr: String
@@ -164,8 +164,8 @@ import Testing
         let granted = try await admin(as: "operator", ["create-function", "images"])
         #expect(granted.status == 0 && granted.stdout == "OK\n", "\(granted)")
 
-        try plain.send(line: "status")
-        #expect(try plain.receiveAdminReply().contains("images\t0\t0\t0"))
+        try await plain.send(line: "status")
+        #expect(try await plain.receiveAdminReply().contains("images\t0\t0\t0"))
         #expect(server.isRunning)
     }
 
@@ -184,9 +184,9 @@ import Testing
             ["admin", "version", "--server", "127.0.0.1:\(gearmand.port)"] + clientTLS(certificates),
             timeout: .seconds(30))
         #expect(overTLS.status != 0, "gearmand answered over TLS: give it interop tests of its own")
-        let plain = try RawConnection(port: gearmand.port)
-        try plain.send(line: "version")
-        #expect(try plain.receiveAdminReply().hasPrefix("OK 1.1"))
+        let plain = try await RawConnection(port: gearmand.port)
+        try await plain.send(line: "version")
+        #expect(try await plain.receiveAdminReply().hasPrefix("OK 1.1"))
     }
 
     /// The load generator and the batch command over TLS, with a worker that also connects over TLS.

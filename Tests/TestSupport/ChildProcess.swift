@@ -126,7 +126,7 @@ public func waitUntilListening(port: Int, while process: ChildProcess? = nil, ti
         if let process, !process.isRunning {
             throw TestFailure("\(process.name) exited: \(process.standardErrorText)")
         }
-        if (try? RawConnection(port: port)) != nil {
+        if (try? await RawConnection(port: port)) != nil {
             return
         }
         guard ContinuousClock.now < deadline else { throw TestFailure("nothing listens on port \(port)") }

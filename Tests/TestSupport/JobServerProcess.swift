@@ -13,9 +13,9 @@ public func startJobServer(
         let process = try ChildProcess(executable, arguments(port))
         do {
             try await waitUntilListening(port: port, while: process)
-            let admin = try RawConnection(port: port)
-            try admin.send(line: "getpid")
-            let reply = try admin.receiveAdminReply().trimmingCharacters(in: .whitespacesAndNewlines)
+            let admin = try await RawConnection(port: port)
+            try await admin.send(line: "getpid")
+            let reply = try await admin.receiveAdminReply().trimmingCharacters(in: .whitespacesAndNewlines)
             guard reply == "OK \(process.pid)" else {
                 throw TestFailure("port \(port) is served by another process (\(reply))")
             }

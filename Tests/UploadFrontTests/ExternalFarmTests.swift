@@ -127,8 +127,8 @@ import UploadFront
         let photo = try #require(try reply.json().photos.first)
         #expect(photo.sizes["thumb"] != nil)
         // The worker that joined through the TLS port is the one the server lists.
-        let admin = try RawConnection(port: serverPort)
-        try admin.send(line: "status")
-        #expect(try admin.receiveAdminReply().contains("thumbnail\t0\t0\t1"))
+        let admin = try await RawConnection(port: serverPort)
+        try await admin.send(line: "status")
+        #expect(try await admin.receiveAdminReply().contains("thumbnail\t0\t0\t1"))
     }
 }
