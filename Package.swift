@@ -273,6 +273,7 @@ let package = Package(
             dependencies: [
                 "TestSupport",
                 "Gearman",
+                "GearmanProtocol",
                 "GearmanBench",
                 "GearmanTLS",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -28,6 +28,8 @@ import Testing
             return ByteBuffer(string: "done")
         }
         worker.register("sleep") { job in
+            // Says it has begun, as `gearbox worker`'s built-in sleep does: a streaming caller waits for that.
+            try await job.sendStatus(numerator: 0, denominator: 1)
             try await Task.sleep(for: .milliseconds(Int64((Double(String(buffer: job.workload)) ?? 0) * 1000)))
             return job.workload
         }
@@ -199,13 +201,12 @@ import Testing
             try gearboxBinary(), ["worker", "-f", "sleep", "--server", server.address.description])
         let client = GearmanClient(servers: [server.address])
         try await withDeadline(Self.limit) {
-            // Long enough that a loaded machine's status polls still see it running on the first worker.
-            let job = Task { try await client.submit("sleep", workload: Array("8".utf8)) }
-            try await server.waitForStatus("sleep") { $0[1] == 1 }
+            var events = try await client.stream("sleep", workload: ByteBuffer(string: "3")).makeAsyncIterator()
+            try await waitUntilStarted(&events)
             first.stop()
             let worker = start(makeWorker([server.address]))
             defer { worker.cancel() }
-            #expect(String(buffer: try await job.value) == "8")
+            #expect(try await result(&events).map(String.init(buffer:)) == "3")
         }
         await client.shutdown()
     }
@@ -217,10 +218,10 @@ import Testing
         defer { worker.cancel() }
         let client = GearmanClient(servers: [server.address])
         try await withDeadline(Self.limit) {
-            let job = Task { try await client.submit("sleep", workload: Array("60".utf8)) }
-            try await server.waitForStatus("sleep") { $0[1] == 1 }
+            var events = try await client.stream("sleep", workload: ByteBuffer(string: "60")).makeAsyncIterator()
+            try await waitUntilStarted(&events)
             server.process.stop()
-            await #expect(throws: GearmanError.connectionLost(server: server.address)) { _ = try await job.value }
+            await #expect(throws: GearmanError.connectionLost(server: server.address)) { _ = try await result(&events) }
             // With its only server gone, the client says so at once.
             await #expect(throws: GearmanError.self) { _ = try await client.submit("echo", workload: ByteBuffer()) }
         }

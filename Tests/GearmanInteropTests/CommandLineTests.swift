@@ -190,20 +190,11 @@ import Testing
         let worker = try await gearboxWorker(server, "sleep")
         let client = GearmanClient(servers: [server.address])
         try await withDeadline(Self.limit) {
-            let job = Task { try await client.submit("sleep", workload: Array("3".utf8)) }
-            do {
-                try await server.waitForStatus("sleep") { $0[1] == 1 }
-            } catch {
-                // Say what became of the job, not only that the server never ran it.
-                job.cancel()
-                throw TestFailure("\(error); the submission ended with \(await job.result)")
-            }
+            var events = try await client.stream("sleep", workload: ByteBuffer(string: "3")).makeAsyncIterator()
+            try await waitUntilStarted(&events)
             worker.signal(SIGTERM)
-            #expect(String(buffer: try await job.value) == "3")
-            while worker.isRunning {
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            #expect(worker.process.terminationStatus == 0)
+            #expect(try await result(&events).map(String.init(buffer:)) == "3")
+            #expect(try await worker.wait(timeout: .seconds(30)) == 0)
         }
         await client.shutdown()
     }

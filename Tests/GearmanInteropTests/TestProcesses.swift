@@ -67,8 +67,12 @@ final class TestServer: Sendable {
         _ function: String, limit: Duration = .seconds(20), _ condition: @escaping ([Int]) -> Bool
     ) async throws {
         let deadline = ContinuousClock.now + limit
+        var lastAnswer = ContinuousClock.now
+        var longestGap = Duration.zero
         while ContinuousClock.now < deadline {
             let reply = try await admin("status")
+            longestGap = max(longestGap, ContinuousClock.now - lastAnswer)
+            lastAnswer = .now
             for line in reply.split(separator: "\n") {
                 let fields = line.split(separator: "\t").map(String.init)
                 if fields.count == 4, fields[0] == function, condition(fields.dropFirst().compactMap { Int($0) }) {
@@ -77,8 +81,28 @@ final class TestServer: Sendable {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw TestFailure("status of \(function) never matched: \(try await admin("status"))")
+        // The longest gap says whether this process was stalled (a state that came and went unseen).
+        throw TestFailure(
+            "status of \(function) never matched (longest gap between answers \(longestGap)): \(try await admin("status"))"
+        )
     }
+}
+
+/// Reads a streamed job's events up to its first WORK_STATUS: its worker has begun it (the `sleep` functions
+/// report as they start). A job's state read from the admin `status` can come and go between two reads.
+func waitUntilStarted(_ events: inout AsyncThrowingStream<GearmanJobEvent, any Error>.Iterator) async throws {
+    while let event = try await events.next() {
+        if case .status = event { return }
+    }
+    throw TestFailure("the job ended before its worker said it had begun")
+}
+
+/// Reads a streamed job's events to the end; its result, or nil when the stream ended without one.
+func result(_ events: inout AsyncThrowingStream<GearmanJobEvent, any Error>.Iterator) async throws -> ByteBuffer? {
+    while let event = try await events.next() {
+        if case .complete(let result) = event { return result }
+    }
+    return nil
 }
 
 /// Runs a worker until the returned task is cancelled.
