@@ -19,9 +19,10 @@ import UploadFront
 
     @Test(.enabled(if: available, "chromium and chromium-driver are not installed (make test installs them)"))
     func thePageShowsTheThumbnailsAsWebPAndTheBrowserIsSentAVIFOnceMade() async throws {
-        let configuration = FrontConfiguration(
-            densities: [1, 2], formats: [.avif, .webp], embeddedWorkers: 2,
-            signer: try URLSigner(keys: ["browser-test-key-0123456789abcdef-0123"], lifetime: .seconds(600)))
+        let configuration = FrontHarness.unhurried(
+            FrontConfiguration(
+                densities: [1, 2], formats: [.avif, .webp], embeddedWorkers: 2,
+                signer: try URLSigner(keys: ["browser-test-key-0123456789abcdef-0123"], lifetime: .seconds(600))))
         try await FrontHarness.with(configuration) { front in
             try await FrontHarness.waitUntilReady(front.base)
             let driverPort = try freePort()

@@ -47,6 +47,9 @@ import UploadFront
             [
                 "front", "--port", String(port), "--server", "127.0.0.1:\(gearmand.port)", "--storage", storage.path,
                 "--sizes", "thumb=200x150,web=1024x768",
+                // No wall-clock limits (FrontHarness.unhurried says why): this test is about the path.
+                "--job-timeout", "\(FrontHarness.unhurriedLimit.components.seconds)",
+                "--job-time-limit", "\(FrontHarness.unhurriedLimit.components.seconds)",
             ])
         defer { front.stop() }
         try await waitUntilListening(port: port)
@@ -65,7 +68,7 @@ import UploadFront
         let expected = ["thumb": (200, 112), "web": (1024, 576)]
         for (name, (width, height)) in expected {
             let size = try #require(photo.sizes[name])
-            let image = try await HTTP.get(base + (try #require(size.url)))
+            let image = try await HTTP.get(base + (try #require(size.url, "\(name): \(size)")))
             #expect(image.status == 200)
             let info = try await FrontHarness.info(image.body)
             #expect(info.width == width && info.height == height, "\(name): \(info.width)x\(info.height)")

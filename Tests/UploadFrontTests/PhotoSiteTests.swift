@@ -149,9 +149,11 @@ import UploadFront
     }
 
     @Test func eachSizeIsMadeInEveryFormatAndDensityAndServedByAccept() async throws {
-        let configuration = FrontConfiguration(
-            sizes: try SizePreset.list(parsing: "thumb=200x200:crop=attention:quality=70,wide=640x480:format=png"),
-            densities: [1, 2], formats: [.avif, .webp], deferredFormats: [], embeddedWorkers: 2)
+        let configuration = FrontHarness.unhurried(
+            FrontConfiguration(
+                sizes: try SizePreset.list(
+                    parsing: "thumb=200x200:crop=attention:quality=70,wide=640x480:format=png"),
+                densities: [1, 2], formats: [.avif, .webp], deferredFormats: [], embeddedWorkers: 2))
         try await FrontHarness.with(configuration) { front in
             try await FrontHarness.waitUntilReady(front.base)
             let reply = try await HTTP.postFiles(front.base + "/photos", [try FrontHarness.garden])
@@ -204,9 +206,10 @@ import UploadFront
     }
 
     @Test func avifIsMadeAfterTheUploadAnswersAndServedOnceItExists() async throws {
-        let configuration = FrontConfiguration(
-            sizes: try SizePreset.list(parsing: "small=100x100,large=1600x1200"), densities: [1, 2],
-            embeddedWorkers: 2)
+        let configuration = FrontHarness.unhurried(
+            FrontConfiguration(
+                sizes: try SizePreset.list(parsing: "small=100x100,large=1600x1200"), densities: [1, 2],
+                embeddedWorkers: 2))
         #expect(configuration.formats == [.avif, .webp] && configuration.deferredFormats == [.avif])
         try await FrontHarness.with(configuration) { front in
             try await FrontHarness.waitUntilReady(front.base)
@@ -296,8 +299,10 @@ import UploadFront
     }
 
     @Test func aFullQueueIsAnswered429AtOnce() async throws {
-        // Each job takes 5 s and one runs at a time: a refusal that waited for a slot would take 5 s or more.
-        let farm = try await TestFarm(function: "slow", delay: .seconds(5))
+        // One job runs at a time, held at the gate until the refusal is in: a refusal that waited for a slot
+        // would wait until the front's job timeout (a 503), never a 429.
+        let gate = Gate()
+        let farm = try await TestFarm(function: "slow", delay: .zero, gate: gate)
         var configuration = FrontHarness.jpegOnly
         configuration.servers = [farm.address]
         configuration.function = "slow"
@@ -313,9 +318,11 @@ import UploadFront
                 }
                 try await Task.sleep(for: .milliseconds(50))
             }
-            let started = ContinuousClock.now
-            let refused = try await HTTP.postRaw(front.base + "/photos", try FrontHarness.garden)
-            #expect(ContinuousClock.now - started < .seconds(4))
+            let refused: HTTPReply
+            do {
+                defer { gate.open() }
+                refused = try await HTTP.postRaw(front.base + "/photos", try FrontHarness.garden)
+            }
             #expect(refused.status == 429)
             #expect(refused.headers["retry-after"] == "5")
             #expect(try refused.error().reason.hasPrefix("too many photos are waiting"))

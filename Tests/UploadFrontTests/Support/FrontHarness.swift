@@ -20,7 +20,21 @@ enum FrontHarness {
 
     /// One JPEG per size at 1x, as the front made them before formats and densities: for the tests about
     /// uploads, limits and failures, which need not pay for AVIF.
-    static let jpegOnly = FrontConfiguration(densities: [1], formats: [], embeddedWorkers: 2)
+    static let jpegOnly = unhurried(FrontConfiguration(densities: [1], formats: [], embeddedWorkers: 2))
+
+    /// `configuration` without its wall-clock limits on a job (30 s from asking for a turn to the result, 20 s
+    /// of work): with a CPU hog on both cores, a debug build's AVIF, or the eight jobs of a 16 MB photo queued
+    /// behind two worker slots, took longer and came back 503 ("the image farm did not answer in time").
+    /// Only the tests about those limits should meet them, and they set their own.
+    static func unhurried(_ configuration: FrontConfiguration) -> FrontConfiguration {
+        var configuration = configuration
+        configuration.jobTimeout = unhurriedLimit
+        configuration.jobTimeLimit = unhurriedLimit
+        return configuration
+    }
+
+    /// Past every test's own deadline: a job that takes this long has hung.
+    static let unhurriedLimit = Duration.seconds(600)
 
     /// Starts the front with `configuration` (its port and storage replaced), runs `body`, then shuts it down
     /// gracefully and removes the storage.
@@ -82,9 +96,9 @@ enum FrontHarness {
     static var elephants: String { get throws { try fixturePath("cache/photos/Elephants_5640x3172.jpg") } }
 }
 
-/// A job server with a test worker for `function` that sleeps `delay`, then thumbnails for real (or, with
-/// `echo`, returns the job's image as it came, costing no CPU); or fails the jobs whose options line contains
-/// `failing`.
+/// A job server with a test worker for `function` that sleeps `delay` (and first waits at `gate`, when there is
+/// one), then thumbnails for real (or, with `echo`, returns the job's image as it came, costing no CPU); or
+/// fails the jobs whose options line contains `failing`.
 final class TestFarm: Sendable {
     let farm: EmbeddedFarm
     let worker: GearmanWorker
@@ -92,7 +106,8 @@ final class TestFarm: Sendable {
     private let workerTask: Task<Void, any Error>
 
     init(
-        function: String, delay: Duration, concurrency: Int = 12, echo: Bool = false, failing: String? = nil
+        function: String, delay: Duration, concurrency: Int = 12, echo: Bool = false, failing: String? = nil,
+        gate: Gate? = nil
     ) async throws {
         var logger = Logger(label: "test.farm")
         logger.logLevel = .warning
@@ -100,6 +115,7 @@ final class TestFarm: Sendable {
         let worker = GearmanWorker(servers: [farm.address], concurrency: concurrency, clientID: "test", logger: logger)
         let runner = ImageFunctionRunner(processor: farm.processor)
         worker.register(function) { job in
+            await gate?.wait()
             try await Task.sleep(for: delay)
             let request = try ImageJobRequest(workload: job.workload)
             if let failing, request.options.encoded.contains(failing) {
