@@ -19,16 +19,18 @@ run: build
 
 # Builds every product first: the interop tests run the gearbox binary. The suites run in groups, one
 # process each (so that the ones that start servers, workers and browsers do not all share one process's
-# cooperative threads), each under a deadline that stops it and names the tests that never ended. Nothing
-# is retried. Then a short, deterministic pass of every fuzzer.
+# cooperative threads), each under a deadline that stops it and names the tests that never ended, while the
+# sanitized fuzzers build beside them. Nothing is retried. Then a short, deterministic pass of every fuzzer
+# (scripts/test.sh).
+# MemoryTests reads its process's own memory, so it runs alone in a group of its own. The fixture photographs
+# are made before any group starts, not by the first test that needs them.
 TEST_GROUPS = \
-	'GearmanProtocolTests|GearmanServerTests|GearmanTests|GearmanFuzzingTests|ImagingTests|PhotoMetadataTests' \
+	'GearmanProtocolTests|GearmanServerTests|GearmanTests|GearmanFuzzingTests|ImagingTests|PhotoMetadataTests !MemoryTests' \
+	'MemoryTests' \
 	'InteropTests|GearmanInteropTests' \
 	'ImageFarmTests|FarmProcessTests|UploadFrontTests|GearmanBenchTests'
 test: deps lint
-	$(SWIFT) build --build-tests
-	scripts/run-tests.sh $(TEST_GROUPS)
-	scripts/fuzz.sh short
+	scripts/test.sh $(TEST_GROUPS)
 
 # The style every Swift file keeps: swift-format (part of the toolchain) with .swift-format; `make format` applies it.
 FORMATTED = Sources Tests Fuzz Package.swift

@@ -3,7 +3,10 @@
 # not finished by its deadline is stopped (its whole process group, by id) and the tests that started but
 # never ended are named; the run then fails. Nothing is retried.
 #
-#   scripts/run-tests.sh [DEADLINE_SECONDS] GROUP_FILTER...
+#   scripts/run-tests.sh 'FILTER[ !SKIP]'...
+#
+# A group is the tests whose names match the regular expression FILTER, less those that match SKIP.
+# TEST_GROUP_DEADLINE sets the deadline in seconds (default 600).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,10 +27,13 @@ unfinished() {
 status=0
 for group in "$@"; do
     echo "== tests: $group"
+    selection=(--filter "${group%% !*}")
+    [[ "$group" == *" !"* ]] && selection+=(--skip "${group#* !}")
     log="$logs/group.log"
     : > "$log"
+    started=$SECONDS
     # setsid: the group's tests and every process they start share one process group, ended together.
-    setsid "$tests" --testing-library swift-testing --filter "$group" > "$log" 2>&1 &
+    setsid "$tests" --testing-library swift-testing "${selection[@]}" > "$log" 2>&1 &
     pid=$!
     tail --pid="$pid" -n +1 -f "$log" &
     tailer=$!
@@ -51,6 +57,7 @@ for group in "$@"; do
     # Whatever the tests started and left behind (a test process that crashed cannot stop its children).
     kill -KILL -- "-$pid" 2>/dev/null
     wait "$tailer" 2>/dev/null
+    echo "== tests: $group took $((SECONDS - started)) s"
     if [ "$result" -ne 0 ]; then
         echo "error: the tests '$group' failed (status $result)"
         status=$result

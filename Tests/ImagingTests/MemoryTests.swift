@@ -30,16 +30,15 @@ import Testing
         try #require(samples.count == 12, "no /proc/self/statm")
 
         // Shrink-on-load never holds the decoded photo (5640x3172x3 = 54 MB): on its own a run peaks at
-        // 27-35 MB of libvips buffers. The high-water mark is process-wide and other suites decode photos
-        // beside this one, so the bound is two decoded copies: decoding this photo in full on each of the
-        // two threads would still cross it.
+        // 27-35 MB of libvips buffers. The high-water mark and the resident size are the whole process's,
+        // so `make test` runs this suite alone in a process of its own (scripts/run-tests.sh's groups).
+        // The bound is two decoded copies: decoding this photo in full on each of the two threads crosses it.
         let decoded = 5640 * 3172 * 3
         #expect(
             VipsRuntime.trackedMemoryHighWater < 2 * decoded,
             "libvips held up to \(VipsRuntime.trackedMemoryHighWater >> 20) MB")
 
-        // The first runs warm up allocator arenas while other suites run; after that resident
-        // memory must stay flat. Leaking the 16 MB input per run would add 96 MB over the last
+        // The first runs warm up allocator arenas; after that resident memory must stay flat. Leaking the 16 MB input per run would add 96 MB over the last
         // six runs, leaking a decoded copy 324 MB.
         let growth = samples[11] - samples[5]
         #expect(growth < 80 << 20, "resident memory grew by \(growth >> 20) MB: \(samples.map { $0 >> 20 }) MB")
