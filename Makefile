@@ -29,7 +29,7 @@ TEST_GROUPS = \
 	'MemoryTests' \
 	'InteropTests|GearmanInteropTests' \
 	'ImageFarmTests|FarmProcessTests|UploadFrontTests|GearmanBenchTests'
-test: deps lint
+test: deps
 	scripts/test.sh $(TEST_GROUPS)
 
 # The style every Swift file keeps: swift-format (part of the toolchain) with .swift-format; `make format` applies it.
