@@ -165,18 +165,30 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
-        // Fuzz targets: the protocol layer and the engine driven by arbitrary bytes (`make fuzz`).
+        // Fuzz targets: the protocol layer and an uploaded photo's metadata driven by arbitrary bytes, and the
+        // mutated conversations of the TCP fuzzer (`make fuzz`).
         .target(
             name: "GearmanFuzzing",
             dependencies: [
                 "GearmanProtocol",
-                "GearmanServer",
                 "PhotoMetadata",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // The engine driven by arbitrary bytes: apart, because the engine still lives in GearmanServer, whose
+        // dependencies (PostgreSQL, TLS) the other targets' sanitized build need not compile.
+        .target(
+            name: "GearmanEngineFuzzing",
+            dependencies: [
+                "GearmanFuzzing",
+                "GearmanProtocol",
+                "GearmanServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(name: "fuzz-protocol", dependencies: ["GearmanFuzzing"], path: "Fuzz/ProtocolFuzzer"),
-        .executableTarget(name: "fuzz-engine", dependencies: ["GearmanFuzzing"], path: "Fuzz/EngineFuzzer"),
+        .executableTarget(
+            name: "fuzz-engine", dependencies: ["GearmanFuzzing", "GearmanEngineFuzzing"], path: "Fuzz/EngineFuzzer"),
         .executableTarget(name: "fuzz-metadata", dependencies: ["GearmanFuzzing"], path: "Fuzz/MetadataFuzzer"),
         // Mutated conversations against a running job server over TCP (`make fuzz`).
         .executableTarget(
@@ -294,7 +306,7 @@ let package = Package(
         // The fuzz targets' regression inputs and a fixed sample of mutations, as plain tests.
         .testTarget(
             name: "GearmanFuzzingTests",
-            dependencies: ["GearmanFuzzing", "TestSupport"]
+            dependencies: ["GearmanFuzzing", "GearmanEngineFuzzing", "TestSupport"]
         ),
         // Helpers for tests that start real processes: free ports, child processes, raw connections.
         .target(

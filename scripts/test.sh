@@ -60,4 +60,4 @@ status=$?
 libfuzzer=
 cat "$libfuzzer_log"
 [ "$status" -eq 0 ] || exit "$status"
-echo "== make test's steps took $((SECONDS - started)) s after the lint"
+echo "== make test took $((SECONDS - started)) s once the packages were installed"

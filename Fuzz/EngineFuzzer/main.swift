@@ -1,3 +1,4 @@
+import GearmanEngineFuzzing
 import GearmanFuzzing
 
 /// The fuzz target: libFuzzer calls it with each input.

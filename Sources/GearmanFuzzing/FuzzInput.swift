@@ -1,28 +1,28 @@
 /// Reads a fuzzer's bytes as a script: small numbers choose what happens next, runs of bytes become data.
 /// Reads past the end yield zeros, so every input is a complete script.
-struct FuzzInput {
+package struct FuzzInput {
     private let bytes: [UInt8]
     private var position = 0
 
-    init(_ bytes: [UInt8]) {
+    package init(_ bytes: [UInt8]) {
         self.bytes = bytes
     }
 
-    var isExhausted: Bool { position >= bytes.count }
+    package var isExhausted: Bool { position >= bytes.count }
 
-    mutating func byte() -> UInt8 {
+    package mutating func byte() -> UInt8 {
         guard position < bytes.count else { return 0 }
         defer { position += 1 }
         return bytes[position]
     }
 
     /// A number in `0..<count`.
-    mutating func choose(_ count: Int) -> Int {
+    package mutating func choose(_ count: Int) -> Int {
         Int(byte()) % count
     }
 
     /// Up to `limit` bytes, the count read first.
-    mutating func chunk(upTo limit: Int) -> ArraySlice<UInt8> {
+    package mutating func chunk(upTo limit: Int) -> ArraySlice<UInt8> {
         let wanted = min(Int(byte()), limit)
         let end = min(position + wanted, bytes.count)
         defer { position = end }

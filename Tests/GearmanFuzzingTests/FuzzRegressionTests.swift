@@ -1,4 +1,5 @@
 import Foundation
+import GearmanEngineFuzzing
 import GearmanFuzzing
 import TestSupport
 import Testing
@@ -18,6 +19,16 @@ import Testing
         #expect(!inputs.isEmpty)
         for input in inputs {
             EngineFuzzer.run(Array(try Data(contentsOf: input)))
+        }
+    }
+
+    /// The corpus a guided run kept (Fuzz/Seeds/README.md): the engine's short pass in `make test`.
+    @Test func everyInputOfTheEngineCorpusPasses() throws {
+        let folder = packageRoot.appendingPathComponent("Fuzz/Seeds/engine")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        #expect(names.count > 1_000)
+        for name in names.sorted() {
+            EngineFuzzer.run(Array(try Data(contentsOf: folder.appendingPathComponent(name))))
         }
     }
 
