@@ -20,6 +20,10 @@ final class EvaluationDeadline: Sendable {
     let limit: Duration
     private let state = NIOLockedValueBox(State())
     private static let repeatEvery = DispatchTimeInterval.milliseconds(5)
+    /// A queue of its own, which gets a thread whenever a timer is due: `DispatchQueue.global()` runs at most
+    /// as many blocks at once as there are cores, for the whole process, and in a process busy with other work
+    /// the timer came after the work it should have stopped had ended.
+    private static let timers = DispatchQueue(label: "gearbox.imaging.time-limits")
 
     /// Starts the clock.
     init(limit: Duration) {
@@ -27,7 +31,7 @@ final class EvaluationDeadline: Sendable {
         let nanoseconds =
             max(0, limit.components.seconds) * 1_000_000_000
             + limit.components.attoseconds / 1_000_000_000
-        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) { [self] in
+        Self.timers.asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) { [self] in
             fire()
         }
     }
@@ -72,7 +76,7 @@ final class EvaluationDeadline: Sendable {
             return true
         }
         if running {
-            DispatchQueue.global().asyncAfter(deadline: .now() + Self.repeatEvery) { [self] in fire() }
+            Self.timers.asyncAfter(deadline: .now() + Self.repeatEvery) { [self] in fire() }
         }
     }
 }
