@@ -70,9 +70,4 @@ public struct FrontError: Error, Sendable, Hashable, CustomStringConvertible {
             .tooManyRequests, "too many photos are waiting for the image farm; try again shortly",
             retryAfter: retryAfter)
     }
-
-    static func noWorker(function: String, retryAfter: Int) -> FrontError {
-        FrontError(
-            .serviceUnavailable, "no worker for '\(function)' is attached to the job servers", retryAfter: retryAfter)
-    }
 }

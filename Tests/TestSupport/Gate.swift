@@ -1,25 +1,41 @@
 import NIOConcurrencyHelpers
 
-/// A point tasks wait at until the test opens it; once open it stays open. A test that needs "a job is
-/// running and cannot finish yet" holds its worker here instead of guessing how long a sleep must be.
+/// A point tasks wait at until the test opens it, or until a given number of them have arrived; once open it
+/// stays open. A test that needs "a job is running and cannot finish yet" holds its worker here instead of
+/// guessing how long a sleep must be, and one that means "these jobs run at once" lets none finish until all
+/// of them have started.
 public final class Gate: Sendable {
     private struct State: Sendable {
         var isOpen = false
+        var arrivals = 0
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let state = NIOLockedValueBox(State())
+    private let opensAfter: Int?
 
-    public init() {}
+    /// - Parameter arrivals: opens by itself when this many tasks have arrived; without it, only `open()` does.
+    public init(opensAfter arrivals: Int? = nil) {
+        opensAfter = arrivals
+    }
+
+    /// Tasks that have arrived at the gate so far, whether or not they are still waiting.
+    public var arrivals: Int { state.withLockedValue { $0.arrivals } }
 
     /// Returns once the gate is open.
     public func wait() async {
         await withCheckedContinuation { continuation in
-            let open = state.withLockedValue { state in
-                if !state.isOpen { state.waiters.append(continuation) }
-                return state.isOpen
+            let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+                state.arrivals += 1
+                if let opensAfter, state.arrivals >= opensAfter { state.isOpen = true }
+                guard state.isOpen else {
+                    state.waiters.append(continuation)
+                    return []
+                }
+                defer { state.waiters = [] }
+                return state.waiters + [continuation]
             }
-            if open { continuation.resume() }
+            for waiter in waiters { waiter.resume() }
         }
     }
 

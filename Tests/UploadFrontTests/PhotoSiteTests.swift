@@ -341,12 +341,11 @@ import UploadFront
             let stopped = try await HTTP.postRaw(front.base + "/photos", try FrontHarness.elephants)
             #expect(stopped.status == 422)
             #expect(try stopped.error().reason == "time limit: stopped after 0.5 s")
-            // The single worker was freed by the stop: it takes the next job at once, well within its limit.
-            let started = ContinuousClock.now
+            // The 422 comes from the stopped evaluation itself, once it has returned on the processor's thread
+            // (how soon after the limit is WorkLimitTests'): the single worker then makes the next photo.
             let small = try await HTTP.postRaw(
                 front.base + "/photos", try FrontHarness.fixturePath("generated/photo.jpg"))
             #expect(small.status == 200, "\(small.text)")
-            #expect(ContinuousClock.now - started < .seconds(3))
         }
     }
 

@@ -14,12 +14,30 @@ public final class FarmStatus: Sendable {
         /// Jobs for the function queued or running on this server.
         public var jobs: Int
         public var error: String?
+        /// It took the connection but its answer did not come within the query's deadline: the question is
+        /// open, since a server on a busy machine can be slow to answer and still have its workers.
+        public var late: Bool
     }
 
     public struct Report: Sendable, Hashable, Codable {
         public var function: String
         public var servers: [Server]
+        /// A server answered that a worker for the function is attached to it.
         public var ready: Bool { servers.contains { $0.reachable && $0.workers > 0 } }
+        /// Jobs submitted now may be run: a server has a worker, or one was too slow to say. Work is
+        /// refused early only on evidence (every server refused the connection or has no worker); a
+        /// slow server's jobs are left to their own deadline.
+        public var mayTakeJobs: Bool { ready || servers.contains(where: \.late) }
+
+        /// Why `mayTakeJobs` is false, server by server.
+        public var refusal: String {
+            let reasons = servers.map { server in
+                server.reachable
+                    ? "\(server.address) has no worker for it"
+                    : "\(server.address) did not answer (\(server.error ?? "no reply"))"
+            }
+            return "no worker for '\(function)' is attached to the job servers: " + reasons.joined(separator: "; ")
+        }
     }
 
     public let servers: [GearmanServerAddress]
@@ -62,9 +80,12 @@ public final class FarmStatus: Sendable {
             let text = try await GearmanAdminClient(server: address, tls: tls).send("status", timeout: .seconds(2))
             let row = parseStatus(text)[function]
             return Server(
-                address: "\(address)", reachable: true, workers: row?.workers ?? 0, jobs: row?.total ?? 0, error: nil)
+                address: "\(address)", reachable: true, workers: row?.workers ?? 0, jobs: row?.total ?? 0, error: nil,
+                late: false)
         } catch {
-            return Server(address: "\(address)", reachable: false, workers: 0, jobs: 0, error: "\(error)")
+            let late = (error as? GearmanError)?.code == .timeout
+            return Server(
+                address: "\(address)", reachable: false, workers: 0, jobs: 0, error: "\(error)", late: late)
         }
     }
 

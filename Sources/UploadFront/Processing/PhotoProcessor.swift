@@ -46,8 +46,14 @@ public struct PhotoProcessor: Sendable {
         guard dispatcher.limiter.admits(variants.count) else {
             throw FrontError.queueFull(retryAfter: configuration.retryAfterSeconds)
         }
-        guard await farm.report().ready else {
-            throw FrontError.noWorker(function: configuration.function, retryAfter: configuration.retryAfterSeconds)
+        let farmReport = await farm.report()
+        guard farmReport.mayTakeJobs else {
+            throw FrontError(.serviceUnavailable, farmReport.refusal, retryAfter: configuration.retryAfterSeconds)
+        }
+        if !farmReport.ready {
+            logger.warning(
+                "a job server was too slow to say whether a worker is attached; the jobs are sent anyway",
+                metadata: ["front.servers": "\(farmReport.servers.filter(\.late).map(\.address))"])
         }
 
         let original = try await PrivateOriginal.make(
