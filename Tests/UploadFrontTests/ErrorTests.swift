@@ -141,10 +141,14 @@ import UploadFront
     }
 
     @Test func aFarmThatTimesOutIs503WithRetryAfter() async throws {
-        let farm = try await TestFarm(function: "stuck", delay: .seconds(2))
+        // The worker holds its jobs until the front has answered: a farm that never answers, however late the
+        // front's timer fires on a busy machine.
+        let held = Gate()
+        let farm = try await TestFarm(function: "stuck", delay: .zero, gate: held)
         let configuration = FrontConfiguration(
             servers: [farm.address], densities: [1], formats: [], function: "stuck", jobTimeout: .milliseconds(500))
         try await FrontHarness.with(configuration) { front in
+            defer { held.open() }
             try await FrontHarness.waitUntilReady(front.base)
             let upload = try await HTTP.postFiles(front.base + "/photos", [try FrontHarness.garden])
             #expect(upload.status == 503)
