@@ -157,13 +157,30 @@ final class FrontProcess: Sendable {
     /// Unless `arguments` say otherwise, one JPEG per size at 1x (as `FrontHarness.jpegOnly`). A `storage`
     /// given is kept when the front stops.
     init(_ arguments: [String], storage given: URL? = nil) async throws {
-        port = try freePort()
         storage = given ?? FileManager.default.temporaryDirectory.appendingPathComponent("front-\(PhotoStore.newID())")
         ownsStorage = given == nil
         let jpegOnly = ["--formats", "", "--densities", "1"]
         child = try ChildProcess(
-            try gearboxBinary(), ["front", "--port", String(port), "--storage", storage.path] + jpegOnly + arguments)
-        try await waitUntilListening(port: port)
+            try gearboxBinary(), ["front", "--port", "0", "--storage", storage.path] + jpegOnly + arguments)
+        // The kernel picks the port and the front names it once it listens ("listening on http://HOST:PORT"):
+        // nothing else can hold it, and no test talks to another front by mistake.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            let said = child.standardOutputText
+            if let line = said.split(separator: "\n").first(where: { $0.hasPrefix("listening on http://") }),
+                said.contains(line + "\n"), let port = line.split(separator: ":").last.flatMap({ Int($0) })
+            {
+                self.port = port
+                return
+            }
+            guard child.isRunning else {
+                throw FrontTestFailure(description: "gearbox front exited: \(child.standardErrorText)")
+            }
+            guard ContinuousClock.now < deadline else {
+                throw FrontTestFailure(description: "gearbox front did not say it listens within 30 s: \(said)")
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
     }
 
     func stop() {
