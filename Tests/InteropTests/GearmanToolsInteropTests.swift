@@ -31,8 +31,18 @@ import Testing
             let worker = try ChildProcess(
                 "gearman", ["-p", "\(server.port)", "-w", "-f", "queued", "-c", "3", "--", "cat"])
             #expect(try await worker.wait() == 0)
-            try await admin.send(line: "status")
-            #expect(try await admin.receiveAdminReply() == "queued\t0\t0\t0\n.\n")
+            // The worker's last WORK_COMPLETE and its goodbye reach the server on a connection of their own:
+            // a `status` sent once the process has exited can be read first. What stays once it comes is
+            // nothing queued, nothing running and no worker.
+            let drained = "queued\t0\t0\t0\n.\n"
+            var status = ""
+            let deadline = ContinuousClock.now + .seconds(10)
+            while status != drained, ContinuousClock.now < deadline {
+                try await admin.send(line: "status")
+                status = try await admin.receiveAdminReply()
+                if status != drained { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(status == drained)
         }
     }
 
