@@ -51,14 +51,9 @@ import Testing
 
     /// Polls `show store` until every accepted write and delete is committed.
     func waitUntilWritten(port: Int) async throws {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            let admin = try await RawConnection(port: port)
-            try await admin.send(line: "show store")
-            if try await admin.receiveAdminReply().contains("unwritten\t0\n") { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        throw TestFailure("the store did not catch up in 20 s")
+        let caughtUp = "unwritten\t0\n"
+        let store = try await adminReply(port: port, "show store", timeout: .seconds(20)) { $0.contains(caughtUp) }
+        guard store.contains(caughtUp) else { throw TestFailure("the store did not catch up in 20 s: \(store)") }
     }
 
     @Test func everyAcknowledgedJobSurvivesSIGKILLDuringASubmitStormAndFinishedOnesDoNotComeBack() async throws {

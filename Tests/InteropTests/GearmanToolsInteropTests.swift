@@ -35,14 +35,7 @@ import Testing
             // a `status` sent once the process has exited can be read first. What stays once it comes is
             // nothing queued, nothing running and no worker.
             let drained = "queued\t0\t0\t0\n.\n"
-            var status = ""
-            let deadline = ContinuousClock.now + .seconds(10)
-            while status != drained, ContinuousClock.now < deadline {
-                try await admin.send(line: "status")
-                status = try await admin.receiveAdminReply()
-                if status != drained { try await Task.sleep(for: .milliseconds(20)) }
-            }
-            #expect(status == drained)
+            #expect(try await adminReply(port: server.port, "status") { $0 == drained } == drained)
         }
     }
 

@@ -45,13 +45,7 @@ import Testing
             // The job is back in its queue with one retry counted (`show jobs`: handle, retries, 0, 1) once the
             // timeout has run out; the late result is sent after that, however long a busy machine takes.
             let requeued = "\t1\t0\t1\n"
-            var jobs = ""
-            while !jobs.contains(requeued), ContinuousClock.now < grabbed + .seconds(10) {
-                let admin = try await RawConnection(port: server.port)
-                try await admin.send(line: "show jobs")
-                jobs = try await admin.receiveAdminReply()
-                if !jobs.contains(requeued) { try await Task.sleep(for: .milliseconds(20)) }
-            }
+            let jobs = try await adminReply(port: server.port, "show jobs") { $0.contains(requeued) }
             try #require(jobs.contains(requeued), "not requeued within 10 s: \(jobs)")
             #expect(ContinuousClock.now - grabbed >= .milliseconds(200))
             try await slow.send(.workComplete(handle: handle, data: ByteBuffer(string: "late")))

@@ -167,8 +167,9 @@ final class FrontProcess: Sendable {
         let deadline = ContinuousClock.now + .seconds(30)
         while true {
             let said = child.standardOutputText
-            if let line = said.split(separator: "\n").first(where: { $0.hasPrefix("listening on http://") }),
-                said.contains(line + "\n"), let port = line.split(separator: ":").last.flatMap({ Int($0) })
+            let wholeLines = said.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            if let line = wholeLines.first(where: { $0.hasPrefix("listening on http://") }),
+                let port = line.split(separator: ":").last.flatMap({ Int($0) })
             {
                 self.port = port
                 return
