@@ -15,12 +15,12 @@ public struct PayloadSize: Sendable, Hashable, CustomStringConvertible {
         self.maximum = maximum
     }
 
-    /// Parses `64`, `64-1024`, and sizes with a `k`/`K` (KiB) or `m`/`M` (MiB) suffix such as `64k`.
+    /// Parses `64`, `64-1024`, and sizes with a suffix (`byteCount(parsing:)`) such as `64k`.
     public init?(parsing text: String) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 1 || parts.count == 2 else { return nil }
-        guard let low = Self.bytes(parts[0]) else { return nil }
-        let high = parts.count == 2 ? Self.bytes(parts[1]) : low
+        guard let low = Self.byteCount(parsing: parts[0]) else { return nil }
+        let high = parts.count == 2 ? Self.byteCount(parsing: parts[1]) : low
         guard let high else { return nil }
         self.init(minimum: low, maximum: high)
     }
@@ -37,7 +37,9 @@ public struct PayloadSize: Sendable, Hashable, CustomStringConvertible {
         isFixed ? minimum : minimum + Int(random % UInt64(maximum - minimum + 1))
     }
 
-    private static func bytes(_ text: Substring) -> Int? {
+    /// A number of bytes, with an optional `k`/`K` (KiB), `m`/`M` (MiB) or `g`/`G` (GiB) suffix: `64k`, `1G`.
+    /// The one parser of sizes on the command line.
+    public static func byteCount(parsing text: Substring) -> Int? {
         var digits = text
         var unit = 1
         switch digits.last {
@@ -46,6 +48,9 @@ public struct PayloadSize: Sendable, Hashable, CustomStringConvertible {
             digits = digits.dropLast()
         case "m", "M":
             unit = 1024 * 1024
+            digits = digits.dropLast()
+        case "g", "G":
+            unit = 1024 * 1024 * 1024
             digits = digits.dropLast()
         default:
             break

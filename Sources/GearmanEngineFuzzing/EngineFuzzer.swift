@@ -16,6 +16,8 @@ public final class EngineFuzzer {
     private static let functionNames = ["f", "g", "h"]
     private static let uniques = ["", "-", "u1", "u2"]
     private static let maximumConnections = 6
+    /// `f`'s results are kept for a minute of the moving clock, in a budget that a few of them fill.
+    private static let resultCache = ResultCacheConfiguration(functions: ["f": .seconds(60)], maximumBytes: 48)
 
     private let engine: JobServerEngine
     private let isDurable: Bool
@@ -36,7 +38,8 @@ public final class EngineFuzzer {
     private init(_ data: [UInt8]) {
         input = FuzzInput(data)
         isDurable = (data.first ?? 0) & 0x80 != 0
-        engine = JobServerEngine(configuration: .init(jobRetries: 3, storesBackgroundJobs: isDurable))
+        engine = JobServerEngine(
+            configuration: .init(jobRetries: 3, storesBackgroundJobs: isDurable, resultCache: Self.resultCache))
     }
 
     public static func run(_ data: [UInt8]) {

@@ -12,6 +12,8 @@ public enum GearmanAdminCommand: Sendable, Hashable {
     case showStore
     /// Gearbox's own: the servers that share this server's store, and their leases.
     case showServers
+    /// Gearbox's own: each cached function's results, hits, misses and evictions.
+    case cache
     case cancelJob(handle: String)
     /// Queue limits for HIGH, NORMAL and LOW; 0 means unlimited.
     case maxQueue(function: String, limits: [GearmanPriority: Int])
@@ -44,6 +46,8 @@ public enum GearmanAdminCommand: Sendable, Hashable {
             self = .workers
         case "prioritystatus":
             self = .priorityStatus
+        case "cache":
+            self = words.count == 1 ? .cache : .invalid(.invalidArguments(first))
         case "cancel" where words.count >= 3:
             if words.count == 3, word(1, is: "job") {
                 self = .cancelJob(handle: words[2])
@@ -122,8 +126,8 @@ extension GearmanAdminCommand {
     public var changesState: Bool {
         switch self {
         case .cancelJob, .maxQueue, .createFunction, .dropFunction, .shutdown: true
-        case .status, .workers, .priorityStatus, .showJobs, .showUniqueJobs, .showStore, .showServers, .getPID,
-            .version, .verbose, .invalid:
+        case .status, .workers, .priorityStatus, .showJobs, .showUniqueJobs, .showStore, .showServers, .cache,
+            .getPID, .version, .verbose, .invalid:
             false
         }
     }
@@ -138,6 +142,7 @@ extension GearmanAdminCommand {
         case .showUniqueJobs: "show unique jobs"
         case .showStore: "show store"
         case .showServers: "show servers"
+        case .cache: "cache"
         case .cancelJob: "cancel job"
         case .maxQueue: "maxqueue"
         case .createFunction: "create function"

@@ -10,7 +10,8 @@ import ServiceLifecycle
 /// and `gearbox front` use when no server is named. Jobs still travel through the Gearman protocol, so the
 /// code path is the one an external farm takes.
 ///
-/// A `Service`: ``bind(concurrency:functions:defaults:limits:store:metrics:logger:)`` opens the port, `run()`
+/// A `Service`: ``bind(concurrency:functions:defaults:limits:store:metrics:resultCache:logger:)`` opens the port,
+/// `run()`
 /// serves until the surrounding `ServiceGroup` shuts down (or ``shutdown(graceful:)`` is called), then lets
 /// running jobs finish, stops the workers before the server, and stops the image threads last.
 public final class EmbeddedFarm: StoppableService {
@@ -34,7 +35,8 @@ public final class EmbeddedFarm: StoppableService {
     /// Binds the server and registers `concurrency` image workers (one per core by default); nothing runs
     /// until `run()`. With a durable `store`, background image jobs outlive the process and run after the
     /// next start. With `metrics`, the server and the image jobs record theirs there
-    /// (`server.configuration.metrics?.update()` before reading).
+    /// (`server.configuration.metrics?.update()` before reading). With `resultCache`, the server answers
+    /// repeated jobs of the functions it names (same unique key) from their kept results.
     public static func bind(
         concurrency: Int = System.coreCount,
         functions: [ImageFunction] = ImageFunction.allCases,
@@ -42,12 +44,13 @@ public final class EmbeddedFarm: StoppableService {
         limits: ImageLimits = .default,
         store: StoreLocation = .memory,
         metrics: (any MetricsFactory)? = nil,
+        resultCache: ResultCacheConfiguration? = nil,
         logger: Logger = Logger(label: "gearbox.farm")
     ) async throws -> EmbeddedFarm {
         let server = try await GearmanJobServer.bind(
             configuration: GearmanServerConfiguration(
                 host: "127.0.0.1", port: 0, threads: 1, store: store,
-                metrics: metrics.map { ServerMetrics(factory: $0) }),
+                metrics: metrics.map { ServerMetrics(factory: $0) }, resultCache: resultCache),
             logger: logger)
         let address = GearmanServerAddress(host: "127.0.0.1", port: server.localAddress.port!)
         let processor = ImageProcessor(configuration: .init(threads: concurrency, limits: limits))
@@ -96,11 +99,13 @@ public final class EmbeddedFarm: StoppableService {
         defaults: ImageFunctionDefaults = ImageFunctionDefaults(),
         limits: ImageLimits = .default,
         store: StoreLocation = .memory,
+        resultCache: ResultCacheConfiguration? = nil,
         logger: Logger = Logger(label: "gearbox.farm"),
         _ body: (EmbeddedFarm) async throws -> Result
     ) async throws -> Result {
         let farm = try await bind(
-            concurrency: concurrency, defaults: defaults, limits: limits, store: store, logger: logger)
+            concurrency: concurrency, defaults: defaults, limits: limits, store: store, resultCache: resultCache,
+            logger: logger)
         return try await farm.withRunning { try await body(farm) }
     }
 }

@@ -7,7 +7,8 @@ struct AdminCommand: AsyncParsableCommand {
         abstract: "Ask job servers about their queues and workers, like gearadmin.",
         discussion: """
             Commands: status, workers, prioritystatus, version, getpid, show-jobs, show-unique-jobs, cancel HANDLE, \
-            maxqueue FUNCTION [LIMIT | HIGH NORMAL LOW], create-function FUNCTION, drop-function FUNCTION, verbose.
+            maxqueue FUNCTION [LIMIT | HIGH NORMAL LOW], create-function FUNCTION, drop-function FUNCTION, verbose, \
+            cache (Gearbox's own: each cached function's results).
             """)
 
     @Argument(help: "The command and its arguments.")
@@ -34,7 +35,7 @@ struct AdminCommand: AsyncParsableCommand {
                 }
             }
             switch first.lowercased() {
-            case "status", "workers", "prioritystatus", "version", "getpid", "verbose":
+            case "status", "workers", "prioritystatus", "version", "getpid", "verbose", "cache":
                 try need(0...0)
                 return first.lowercased()
             case "show-jobs":
@@ -102,6 +103,9 @@ enum AdminTable {
             rows = lines.map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
         case "show jobs":
             header = ["HANDLE", "RETRIES", "IGNORED", "PERSISTED"]
+            rows = lines.map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        case "cache":
+            header = ["FUNCTION", "ENTRIES", "BYTES", "HITS", "MISSES", "EVICTIONS", "TTL_SECONDS"]
             rows = lines.map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
         case "show unique jobs":
             header = ["UNIQUE"]

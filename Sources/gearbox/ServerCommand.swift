@@ -1,5 +1,6 @@
 import ArgumentParser
 import GearboxMetrics
+import GearmanBench
 import GearmanProtocol
 import GearmanServer
 import Logging
@@ -25,6 +26,11 @@ struct ServerCommand: AsyncParsableCommand {
             'host=... dbname=...'` too) keeps them in PostgreSQL, which several servers may share: each \
             renews a lease there, and when one dies, another adopts its queued jobs once its lease expires. \
             Give each server of such a group its own `--server-name` (by default HOST:PORT).
+
+            `--result-cache FUNCTION[=TTL]` keeps FUNCTION's results: a foreground job with a unique key whose \
+            result is kept and younger than TTL (30s, 10m, 1h, 2d; one hour by default) is answered at once, \
+            without a worker. One budget, `--result-cache-size`, holds every cached function's results, the \
+            least recently used evicted first. The admin `cache` command shows what each holds.
             """
     )
 
@@ -134,6 +140,18 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Serve Prometheus metrics at http://LISTEN:PORT/metrics.", valueName: "port"))
     var metricsPort: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "Keep this function's results for TTL (30s, 10m, 1h, 2d; 1h by default) and answer foreground jobs with the same unique key from them. Repeat for several.",
+            valueName: "function[=ttl]"))
+    var resultCache: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "Bytes every cached result together may take (unique keys and data), least recently used evicted first: 64M, 1G (default 64M).",
+            valueName: "bytes"))
+    var resultCacheSize: String?
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -164,6 +182,30 @@ struct ServerCommand: AsyncParsableCommand {
         if !adminAllowCertificate.isEmpty, !tls.enabled {
             throw ValidationError("--admin-allow-certificate needs --ssl (or --ssl-port)")
         }
+        _ = try resultCacheConfiguration()
+    }
+
+    /// `--result-cache` and `--result-cache-size`; nil when no function is cached.
+    func resultCacheConfiguration() throws -> ResultCacheConfiguration? {
+        var functions: [String: Duration] = [:]
+        for text in resultCache {
+            do {
+                let (name, timeToLive) = try ResultCacheConfiguration.parseFunction(text)
+                functions[name] = timeToLive
+            } catch {
+                throw ValidationError("--result-cache \(error.reason)")
+            }
+        }
+        var maximumBytes = ResultCacheConfiguration.defaultMaximumBytes
+        if let resultCacheSize {
+            guard let bytes = PayloadSize.byteCount(parsing: Substring(resultCacheSize)) else {
+                throw ValidationError(
+                    "--result-cache-size \(resultCacheSize) is not a size in bytes (65536, 64k, 64M, 1G)")
+            }
+            guard !functions.isEmpty else { throw ValidationError("--result-cache-size needs --result-cache FUNCTION") }
+            maximumBytes = bytes
+        }
+        return functions.isEmpty ? nil : ResultCacheConfiguration(functions: functions, maximumBytes: maximumBytes)
     }
 
     func adminAccess() throws -> AdminAccess {
@@ -238,7 +280,8 @@ struct ServerCommand: AsyncParsableCommand {
             deadPeerDetection: keepalive.detection,
             httpPort: httpPort ?? (protocols.isEmpty ? nil : 8080),
             httpMaximumBodySize: httpMaxBody,
-            metrics: metrics
+            metrics: metrics,
+            resultCache: try resultCacheConfiguration()
         )
         // Binds inside the group, once SIGTERM and SIGINT are handled. The admin `shutdown` command ends the
         // server's run: that is a normal stop, not a failure.

@@ -20,6 +20,8 @@ import Testing
         ("shutdown", .shutdown(graceful: false)),
         ("shutdown graceful", .shutdown(graceful: true)),
         ("  status  ", .status),
+        ("cache", .cache),
+        ("CACHE", .cache),
     ])
     func parsesCommands(line: String, expected: GearmanAdminCommand) {
         #expect(GearmanAdminCommand(line: line) == expected)
@@ -53,6 +55,7 @@ import Testing
         ("maxqueue", "ERR INVALID_ARGUMENTS An+incomplete+set+of+arguments+was+sent+to+this+command+maxqueue\r\n"),
         ("create function", "ERR INVALID_ARGUMENTS An+incomplete+set+of+arguments+was+sent+to+this+command+create\r\n"),
         ("drop", "ERR INVALID_ARGUMENTS An+incomplete+set+of+arguments+was+sent+to+this+command+drop\r\n"),
+        ("cache f", "ERR INVALID_ARGUMENTS An+incomplete+set+of+arguments+was+sent+to+this+command+cache\r\n"),
     ])
     func invalidLinesGetGearmandsErrors(line: String, reply: String) {
         #expect(GearmanAdminCommand(line: line) == .invalid(GearmanAdminReply(text: reply)))

@@ -15,11 +15,11 @@ final class EngineHarness {
     private var adminInbox: [ConnectionID: [String]] = [:]
     private(set) var closed: Set<ConnectionID> = []
 
-    init(jobRetries: Int = 0, storesBackgroundJobs: Bool = false) {
+    init(jobRetries: Int = 0, storesBackgroundJobs: Bool = false, resultCache: ResultCacheConfiguration? = nil) {
         engine = JobServerEngine(
             configuration: .init(
                 jobRetries: jobRetries, handlePrefix: "test", processID: 4242,
-                storesBackgroundJobs: storesBackgroundJobs))
+                storesBackgroundJobs: storesBackgroundJobs, resultCache: resultCache))
     }
 
     func connect(host: String = "127.0.0.1") -> ConnectionID {

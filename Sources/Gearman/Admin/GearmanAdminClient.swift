@@ -23,7 +23,7 @@ public struct GearmanAdminClient: Sendable {
     public static func repliesWithTable(_ command: String) -> Bool {
         let words = command.lowercased().split(separator: " ")
         guard let first = words.first else { return false }
-        return ["status", "workers", "prioritystatus", "show"].contains(String(first))
+        return ["status", "workers", "prioritystatus", "show", "cache"].contains(String(first))
     }
 
     public func send(_ command: String, timeout: Duration = .seconds(10)) async throws -> String {

@@ -21,6 +21,8 @@ final class FunctionQueue {
     @exclusivity(unchecked) var counts = FunctionCounts()
     /// How long its jobs waited and ran, recorded per job; nil without metrics.
     var timers: JobTimers?
+    /// Set when its results are kept (`ResultCache`); nil costs a submission nothing more than this check.
+    var cachedFunction: CachedFunction?
     /// Set when the admin `drop function` removed it; a connection's cached reference then no longer counts.
     var isDropped = false
     /// Per priority; 0 means unlimited.

@@ -25,6 +25,8 @@ final class Job {
         var numerator: UInt32 = 0
         var denominator: UInt32 = 0
         var retries: UInt32 = 0
+        /// Set by a WORK_DATA of a cached function's job: its WORK_COMPLETE holds only the rest of the result.
+        var resultIsPartial = false
         /// Waiters after the first, in the order they attached: only coalesced foreground jobs have them.
         var moreWaiters: [ConnectionID] = []
     }
@@ -135,6 +137,12 @@ final class Job {
     var retries: UInt32 {
         get { extras?.retries ?? 0 }
         set { ensureExtras().retries = newValue }
+    }
+
+    /// Whether the worker streamed part of the result in WORK_DATA, so that WORK_COMPLETE lacks it.
+    var resultIsPartial: Bool {
+        get { extras?.resultIsPartial ?? false }
+        set { ensureExtras().resultIsPartial = newValue }
     }
 
     private func ensureExtras() -> Extras {

@@ -40,6 +40,13 @@ extension JobServerEngine {
         case .showUniqueJobs:
             reply = .table(
                 uniques.values.sorted { $0.handle < $1.handle }.map { String(buffer: $0.unique) })
+        case .cache:
+            reply = .table(
+                (resultCache?.cachedFunctions ?? []).map {
+                    let counts = $0.counts
+                    return
+                        "\($0.name)\t\(counts.entries)\t\(counts.bytes)\t\(counts.hits)\t\(counts.misses)\t\(counts.evictions)\t\($0.timeToLive)"
+                })
         case .showStore:
             actions.append(.send(id, .storeStatus))
             return

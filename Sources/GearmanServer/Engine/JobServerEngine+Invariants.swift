@@ -109,6 +109,9 @@ extension JobServerEngine {
         for (key, job) in uniques where jobs[job.handle] !== job {
             problems.append("unique key \(key) names job \(job.handle), which is not known")
         }
+        if let resultCache {
+            problems += resultCache.invariantViolations()
+        }
         return problems
     }
 }

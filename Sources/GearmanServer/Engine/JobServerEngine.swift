@@ -22,6 +22,8 @@ public final class JobServerEngine {
         public var storesBackgroundJobs: Bool
         /// Records how long jobs wait and run; nil measures nothing (counts are kept either way).
         public var metrics: ServerMetrics?
+        /// The functions whose results are kept and answered again without a worker; nil keeps none.
+        public var resultCache: ResultCacheConfiguration?
 
         public init(
             jobRetries: Int = 0,
@@ -31,9 +33,11 @@ public final class JobServerEngine {
             processID: Int = 0,
             verbosity: String = "ERROR",
             storesBackgroundJobs: Bool = false,
-            metrics: ServerMetrics? = nil
+            metrics: ServerMetrics? = nil,
+            resultCache: ResultCacheConfiguration? = nil
         ) {
             self.metrics = metrics
+            self.resultCache = resultCache
             self.jobRetries = jobRetries
             self.handleFormat = JobHandleFormat(prefix: handlePrefix)
             self.maximumUniqueLength = maximumUniqueLength
@@ -45,6 +49,8 @@ public final class JobServerEngine {
     }
 
     let configuration: Configuration
+    /// Nil unless some function's results are kept.
+    let resultCache: ResultCache?
     @exclusivity(unchecked) var connections: [ConnectionID: ConnectionState] = [:]
     @exclusivity(unchecked) var functions: [ByteBuffer: FunctionQueue] = [:]
     @exclusivity(unchecked) var jobs = JobTable()
@@ -68,6 +74,7 @@ public final class JobServerEngine {
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
+        resultCache = configuration.resultCache.map(ResultCache.init(configuration:))
     }
 
     deinit {
@@ -134,9 +141,12 @@ public final class JobServerEngine {
         case .preSleep:
             preSleep(connection, now: now, into: &actions)
         case .workComplete(let handle, let data):
-            complete(handle, data: data, from: connection, into: &actions)
+            complete(handle, data: data, from: connection, now: now, into: &actions)
         case .workData(let handle, let data):
             guard let job = runningJob(handle, of: connection, into: &actions) else { return }
+            if job.function.cachedFunction != nil {
+                job.resultIsPartial = true
+            }
             forward(.workData(handle: handle, data: data), of: job, into: &actions)
         case .workWarning(let handle, let data):
             guard let job = runningJob(handle, of: connection, into: &actions) else { return }
@@ -241,7 +251,7 @@ public final class JobServerEngine {
         case .workComplete:
             let (handle, data) = try packet.handleAndData()
             guard let connection = connections[id] else { return }
-            complete(handle, data: data, from: connection, into: &actions)
+            complete(handle, data: data, from: connection, now: now, into: &actions)
         case .preSleep:
             guard let connection = connections[id] else { return }
             preSleep(connection, now: now, into: &actions)
@@ -298,6 +308,16 @@ public final class JobServerEngine {
         }
         let function = functionQueue(named: name, lastUsedBy: client)
         let uniqueKey = UniqueKey(function: function, unique: unique, workload: workload)
+        if let cachedFunction = function.cachedFunction, let uniqueKey, !isBackground, epoch == nil, reducer == nil,
+            let result = resultCache?.result(of: cachedFunction, unique: uniqueKey, now: now)
+        {
+            function.counts.submitted += 1
+            let handle = JobHandle(nextHandle)
+            nextHandle += 1
+            actions.append(.send(client.id, .jobCreated(handle)))
+            actions.append(.send(client.id, .workComplete(handle, data: result)))
+            return
+        }
         if let uniqueKey, let existing = uniques[uniqueKey] {
             function.counts.submitted += 1
             if !isBackground {
@@ -529,6 +549,7 @@ public final class JobServerEngine {
         let ownName = ByteBuffer(bytes: name.readableBytesView)
         let function = FunctionQueue(name: ownName)
         function.timers = configuration.metrics?.jobTimers(for: function.nameString)
+        function.cachedFunction = resultCache?.function(named: ownName)
         functions[ownName] = function
         return function
     }
@@ -639,13 +660,24 @@ public final class JobServerEngine {
     }
 
     private func complete(
-        _ handle: ByteBuffer, data: ByteBuffer, from worker: ConnectionState, into actions: inout [ServerAction]
+        _ handle: ByteBuffer, data: ByteBuffer, from worker: ConnectionState, now: Int64,
+        into actions: inout [ServerAction]
     ) {
         guard let job = runningJob(handle, of: worker, into: &actions) else { return }
         job.function.counts.completed += 1
         recordRunTime(of: job)
+        if let cachedFunction = job.function.cachedFunction {
+            keepResult(data, of: job, in: cachedFunction, now: now)
+        }
         forward(.workComplete(handle: handle, data: data), of: job, into: &actions)
         discard(job, into: &actions)
+    }
+
+    /// A job that streamed WORK_DATA ends with only the rest of its result, and a reduce job's result depends on
+    /// its reducer: neither is kept.
+    private func keepResult(_ data: ByteBuffer, of job: Job, in cachedFunction: CachedFunction, now: Int64) {
+        guard let resultCache, let uniqueKey = job.uniqueKey, !job.resultIsPartial, job.reducer == nil else { return }
+        resultCache.keep(data, of: cachedFunction, unique: uniqueKey, now: now)
     }
 
     private func runningJob(

@@ -23,6 +23,8 @@ public enum ServerMessage: Sendable {
     case response(GearmanResponse)
     case jobCreated(JobHandle)
     case workFail(JobHandle)
+    /// A result answered from the `ResultCache`, under the handle of a job that never was.
+    case workComplete(JobHandle, data: ByteBuffer)
     case jobAssign(
         JobHandle, GearmanGrabMode, function: ByteBuffer, unique: ByteBuffer, reducer: ByteBuffer?, workload: ByteBuffer
     )
@@ -59,6 +61,10 @@ extension ServerMessage {
             return GearmanPacketWriter.write(.response, .jobCreated, handle: handle, handles: handles, into: &buffer)
         case .workFail(let handle):
             return GearmanPacketWriter.write(.response, .workFail, handle: handle, handles: handles, into: &buffer)
+        case .workComplete(let handle, let data):
+            return GearmanPacketWriter.write(
+                .response, .workComplete, handle: handle, handles: handles, last: data,
+                lastByReference: largeDataByReference, into: &buffer)
         case .jobAssign(let handle, .plain, let function, _, _, let workload):
             return GearmanPacketWriter.write(
                 .response, .jobAssign, handle: handle, handles: handles, function, last: workload,

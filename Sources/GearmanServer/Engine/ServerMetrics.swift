@@ -27,6 +27,11 @@ public final class ServerMetrics: Sendable {
         public static let storeCommit = "gearbox_store_commit_seconds"
         public static let storeBatch = "gearbox_store_batch_jobs"
         public static let storeFailures = "gearbox_store_failed_commits_total"
+        public static let cacheHits = "gearbox_result_cache_hits_total"
+        public static let cacheMisses = "gearbox_result_cache_misses_total"
+        public static let cacheEvictions = "gearbox_result_cache_evictions_total"
+        public static let cacheEntries = "gearbox_result_cache_entries"
+        public static let cacheBytes = "gearbox_result_cache_bytes"
     }
 
     let factory: any MetricsFactory
@@ -50,8 +55,15 @@ public final class ServerMetrics: Sendable {
         }
     }
 
+    private struct CachedFunctionMetrics {
+        var published = ResultCacheCounts()
+        let hits, misses, evictions: Counter
+        let entries, bytes: Gauge
+    }
+
     private struct Published {
         var functions: [String: FunctionMetrics] = [:]
+        var cachedFunctions: [String: CachedFunctionMetrics] = [:]
         var connections: [String: Gauge] = [:]
     }
 
@@ -120,6 +132,19 @@ public final class ServerMetrics: Sendable {
                 metrics.running.record(0)
                 metrics.workers.record(0)
             }
+            for (name, counts) in snapshot.cachedFunctions {
+                var metrics = published.cachedFunctions[name] ?? makeCachedFunctionMetrics(name)
+                for (counter, count) in [
+                    (metrics.hits, \ResultCacheCounts.hits), (metrics.misses, \.misses),
+                    (metrics.evictions, \.evictions),
+                ] {
+                    counter.increment(by: Int64(max(0, counts[keyPath: count] - metrics.published[keyPath: count])))
+                }
+                metrics.entries.record(counts.entries)
+                metrics.bytes.record(counts.bytes)
+                metrics.published = counts
+                published.cachedFunctions[name] = metrics
+            }
             for (kind, count) in [("worker", snapshot.workerConnections), ("client", snapshot.otherConnections)] {
                 let gauge =
                     published.connections[kind]
@@ -128,6 +153,16 @@ public final class ServerMetrics: Sendable {
                 gauge.record(count)
             }
         }
+    }
+
+    private func makeCachedFunctionMetrics(_ name: String) -> CachedFunctionMetrics {
+        let function = [("function", name)]
+        return CachedFunctionMetrics(
+            hits: Counter(label: Name.cacheHits, dimensions: function, factory: factory),
+            misses: Counter(label: Name.cacheMisses, dimensions: function, factory: factory),
+            evictions: Counter(label: Name.cacheEvictions, dimensions: function, factory: factory),
+            entries: Gauge(label: Name.cacheEntries, dimensions: function, factory: factory),
+            bytes: Gauge(label: Name.cacheBytes, dimensions: function, factory: factory))
     }
 
     private func makeFunctionMetrics(_ name: String) -> FunctionMetrics {

@@ -10,6 +10,8 @@ struct ServerSnapshot {
     }
 
     var functions: [Function]
+    /// Each cached function's share of the result cache.
+    var cachedFunctions: [(name: String, counts: ResultCacheCounts)]
     /// Connections that registered a function.
     var workerConnections: Int
     /// Clients, admin sessions and connections that have not said yet.
@@ -25,6 +27,7 @@ extension JobServerEngine {
                     name: $0.nameString, counts: $0.counts, queued: $0.queuedCounts, running: $0.runningCount,
                     workers: $0.workerCount)
             },
+            cachedFunctions: (resultCache?.cachedFunctions ?? []).map { ($0.name, $0.counts) },
             workerConnections: workers, otherConnections: connections.count - workers)
     }
 }

@@ -65,6 +65,9 @@ public final class GearmanJobServer: StoppableService {
             throw GearmanServerConfigurationError(
                 property: "jobHandlePrefix", reason: "at most \(JobHandleFormat.maximumPrefixLength) bytes")
         }
+        if let problem = configuration.resultCache?.problem {
+            throw problem
+        }
         let group = eventLoopGroup ?? MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
         let engine = JobServerEngine(
             configuration: .init(
@@ -72,7 +75,8 @@ public final class GearmanJobServer: StoppableService {
                 handlePrefix: configuration.jobHandlePrefix,
                 processID: Int(getpid()),
                 verbosity: configuration.verbosity,
-                storesBackgroundJobs: configuration.store.isDurable, metrics: configuration.metrics))
+                storesBackgroundJobs: configuration.store.isDurable, metrics: configuration.metrics,
+                resultCache: configuration.resultCache))
         let stopRequest = NIOLockedValueBox(StopRequest())
         if configuration.store.isShared, let problem = configuration.storeGroup.problem {
             throw StoreError(location: configuration.store, reason: problem)

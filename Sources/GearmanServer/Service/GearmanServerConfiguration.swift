@@ -35,6 +35,8 @@ public struct GearmanServerConfiguration: Sendable {
     public var httpMaximumBodySize: Int
     /// Where the server's metrics go (`GearmanJobServer.publishMetrics()`); nil records none.
     public var metrics: ServerMetrics?
+    /// The functions whose results are kept and answered again without a worker; nil keeps none.
+    public var resultCache: ResultCacheConfiguration?
 
     public init(
         host: String = "127.0.0.1",
@@ -52,9 +54,11 @@ public struct GearmanServerConfiguration: Sendable {
         deadPeerDetection: DeadPeerDetection = .default,
         httpPort: Int? = nil,
         httpMaximumBodySize: Int = 16 * 1024 * 1024,
-        metrics: ServerMetrics? = nil
+        metrics: ServerMetrics? = nil,
+        resultCache: ResultCacheConfiguration? = nil
     ) {
         self.metrics = metrics
+        self.resultCache = resultCache
         self.httpPort = httpPort
         self.httpMaximumBodySize = httpMaximumBodySize
         self.host = host
