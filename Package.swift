@@ -109,6 +109,7 @@ let package = Package(
             dependencies: [
                 "CVips",
                 "CVipsShim",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

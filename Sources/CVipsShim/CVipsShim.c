@@ -1,5 +1,9 @@
 #include "CVipsShim.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 static void gearbox_vips_discard_log(const gchar *domain, GLogLevelFlags level,
     const gchar *message, gpointer data) {
     (void)domain; (void)level; (void)message; (void)data;
@@ -73,6 +77,27 @@ int gearbox_vips_thumbnail_buffer(const void *data, size_t length, VipsImage **o
         NULL);
 }
 
+VipsImage *gearbox_vips_jpeg_new_from_buffer_shrunk(const void *data, size_t length, int shrink) {
+    return vips_image_new_from_buffer(data, length, "",
+        "access", VIPS_ACCESS_SEQUENTIAL,
+        "fail_on", VIPS_FAIL_ON_TRUNCATED,
+        "shrink", shrink,
+        NULL);
+}
+
+int gearbox_vips_thumbnail_image(VipsImage *in, VipsImage **out, int width, int height, VipsSize size,
+    VipsInteresting crop, int no_rotate, const char *export_profile) {
+    if (export_profile != NULL) {
+        return vips_thumbnail_image(in, out, width,
+            "height", height, "size", size, "crop", crop, "no_rotate", no_rotate,
+            "export_profile", export_profile,
+            NULL);
+    }
+    return vips_thumbnail_image(in, out, width,
+        "height", height, "size", size, "crop", crop, "no_rotate", no_rotate,
+        NULL);
+}
+
 int gearbox_vips_autorot(VipsImage *in, VipsImage **out) {
     return vips_autorot(in, out, NULL);
 }
@@ -133,10 +158,26 @@ int gearbox_vips_webpsave_buffer(VipsImage *in, void **buffer, size_t *length,
 
 int gearbox_vips_avifsave_buffer(VipsImage *in, void **buffer, size_t *length,
     int quality, int strip) {
+    // Effort 3 rather than libvips' 4: on a 3200x1800 photo, 2.2 s and 165 MB against 8.5 s and 247 MB, for a
+    // file 0.7% smaller at SSIM 0.933 against 0.935.
     return vips_heifsave_buffer(in, buffer, length,
-        "Q", quality, "strip", strip, "compression", VIPS_FOREIGN_HEIF_COMPRESSION_AV1, NULL);
+        "Q", quality, "strip", strip, "compression", VIPS_FOREIGN_HEIF_COMPRESSION_AV1, "effort", 3, NULL);
 }
 
 int gearbox_vips_gifsave_buffer(VipsImage *in, void **buffer, size_t *length, int strip) {
     return vips_gifsave_buffer(in, buffer, length, "strip", strip, NULL);
+}
+
+void gearbox_malloc_limit_arenas(int arenas) {
+#ifdef __GLIBC__
+    mallopt(M_ARENA_MAX, arenas);
+#else
+    (void)arenas;
+#endif
+}
+
+void gearbox_malloc_trim(void) {
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
 }

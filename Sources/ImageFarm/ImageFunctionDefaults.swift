@@ -1,11 +1,14 @@
 import Imaging
 
-/// What a worker uses where a job's options line says nothing: `gearbox worker --size --format --quality`.
+/// What a worker uses where a job's options line says nothing: `gearbox worker --size --format --quality
+/// --pipeline`.
 public struct ImageFunctionDefaults: Sendable, Hashable {
     /// The box `thumbnail` fits into, and the width and height `resize` fits inside.
     public var size: ImageSize
     public var format: ImageFormat?
     public var quality: Int?
+    /// How far `thumbnail` shrinks a JPEG as it decodes; nil: ``ThumbnailOptions``' default.
+    public var pipeline: ThumbnailPipeline?
     /// The longest one job may run; a job's own `time_limit` can only shorten it.
     public var timeLimit: Duration
 
@@ -14,11 +17,12 @@ public struct ImageFunctionDefaults: Sendable, Hashable {
 
     public init(
         size: ImageSize = Self.defaultSize, format: ImageFormat? = nil, quality: Int? = nil,
-        timeLimit: Duration = Self.defaultTimeLimit
+        pipeline: ThumbnailPipeline? = nil, timeLimit: Duration = Self.defaultTimeLimit
     ) {
         self.size = size
         self.format = format
         self.quality = quality
+        self.pipeline = pipeline
         self.timeLimit = timeLimit
     }
 
@@ -34,6 +38,7 @@ public struct ImageFunctionDefaults: Sendable, Hashable {
         switch function {
         case .thumbnail:
             fill("size", size.description)
+            fill("pipeline", pipeline?.rawValue)
         case .resize:
             items = Self.expandingSize(items)
             if named.isDisjoint(with: ["size", "width", "height", "scale"]) {

@@ -120,12 +120,30 @@ enum ImagePipeline {
         case .up: size = VIPS_SIZE_UP
         case .force: size = VIPS_SIZE_FORCE
         }
-        // fail_on goes through the loader options: see gearbox_vips_thumbnail_buffer.
-        let loadOptions = animated ? "[fail_on=truncated,n=-1]" : "[fail_on=truncated]"
-        var image = try VipsImage.make({ ImagingError.decoding(inputFormat, $0, input: data) }) { out in
-            gearbox_vips_thumbnail_buffer(
-                data.baseAddress, data.count, out, width, height, size, options.crop.vips,
-                options.rotate ? 0 : 1, hasICCProfile ? "srgb" : nil, loadOptions)
+        let fail = { (message: String) in ImagingError.decoding(inputFormat, message, input: data) }
+        let exportProfile = hasICCProfile ? "srgb" : nil
+        let noRotate: Int32 = options.rotate ? 0 : 1
+        var image: VipsImage
+        let jpegShrink =
+            inputFormat == .jpeg
+            ? options.pipeline.jpegShrink(
+                width: opened.image.width, height: opened.image.height, orientation: opened.image.orientation,
+                box: options.size, crop: options.crop, rotate: options.rotate) : 1
+        if options.pipeline == .fast && jpegShrink > 1 {
+            guard let shrunk = gearbox_vips_jpeg_new_from_buffer_shrunk(data.baseAddress, data.count, Int32(jpegShrink))
+            else { throw fail(VipsRuntime.takeError()) }
+            image = try VipsImage(shrunk).map(fail) { input, out in
+                gearbox_vips_thumbnail_image(
+                    input, out, width, height, size, options.crop.vips, noRotate, exportProfile)
+            }
+        } else {
+            // fail_on goes through the loader options: see gearbox_vips_thumbnail_buffer.
+            let loadOptions = animated ? "[fail_on=truncated,n=-1]" : "[fail_on=truncated]"
+            image = try VipsImage.make(fail) { out in
+                gearbox_vips_thumbnail_buffer(
+                    data.baseAddress, data.count, out, width, height, size, options.crop.vips, noRotate,
+                    exportProfile, loadOptions)
+            }
         }
         let pages = animated ? max(1, image.height / max(1, image.pageHeight)) : 1
         try limits.checkPixels(width: image.width, height: animated ? image.pageHeight : image.height, pages: pages)

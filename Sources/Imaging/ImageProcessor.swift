@@ -16,20 +16,33 @@ public final class ImageProcessor: Sendable {
         public var threads: Int
         /// Refusals before decoding.
         public var limits: ImageLimits
+        /// The bytes of image memory the jobs may hold at once, by estimate (``MemoryBudget``); a job that
+        /// does not fit waits for others to end.
+        public var memoryBudget: Int
 
-        public init(threads: Int = System.coreCount, limits: ImageLimits = .default) {
+        public init(threads: Int = System.coreCount, limits: ImageLimits = .default, memoryBudget: Int? = nil) {
             self.threads = max(1, threads)
             self.limits = limits
+            self.memoryBudget = memoryBudget ?? Self.defaultMemoryBudget(threads: self.threads)
+        }
+
+        /// 64 MiB a thread, and at least 256 MiB: a few hundred 500-pixel JPEGs a second on every thread, while
+        /// the 3200x2400 AVIF of a photo runs alone.
+        public static func defaultMemoryBudget(threads: Int) -> Int {
+            max(256, 64 * threads) << 20
         }
     }
 
     public let configuration: Configuration
     private let pool: NIOThreadPool
+    private let idleMemoryRelease = IdleMemoryRelease()
+    private let memoryBudget: MemoryBudget
 
     /// Starts the thread pool; libvips starts with the first operation, on that pool, so that making a
     /// processor costs nothing and a command can read its first input while libvips loads.
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
+        memoryBudget = MemoryBudget(bytes: configuration.memoryBudget)
         pool = NIOThreadPool(numberOfThreads: configuration.threads)
         pool.start()
     }
@@ -47,7 +60,8 @@ public final class ImageProcessor: Sendable {
         _ input: [UInt8], options: ThumbnailOptions = ThumbnailOptions(), timeLimit: Duration? = nil
     ) async throws -> ProcessedImage {
         let limits = configuration.limits.limitingTime(to: timeLimit)
-        return try await run {
+        let bytes = ImageMemoryEstimate.thumbnail(options, inputPrefix: input.prefix(12), limits: limits)
+        return try await run(reserving: bytes) {
             try input.withUnsafeBytes { try ImagePipeline.thumbnail($0, options: options, limits: limits) }
         }
     }
@@ -56,7 +70,9 @@ public final class ImageProcessor: Sendable {
         _ input: ByteBuffer, options: ThumbnailOptions = ThumbnailOptions(), timeLimit: Duration? = nil
     ) async throws -> ProcessedImage {
         let limits = configuration.limits.limitingTime(to: timeLimit)
-        return try await run {
+        let bytes = ImageMemoryEstimate.thumbnail(
+            options, inputPrefix: input.readableBytesView.prefix(12), limits: limits)
+        return try await run(reserving: bytes) {
             try input.withUnsafeReadableBytes { try ImagePipeline.thumbnail($0, options: options, limits: limits) }
         }
     }
@@ -68,7 +84,8 @@ public final class ImageProcessor: Sendable {
         _ input: [UInt8], options: ResizeOptions, timeLimit: Duration? = nil
     ) async throws -> ProcessedImage {
         let limits = configuration.limits.limitingTime(to: timeLimit)
-        return try await run {
+        let bytes = ImageMemoryEstimate.resize(options, inputPrefix: input.prefix(12), limits: limits)
+        return try await run(reserving: bytes) {
             try input.withUnsafeBytes { try ImagePipeline.resize($0, options: options, limits: limits) }
         }
     }
@@ -77,7 +94,8 @@ public final class ImageProcessor: Sendable {
         _ input: ByteBuffer, options: ResizeOptions, timeLimit: Duration? = nil
     ) async throws -> ProcessedImage {
         let limits = configuration.limits.limitingTime(to: timeLimit)
-        return try await run {
+        let bytes = ImageMemoryEstimate.resize(options, inputPrefix: input.readableBytesView.prefix(12), limits: limits)
+        return try await run(reserving: bytes) {
             try input.withUnsafeReadableBytes { try ImagePipeline.resize($0, options: options, limits: limits) }
         }
     }
@@ -107,16 +125,27 @@ public final class ImageProcessor: Sendable {
     }
 
     /// Runs `body` on the processor's pool. libvips' per-thread buffers are released after each
-    /// job (`vips_thread_shutdown`), so an idle pool holds no image memory.
+    /// job (`vips_thread_shutdown`), and the freed pages go back to the system once the pool has been idle
+    /// for a second (``IdleMemoryRelease``), so an idle pool holds no image memory.
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await run(reserving: 0, body)
+    }
+
+    /// Runs `body` on the pool once `bytes` of the memory budget are free, and gives them back after.
+    func run<T: Sendable>(reserving bytes: Int, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        let reserved = try await memoryBudget.reserve(bytes)
+        defer { memoryBudget.release(reserved) }
         do {
             let vipsConcurrency = self.vipsConcurrency
+            let idleMemoryRelease = self.idleMemoryRelease
             return try await pool.runIfActive {
                 try VipsRuntime.start(concurrency: vipsConcurrency)
                 VipsErrorLog.begin()
+                idleMemoryRelease.jobStarted()
                 defer {
                     VipsErrorLog.end()
                     vips_thread_shutdown()
+                    idleMemoryRelease.jobEnded()
                 }
                 return try body()
             }

@@ -50,6 +50,8 @@ extension CropMode: ExpressibleByArgument {
     }
 }
 
+extension ThumbnailPipeline: ExpressibleByArgument {}
+
 extension ImageSize {
     /// For `-s`: a size, or the reason it is not one.
     static func argument(_ text: String) throws -> ImageSize {

@@ -45,6 +45,12 @@ struct ThumbnailCommand: AsyncParsableCommand {
     @Flag(help: "Progressive JPEG or interlaced PNG.")
     var interlace = false
 
+    @Option(
+        help:
+            "How far a JPEG shrinks as it decodes: fast (the smallest size that covers the box) or vipsthumbnail (libvips' own, leaving a factor of two for Lanczos3) (default: fast)."
+    )
+    var pipeline: ThumbnailPipeline?
+
     @Option(help: "Images processed at once (default: the number of cores).")
     var threads: Int?
 
@@ -58,6 +64,7 @@ struct ThumbnailCommand: AsyncParsableCommand {
         if let rotate { items.append(QueryItem(name: "rotate", value: String(rotate))) }
         if animated { items.append(QueryItem(name: "animated", value: "true")) }
         if interlace { items.append(QueryItem(name: "interlace", value: "true")) }
+        if let pipeline { items.append(QueryItem(name: "pipeline", value: pipeline.rawValue)) }
         return items
     }
 

@@ -15,7 +15,8 @@ struct WorkerCommand: AsyncParsableCommand {
             Image functions: thumbnail, resize, info (served when -f is not given; `images` names all \
             three). The workload is the image's bytes, optionally preceded by one options line such as \
             `?size=320x240&format=webp&quality=80` and a newline; the option names are `gearbox \
-            thumbnail`'s flags. Options a job leaves out come from --size, --format and --quality.
+            thumbnail`'s flags. Options a job leaves out come from --size, --format, --quality and \
+            --pipeline.
 
             Built-in functions: \(BuiltinFunctions.all.keys.sorted().joined(separator: ", ")). Both kinds mix \
             in one -f list: -f thumbnail,reverse.
@@ -53,6 +54,12 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @Option(help: "Default quality 1-100 for jpeg, webp and avif when a job names none.")
     var quality: Int?
+
+    @Option(
+        help:
+            "How far thumbnail shrinks a JPEG as it decodes, when a job does not say: fast (the smallest size that covers the box) or vipsthumbnail (default: fast)."
+    )
+    var pipeline: ThumbnailPipeline?
 
     @OptionGroup(title: "Limits") var limits: ImageLimitOptions
 
@@ -112,7 +119,7 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError("--quality must be from 1 to 100")
         }
         return ImageFunctionDefaults(
-            size: box, format: imageFormat, quality: quality, timeLimit: .seconds(flag: timeLimit))
+            size: box, format: imageFormat, quality: quality, pipeline: pipeline, timeLimit: .seconds(flag: timeLimit))
     }
 
     func validate() throws {

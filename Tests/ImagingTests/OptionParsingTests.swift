@@ -54,7 +54,7 @@ import Testing
     @Test(arguments: [
         (
             "colour=red",
-            "unknown option 'colour' (known: size, crop, rotate, animated, format, quality, strip, interlace)"
+            "unknown option 'colour' (known: size, crop, rotate, animated, pipeline, format, quality, strip, interlace)"
         ),
         ("size=200&size=300", "option 'size' given more than once"),
         ("quality=0", "bad quality '0': expected a whole number from 1 to 100"),

@@ -6,7 +6,8 @@
 // Swift cannot call C variadic functions, and almost every libvips operation is one
 // (`vips_thumbnail_buffer(buf, len, &out, width, "height", h, ..., NULL)`); nor can it see
 // macros such as G_OBJECT() or VIPS_META_ICC_NAME. Every function here exists for one of
-// those two reasons, passes the NULL terminator itself, and returns libvips' own status
+// those two reasons (or, for the two allocator calls at the end, because Swift's Glibc module leaves out
+// malloc.h), passes the NULL terminator itself, and returns libvips' own status
 // (0 on success, -1 with the message in libvips' error buffer).
 
 #include <vips/vips.h>
@@ -44,6 +45,15 @@ int gearbox_vips_thumbnail_buffer(const void *data, size_t length, VipsImage **o
     int width, int height, VipsSize size, VipsInteresting crop, int no_rotate,
     const char *export_profile, const char *load_options);
 
+// A JPEG opened like gearbox_vips_image_new_from_buffer, decoded at 1/shrink of its size (1, 2, 4
+// or 8) by libjpeg's DCT scaling: jpegload_buffer's `shrink` is one of its variadic options.
+VipsImage *gearbox_vips_jpeg_new_from_buffer_shrunk(const void *data, size_t length, int shrink);
+
+// vips_thumbnail_image is variadic: the thumbnail of an image already open, without the loader's
+// shrink (the caller chose it). `export_profile` may be NULL.
+int gearbox_vips_thumbnail_image(VipsImage *in, VipsImage **out, int width, int height, VipsSize size,
+    VipsInteresting crop, int no_rotate, const char *export_profile);
+
 // vips_autorot is variadic.
 int gearbox_vips_autorot(VipsImage *in, VipsImage **out);
 
@@ -76,5 +86,13 @@ int gearbox_vips_webpsave_buffer(VipsImage *in, void **buffer, size_t *length,
 int gearbox_vips_avifsave_buffer(VipsImage *in, void **buffer, size_t *length,
     int quality, int strip);
 int gearbox_vips_gifsave_buffer(VipsImage *in, void **buffer, size_t *length, int strip);
+
+// glibc's mallopt(M_ARENA_MAX, arenas): at most `arenas` malloc arenas for the process from now on.
+// Does nothing on other C libraries.
+void gearbox_malloc_limit_arenas(int arenas);
+
+// glibc's malloc_trim(0): hands the free pages of every arena back to the system. Does nothing on
+// other C libraries.
+void gearbox_malloc_trim(void);
 
 #endif

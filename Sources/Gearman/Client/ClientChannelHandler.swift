@@ -12,6 +12,8 @@ final class ClientChannelHandler: ChannelDuplexHandler {
 
     private var machine: Machine
     private var outBuffer: ByteBuffer
+    /// A large workload was written by reference since the last flush.
+    private var hasPendingWrites = false
     private let server: GearmanServerAddress
     private let logger: Logger
 
@@ -106,7 +108,14 @@ final class ClientChannelHandler: ChannelDuplexHandler {
         case .none:
             break
         case .write(let request):
-            request.encode(into: &outBuffer)
+            if let workload = request.encode(into: &outBuffer, largeDataByReference: true) {
+                // An image-sized workload goes out by reference, after what was encoded so far, in the same
+                // vector write: it is never copied into this connection's buffer.
+                context.write(wrapOutboundOut(outBuffer), promise: nil)
+                outBuffer = context.channel.allocator.buffer(capacity: 1024)
+                context.write(wrapOutboundOut(workload), promise: nil)
+                hasPendingWrites = true
+            }
         case .created(let caller, let handle):
             caller.deliver(.created(GearmanJobHandle(handle, server: server)))
         case .succeed(let caller, let reply):
@@ -133,9 +142,12 @@ final class ClientChannelHandler: ChannelDuplexHandler {
     }
 
     private func flushBuffered(context: ChannelHandlerContext) {
-        guard outBuffer.readableBytes > 0 else { return }
-        context.write(wrapOutboundOut(outBuffer), promise: nil)
-        outBuffer.clear()
+        guard outBuffer.readableBytes > 0 || hasPendingWrites else { return }
+        hasPendingWrites = false
+        if outBuffer.readableBytes > 0 {
+            context.write(wrapOutboundOut(outBuffer), promise: nil)
+            outBuffer.clear()
+        }
         context.flush()
     }
 }

@@ -13,6 +13,8 @@ final class WorkerChannelHandler: ChannelDuplexHandler {
     private var machine: WorkerConnectionStateMachine
     private let jobs: Jobs.Continuation
     private var outBuffer: ByteBuffer
+    /// A large result was written by reference since the last flush.
+    private var hasPendingWrites = false
     private let logger: Logger
     private var isActive = false
     private let slots: JobSlots
@@ -71,9 +73,9 @@ final class WorkerChannelHandler: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .data(let handle, let data):
-            GearmanRequest.workData(handle: handle, data: data).encode(into: &outBuffer)
+            append(.workData(handle: handle, data: data), context: context)
         case .warning(let handle, let data):
-            GearmanRequest.workWarning(handle: handle, data: data).encode(into: &outBuffer)
+            append(.workWarning(handle: handle, data: data), context: context)
         case .status(let handle, let numerator, let denominator):
             GearmanRequest.workStatus(
                 handle: handle, numerator: ByteBuffer(string: String(numerator)),
@@ -119,7 +121,9 @@ final class WorkerChannelHandler: ChannelDuplexHandler {
             context.close(promise: nil)
             return
         }
-        action.reply?.encode(into: &outBuffer)
+        if let reply = action.reply {
+            append(reply, context: context)
+        }
         slots.release(action.releaseSlots)
         if action.wantSlots > 0 {
             let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -139,7 +143,8 @@ final class WorkerChannelHandler: ChannelDuplexHandler {
         }
         if action.close {
             let channel = context.channel
-            if outBuffer.readableBytes > 0 {
+            if outBuffer.readableBytes > 0 || hasPendingWrites {
+                hasPendingWrites = false
                 context.writeAndFlush(wrapOutboundOut(outBuffer)).whenComplete { _ in channel.close(promise: nil) }
                 outBuffer.clear()
             } else {
@@ -154,10 +159,23 @@ final class WorkerChannelHandler: ChannelDuplexHandler {
         flushBuffered(context: context)
     }
 
-    private func flushBuffered(context: ChannelHandlerContext) {
-        guard outBuffer.readableBytes > 0 else { return }
+    /// Encodes `request` after what is buffered; an image-sized result goes out by reference, after what was
+    /// encoded so far, in the same vector write: it is never copied into this connection's buffer.
+    private func append(_ request: GearmanRequest, context: ChannelHandlerContext) {
+        guard let data = request.encode(into: &outBuffer, largeDataByReference: true) else { return }
         context.write(wrapOutboundOut(outBuffer), promise: nil)
-        outBuffer.clear()
+        outBuffer = context.channel.allocator.buffer(capacity: 256)
+        context.write(wrapOutboundOut(data), promise: nil)
+        hasPendingWrites = true
+    }
+
+    private func flushBuffered(context: ChannelHandlerContext) {
+        guard outBuffer.readableBytes > 0 || hasPendingWrites else { return }
+        hasPendingWrites = false
+        if outBuffer.readableBytes > 0 {
+            context.write(wrapOutboundOut(outBuffer), promise: nil)
+            outBuffer.clear()
+        }
         context.flush()
     }
 }

@@ -41,6 +41,9 @@ final class HTTPGearmanBridge: ChannelDuplexHandler {
     }
 
     private let maximumBodySize: Int
+    /// The most a body's buffer reserves for what its Content-Length announces, before the bytes come (as
+    /// `GearmanFrameReader` for a packet): a header alone must not make the server reserve much.
+    static let largestReservation = 1 << 20
     private var state = State.idle
     private var reader: GearmanFrameReader
 
@@ -69,6 +72,7 @@ final class HTTPGearmanBridge: ChannelDuplexHandler {
                 refuseTooLarge(request.head, context: context)
                 return
             }
+            state = .idle  // the body is then this handler's only reference, and grows without being copied
             request.body.writeBuffer(&chunk)
             state = .reading(request)
         case (.end, .reading(let request)):
@@ -98,7 +102,8 @@ final class HTTPGearmanBridge: ChannelDuplexHandler {
             state = .refusing
             return
         }
-        if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > maximumBodySize {
+        let announced = head.headers.first(name: "content-length").flatMap(Int.init) ?? 0
+        if announced > maximumBodySize {
             refuseTooLarge(head, context: context)
             return
         }
@@ -114,7 +119,7 @@ final class HTTPGearmanBridge: ChannelDuplexHandler {
                 unique: head.headers.first(name: "x-gearman-unique") ?? "",
                 priority: priority,
                 isBackground: head.headers.first(name: "x-gearman-background")?.lowercased() == "true",
-                body: context.channel.allocator.buffer(capacity: 0)))
+                body: context.channel.allocator.buffer(capacity: min(max(0, announced), Self.largestReservation))))
     }
 
     private func refuseTooLarge(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
