@@ -61,6 +61,17 @@ public struct FrontConfiguration: Sendable {
     public var backfillFunction: String
     /// Queue the backfill of every photo that lacks a file when the front starts.
     public var backfillAtStart: Bool
+    /// Serve `/photos/ID/image?OPTIONS` unsigned: anyone may then make the farm render any size. Off, the
+    /// route needs `signer` and a signed URL.
+    public var unsafeTransforms: Bool
+    /// The most bytes the results of `/photos/ID/image` keep on disk (`STORAGE/.transforms`); the least
+    /// recently used go first.
+    public var transformCacheBytes: Int
+    /// The largest width or height `/photos/ID/image` may ask for; width x height is also held to
+    /// `limits.maxMegapixels`.
+    public var maxTransformDimension: Int
+
+    public static let defaultTransformCacheBytes = 1 << 30
 
     public init(
         host: String = "127.0.0.1",
@@ -86,7 +97,10 @@ public struct FrontConfiguration: Sendable {
         keptMetadata: Set<KeptMetadata> = [],
         signer: URLSigner? = nil,
         backfillFunction: String = "gearbox_front_backfill",
-        backfillAtStart: Bool = false
+        backfillAtStart: Bool = false,
+        unsafeTransforms: Bool = false,
+        transformCacheBytes: Int = FrontConfiguration.defaultTransformCacheBytes,
+        maxTransformDimension: Int = 8192
     ) {
         self.serverTLS = serverTLS
         self.host = host
@@ -112,6 +126,9 @@ public struct FrontConfiguration: Sendable {
         self.signer = signer
         self.backfillFunction = backfillFunction
         self.backfillAtStart = backfillAtStart
+        self.unsafeTransforms = unsafeTransforms
+        self.transformCacheBytes = transformCacheBytes
+        self.maxTransformDimension = maxTransformDimension
     }
 
     /// Every file each photo should have.

@@ -69,10 +69,11 @@ public struct UploadFront: Service {
         beforeScrape: @escaping @Sendable () -> Void
     ) async throws {
         let configuration = self.configuration
-        let routes = try FrontRoutes(
+        let routes = try await FrontRoutes(
             configuration: configuration, servers: servers, client: client, processor: processor, logger: logger)
-        MetricsRoutes(exposition: exposition, limiter: routes.limiter, beforeScrape: beforeScrape).register(
-            on: routes.router)
+        MetricsRoutes(
+            exposition: exposition, limiter: routes.limiter, transforms: routes.transforms, beforeScrape: beforeScrape
+        ).register(on: routes.router)
 
         let backfill = PhotoBackfill(configuration: configuration, store: routes.store)
         let backfillWorker = GearmanWorker(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Gearman
+import GearmanBench
 import GearmanServer
 import Imaging
 import Logging
@@ -13,7 +14,7 @@ struct FrontCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "front",
         abstract: "Run the upload front: a web service that turns each uploaded photo into every size at once.",
-        subcommands: [FrontServeCommand.self, FrontBackfillCommand.self],
+        subcommands: [FrontServeCommand.self, FrontBackfillCommand.self, FrontSignCommand.self],
         defaultSubcommand: FrontServeCommand.self)
 }
 
@@ -89,13 +90,53 @@ struct FrontPhotoOptions: ParsableArguments {
     }
 }
 
+/// The keys that sign photo URLs and how long a signed URL lasts: shared by `front` and `front sign`, which
+/// must agree on both.
+struct FrontSigningOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "A key (32 bytes or more) that signs every photo URL; repeat to rotate: the first signs, all are accepted. Unsigned URLs get 403.",
+            valueName: "key"))
+    var signingKey: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "A file holding signing keys, one per line (as --signing-key, without showing them to ps).",
+            valueName: "path"))
+    var signingKeyFile: String?
+
+    @Option(help: ArgumentHelp("Seconds a signed URL stays valid (0: for ever).", valueName: "seconds"))
+    var urlLifetime = 0
+
+    func validate() throws {
+        guard urlLifetime >= 0 else { throw ValidationError("--url-lifetime must be 0 or more") }
+        do {
+            _ = try signer()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    /// nil when no key is given.
+    func signer() throws -> URLSigner? {
+        var keys = signingKey
+        if let signingKeyFile {
+            let text = try String(contentsOfFile: signingKeyFile, encoding: .utf8)
+            keys += text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }
+        }
+        guard !keys.isEmpty else { return nil }
+        return try URLSigner(keys: keys, lifetime: urlLifetime > 0 ? .seconds(urlLifetime) : nil)
+    }
+}
+
 struct FrontServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve uploads (the default).",
         discussion: """
             POST /photos (multipart or a raw image body), GET /photos/ID/SIZE (the format the browser's Accept \
-            prefers), GET /photos/ID/SIZE@2x.webp (one file), GET / (an upload page), GET /healthz, GET /metrics.
+            prefers), GET /photos/ID/SIZE@2x.webp (one file), GET /photos/ID/image?size=WxH&... (any size, \
+            signed: see `gearbox front sign`), GET / (an upload page), GET /healthz, GET /metrics.
             With no --server it runs the embedded job server and image workers in this process. SIGTERM or SIGINT
             stops taking requests and lets running ones answer.
             """)
@@ -110,8 +151,12 @@ struct FrontServeCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Limits") var limits: ImageLimitOptions
 
-    @Option(help: "The most resize jobs in flight at once, over all uploads; more wait their turn.")
-    var maxJobs = 32
+    @Option(
+        help: """
+            The most resize jobs in flight at once, over all uploads; more wait their turn (default: 32; with the \
+            embedded farm, two per worker, since each job in flight holds a copy of its photo).
+            """)
+    var maxJobs: Int?
 
     @Option(help: "The most jobs waiting for a turn; an upload that needs more is answered 429 with Retry-After.")
     var maxQueue = 512
@@ -128,20 +173,19 @@ struct FrontServeCommand: AsyncParsableCommand {
             valueName: "fields"))
     var keepMetadata = ""
 
-    @Option(
-        help: ArgumentHelp(
-            "A key (32 bytes or more) that signs every photo URL; repeat to rotate: the first signs, all are accepted. Unsigned URLs get 403.",
-            valueName: "key"))
-    var signingKey: [String] = []
+    @OptionGroup(title: "Signed URLs") var signing: FrontSigningOptions
+
+    @Flag(
+        help:
+            "Serve /photos/ID/image?OPTIONS unsigned: anyone may then make the farm render any size. Without it, that URL needs --signing-key-file and a signature."
+    )
+    var unsafeTransforms = false
 
     @Option(
         help: ArgumentHelp(
-            "A file holding signing keys, one per line (as --signing-key, without showing them to ps).",
-            valueName: "path"))
-    var signingKeyFile: String?
-
-    @Option(help: ArgumentHelp("Seconds a signed URL stays valid (0: for ever).", valueName: "seconds"))
-    var urlLifetime = 0
+            "The most bytes the results of /photos/ID/image keep on disk (STORAGE/.transforms): 1073741824, 512M, 2G.",
+            valueName: "bytes"))
+    var cacheSize = "1G"
 
     @Flag(help: "Queue the backfill of every photo that lacks a file when the front starts.")
     var backfill = false
@@ -158,42 +202,36 @@ struct FrontServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Logging") var logging: LoggingOptions
 
     func validate() throws {
-        guard maxJobs > 0 else { throw ValidationError("--max-jobs must be at least 1") }
+        if let maxJobs, maxJobs < 1 { throw ValidationError("--max-jobs must be at least 1") }
         guard maxQueue >= 0 else { throw ValidationError("--max-queue must be 0 or more") }
+        guard PayloadSize.byteCount(parsing: Substring(cacheSize)) != nil else {
+            throw ValidationError("--cache-size '\(cacheSize)' is not a byte count such as 1073741824, 512M or 2G")
+        }
         guard workers > 0 else { throw ValidationError("--workers must be at least 1") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard jobTimeout > 0, jobTimeLimit > 0 else {
             throw ValidationError("--job-timeout and --job-time-limit must be positive")
         }
-        guard urlLifetime >= 0 else { throw ValidationError("--url-lifetime must be 0 or more") }
         do {
             _ = try FrontConfiguration.keptMetadata(parsing: keepMetadata)
-            _ = try signer()
         } catch {
             throw ValidationError("\(error)")
         }
-    }
-
-    func signer() throws -> URLSigner? {
-        var keys = signingKey
-        if let signingKeyFile {
-            let text = try String(contentsOfFile: signingKeyFile, encoding: .utf8)
-            keys += text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }
-        }
-        guard !keys.isEmpty else { return nil }
-        return try URLSigner(keys: keys, lifetime: urlLifetime > 0 ? .seconds(urlLifetime) : nil)
     }
 
     func run() async throws {
         let logger = try logging.makeLogger(label: "gearbox.front", level: .notice)
         var configuration = try photos.apply(
             to: FrontConfiguration(
-                host: host, port: port, limits: limits.limits(), maxConcurrentJobs: maxJobs, maxQueuedJobs: maxQueue,
+                host: host, port: port, limits: limits.limits(),
+                maxConcurrentJobs: maxJobs ?? (photos.servers.isEmpty ? 2 * workers : 32), maxQueuedJobs: maxQueue,
                 jobTimeout: .seconds(flag: jobTimeout), jobTimeLimit: .seconds(flag: jobTimeLimit),
                 embeddedWorkers: workers, embeddedStore: store))
         configuration.keptMetadata = try FrontConfiguration.keptMetadata(parsing: keepMetadata)
-        configuration.signer = try signer()
+        configuration.signer = try signing.signer()
         configuration.backfillAtStart = backfill
+        configuration.unsafeTransforms = unsafeTransforms
+        configuration.transformCacheBytes = PayloadSize.byteCount(parsing: Substring(cacheSize)) ?? 0
         let listening = configuration
         let front = UploadFront(configuration: configuration, logger: logger) { port in
             // A line scripts can wait for, whatever the log level.

@@ -109,6 +109,57 @@ import UploadFront
             try await webDriver.endSession(session)
         }
     }
+
+    /// A page with an `<img>` of a size no preset names, signed: the browser loads it at that width.
+    @Test(.enabled(if: available, "chromium and chromium-driver are not installed (make test installs them)"))
+    func anImageOfASignedSizeNeverConfiguredLoadsAtThatWidth() async throws {
+        let (storage, id) = try TransformTests.seededStorage()
+        defer { try? FileManager.default.removeItem(at: storage) }
+        let signer = try URLSigner(keys: ["browser-test-key-0123456789abcdef-0123"], lifetime: .seconds(600))
+        var configuration = FrontHarness.jpegOnly
+        configuration.formats = [.webp]
+        configuration.signer = signer
+        try await FrontHarness.with(configuration, storage: storage) { front in
+            try await FrontHarness.waitUntilReady(front.base)
+            let source = front.base + (try TransformTests.signed(signer, id: id, "size=345x123&crop=attention"))
+            let driverPort = try freePort()
+            let driver = try ChildProcess(Self.chromedriver!, ["--port=\(driverPort)"])
+            defer { driver.stop() }
+            try await waitUntilListening(port: driverPort)
+            let webDriver = WebDriver(base: "http://127.0.0.1:\(driverPort)")
+            let session = try await webDriver.startSession(chromium: Self.chromium!)
+            do {
+                try await webDriver.command(session, "url", ["url": front.base + "/"])
+                try await webDriver.command(
+                    session, "execute/sync",
+                    [
+                        "script":
+                            "const image = document.createElement('img'); image.id = 'any-size'; image.src = arguments[0]; document.body.append(image);",
+                        "args": [source],
+                    ])
+                // `complete` turns true once the image has loaded, or failed (then its width is 0).
+                let deadline = ContinuousClock.now + .seconds(60)
+                var state = ""
+                while ContinuousClock.now < deadline {
+                    let value = try await webDriver.command(
+                        session, "execute/sync",
+                        [
+                            "script":
+                                "const image = document.getElementById('any-size'); return image.complete ? image.naturalWidth + 'x' + image.naturalHeight : '';",
+                            "args": [String](),
+                        ])
+                    state = (value as? String) ?? ""
+                    if !state.isEmpty { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(state == "345x123")
+            } catch {
+                try? await webDriver.endSession(session)
+                throw error
+            }
+            try await webDriver.endSession(session)
+        }
+    }
 }
 
 /// The few WebDriver commands the test needs, as JSON over HTTP.

@@ -29,7 +29,7 @@ import Testing
         logger.logLevel = .warning
         let client = GearmanClient(servers: servers, logger: logger)
         do {
-            let routes = try FrontRoutes(
+            let routes = try await FrontRoutes(
                 configuration: configuration, servers: servers, client: client, processor: FrontHarness.processor,
                 logger: logger)
             let app = Application(router: routes.router, logger: logger)

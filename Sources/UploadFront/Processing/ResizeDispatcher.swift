@@ -48,13 +48,24 @@ public struct ResizeDispatcher: Sendable {
         try await run(options: QueryItems([QueryItem(name: "size", value: size.description)]), image: image)
     }
 
-    private func run(options: QueryItems, image: ByteBuffer) async throws -> Output {
-        let workload = ImageJobRequest.workload(options: options, image: image)
+    /// Runs one job with `options` (and the time limit) under `unique`: the job servers coalesce it with any
+    /// other front's job for the same key, and a server with a result cache answers it from there.
+    public func transform(_ image: ByteBuffer, options: ThumbnailOptions, unique: String) async throws -> Output {
+        var items = options.queryItems.items
+        if let timeLimit {
+            items.append(QueryItem(name: ImageJobRequest.timeLimitOption, value: timeLimit.formattedSeconds))
+        }
+        return try await run(options: QueryItems(items), image: image, unique: unique)
+    }
+
+    private func run(options: QueryItems, image: ByteBuffer, unique: String? = nil) async throws -> Output {
         let queued = ContinuousClock.now
         return try await limiter.withSlot(timeout: timeout) {
+            // Made once the job has its slot: a job that waits holds no copy of the photo.
+            let workload = ImageJobRequest.workload(options: options, image: image)
             let started = ContinuousClock.now
             let remaining = max(.milliseconds(1), timeout - (started - queued))
-            let bytes = try await client.submit(function, workload: workload, timeout: remaining)
+            let bytes = try await client.submit(function, workload: workload, unique: unique, timeout: remaining)
             let finished = ContinuousClock.now
             let info = try await processor.info(bytes)
             return Output(bytes: bytes, info: info, jobTime: finished - started, queueTime: started - queued)

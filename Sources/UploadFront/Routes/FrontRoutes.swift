@@ -11,12 +11,15 @@ struct FrontRoutes {
     let store: PhotoStore
     let limiter: JobLimiter
     let photos: PhotoProcessor
+    let transforms: TransformMaker
 
     init(
         configuration: FrontConfiguration, servers: [GearmanServerAddress], client: GearmanClient,
         processor: ImageProcessor, logger: Logger
-    ) throws {
+    ) async throws {
         store = try PhotoStore(root: configuration.storage)
+        let cache = try await TransformCache.open(
+            storage: configuration.storage, budget: configuration.transformCacheBytes)
         limiter = JobLimiter(limit: configuration.maxConcurrentJobs, maxWaiting: configuration.maxQueuedJobs)
         let farm = FarmStatus(servers: servers, function: configuration.function, tls: configuration.serverTLS)
         let dispatcher = ResizeDispatcher(
@@ -25,8 +28,11 @@ struct FrontRoutes {
         photos = PhotoProcessor(
             configuration: configuration, dispatcher: dispatcher, store: store, farm: farm, processor: processor,
             logger: logger)
+        transforms = TransformMaker(
+            cache: cache, store: store, dispatcher: dispatcher, farm: farm, retryAfter: configuration.retryAfterSeconds)
         router = Router()
         PageRoutes(configuration: configuration).register(on: router)
+        TransformRoutes(configuration: configuration, store: store, maker: transforms).register(on: router)
         PhotoRoutes(configuration: configuration, processor: photos, store: store).register(on: router)
         HealthRoutes(farm: farm, limiter: limiter, retryAfter: configuration.retryAfterSeconds).register(on: router)
     }

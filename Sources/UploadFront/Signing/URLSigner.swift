@@ -3,7 +3,9 @@ import Foundation
 
 /// Signs the photo URLs the front hands out and checks the ones it is asked for: `HMAC-SHA256(key, PATH
 /// "\n" EXPIRES)` in base64url without padding, as `?e=EXPIRES&s=SIGNATURE` (`e` only with an expiry, Unix
-/// seconds). The first key signs; every key is accepted, so that a new key can be put first while URLs
+/// seconds). A URL with options (`/photos/ID/image?size=300x200`) signs `PATH "?" OPTIONS "\n" EXPIRES`, the
+/// options in the normalized form its caller gives (`TransformRequest.normalizedQuery`), so that any order
+/// of the same options verifies. The first key signs; every key is accepted, so that a new key can be put first while URLs
 /// signed with the old one still work, and the old one removed once they have expired. Comparison is
 /// constant-time (swift-crypto's `isValidAuthenticationCode`).
 public struct URLSigner: Sendable {
@@ -42,17 +44,32 @@ public struct URLSigner: Sendable {
 
     /// `path` with its signature, valid until `now + lifetime`.
     public func sign(_ path: String, now: Date = Date()) -> String {
+        sign(path, options: "", now: now)
+    }
+
+    /// `path?options&e=EXPIRES&s=SIGNATURE`, valid until `now + lifetime`; `options` is an encoded query
+    /// (`a=1&b=2`, or empty for none), signed as given.
+    public func sign(_ path: String, options: String, now: Date = Date()) -> String {
         let expires = lifetime.map { Int(now.timeIntervalSince1970) + Int($0.components.seconds) }
-        let code = HMAC<SHA256>.authenticationCode(for: Self.message(path, expires: expires), using: keys[0])
-        let signature = Self.base64URL(Data(code))
-        if let expires { return "\(path)?e=\(expires)&s=\(signature)" }
-        return "\(path)?s=\(signature)"
+        let message = Self.message(path, options: options, expires: expires)
+        let signature = Self.base64URL(Data(HMAC<SHA256>.authenticationCode(for: message, using: keys[0])))
+        let query = (options.isEmpty ? [] : [options]) + (expires.map { ["e=\($0)"] } ?? []) + ["s=\(signature)"]
+        return "\(path)?\(query.joined(separator: "&"))"
     }
 
     /// Checks the `e` and `s` query values for `path`; returns the expiry, if the URL has one.
     @discardableResult
     public func verify(_ path: String, expires: String?, signature: String?, now: Date = Date()) throws(Refusal) -> Int?
     {
+        try verify(path, options: "", expires: expires, signature: signature, now: now)
+    }
+
+    /// Checks the `e` and `s` query values for `path` with `options`, in the form they were signed in;
+    /// returns the expiry, if the URL has one.
+    @discardableResult
+    public func verify(
+        _ path: String, options: String, expires: String?, signature: String?, now: Date = Date()
+    ) throws(Refusal) -> Int? {
         guard let signature else { throw .missing }
         guard let code = Self.decodeBase64URL(signature), code.count == SHA256.byteCount else { throw .malformed }
         var expiry: Int?
@@ -60,15 +77,17 @@ public struct URLSigner: Sendable {
             guard expires.count <= 12, let seconds = Int(expires), seconds >= 0 else { throw .malformed }
             expiry = seconds
         }
-        let message = Self.message(path, expires: expiry)
+        let message = Self.message(path, options: options, expires: expiry)
         guard keys.contains(where: { HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: message, using: $0) })
         else { throw .wrong }
         if let expiry, Int(now.timeIntervalSince1970) >= expiry { throw .expired }
         return expiry
     }
 
-    private static func message(_ path: String, expires: Int?) -> Data {
-        Data("\(path)\n\(expires.map(String.init) ?? "")".utf8)
+    /// A path never holds `?`, so a URL with options cannot sign the same message as one without.
+    private static func message(_ path: String, options: String, expires: Int?) -> Data {
+        let resource = options.isEmpty ? path : "\(path)?\(options)"
+        return Data("\(resource)\n\(expires.map(String.init) ?? "")".utf8)
     }
 
     static func base64URL(_ data: Data) -> String {

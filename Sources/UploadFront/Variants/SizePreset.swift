@@ -22,7 +22,7 @@ public struct SizePreset: Sendable, Hashable {
     }
 
     /// Parses `thumb=200x200:crop=attention:quality=70,large=1600x1200`. Names are letters, digits, `-` and
-    /// `_`; `original` is taken by the upload itself.
+    /// `_`; `original` is taken by the upload itself, `image` by `/photos/ID/image?OPTIONS`.
     public static func list(parsing text: String) throws -> [SizePreset] {
         var result: [SizePreset] = []
         for entry in text.split(separator: ",") {
@@ -46,7 +46,9 @@ public struct SizePreset: Sendable, Hashable {
         guard !name.isEmpty, name.count <= 32, name.utf8.allSatisfy(FrontConfiguration.isNameByte) else {
             throw FrontConfigurationError("size name '\(name)' must be 1 to 32 letters, digits, '-' or '_'")
         }
-        guard name != "original" else { throw FrontConfigurationError("size name 'original' is reserved") }
+        guard name != "original", name != "image" else {
+            throw FrontConfigurationError("size name '\(name)' is reserved")
+        }
         var fields = parts[1].split(separator: ":", omittingEmptySubsequences: false)
         let sizeText = String(fields.removeFirst()).trimming(" ")
         do {

@@ -5,6 +5,7 @@ import Imaging
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 import TestSupport
 import UploadFront
 
@@ -98,10 +99,11 @@ enum FrontHarness {
 
 /// A job server with a test worker for `function` that sleeps `delay` (and first waits at `gate`, when there is
 /// one), then thumbnails for real (or, with `echo`, returns the job's image as it came, costing no CPU); or
-/// fails the jobs whose options line contains `failing`.
+/// fails the jobs whose options line contains `failing`. It counts the jobs that reach its worker.
 final class TestFarm: Sendable {
     let farm: EmbeddedFarm
     let worker: GearmanWorker
+    private let arrivals: JobCounter
     private let farmTask: Task<Void, any Error>
     private let workerTask: Task<Void, any Error>
 
@@ -114,7 +116,9 @@ final class TestFarm: Sendable {
         let farm = try await EmbeddedFarm.bind(concurrency: 2, logger: logger)
         let worker = GearmanWorker(servers: [farm.address], concurrency: concurrency, clientID: "test", logger: logger)
         let runner = ImageFunctionRunner(processor: farm.processor)
+        let arrivals = JobCounter()
         worker.register(function) { job in
+            arrivals.add()
             await gate?.wait()
             try await Task.sleep(for: delay)
             let request = try ImageJobRequest(workload: job.workload)
@@ -126,11 +130,15 @@ final class TestFarm: Sendable {
         }
         self.farm = farm
         self.worker = worker
+        self.arrivals = arrivals
         farmTask = Task { try await farm.run() }
         workerTask = Task { try await worker.run() }
     }
 
     var address: GearmanServerAddress { farm.address }
+
+    /// Jobs that have reached the worker so far.
+    var jobs: Int { arrivals.value }
 
     func shutdown() async {
         worker.shutdown()
@@ -138,6 +146,15 @@ final class TestFarm: Sendable {
         farm.shutdown()
         _ = await farmTask.result
     }
+}
+
+/// A count that a worker's jobs add to and a test reads.
+final class JobCounter: Sendable {
+    private let count = Mutex(0)
+
+    func add() { count.withLock { $0 += 1 } }
+
+    var value: Int { count.withLock { $0 } }
 }
 
 struct FrontTestFailure: Error, CustomStringConvertible {
@@ -151,17 +168,18 @@ final class FrontProcess: Sendable {
     let storage: URL
     private let child: ChildProcess
     var base: String { "http://127.0.0.1:\(port)" }
+    var pid: Int32 { child.pid }
 
     private let ownsStorage: Bool
 
-    /// Unless `arguments` say otherwise, one JPEG per size at 1x (as `FrontHarness.jpegOnly`). A `storage`
-    /// given is kept when the front stops.
-    init(_ arguments: [String], storage given: URL? = nil) async throws {
+    /// Unless `arguments` say otherwise, one JPEG per size at 1x (as `FrontHarness.jpegOnly`); with
+    /// `jpegOnly: false`, the front's own defaults. A `storage` given is kept when the front stops.
+    init(_ arguments: [String], storage given: URL? = nil, jpegOnly: Bool = true) async throws {
         storage = given ?? FileManager.default.temporaryDirectory.appendingPathComponent("front-\(PhotoStore.newID())")
         ownsStorage = given == nil
-        let jpegOnly = ["--formats", "", "--densities", "1"]
+        let formats = jpegOnly ? ["--formats", "", "--densities", "1"] : []
         child = try ChildProcess(
-            try gearboxBinary(), ["front", "--port", "0", "--storage", storage.path] + jpegOnly + arguments)
+            try gearboxBinary(), ["front", "--port", "0", "--storage", storage.path] + formats + arguments)
         // The kernel picks the port and the front names it once it listens ("listening on http://HOST:PORT"):
         // nothing else can hold it, and no test talks to another front by mistake.
         let deadline = ContinuousClock.now + .seconds(30)
