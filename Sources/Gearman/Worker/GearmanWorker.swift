@@ -142,6 +142,7 @@ public final class GearmanWorker: Service, Sendable {
         let tls = self.tls
         let (channel, handshake) = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator.largeReads)
             .deadPeerDetection(.default)
             .connectTimeout(.seconds(5))
             .connect(host: server.host, port: server.port) { channel in

@@ -187,7 +187,10 @@ public final class GearmanJobServer: StoppableService {
         on port: Int, core: ServerCore, group: any EventLoopGroup, configuration: GearmanServerConfiguration
     ) async throws -> any Channel {
         let (maximumBodySize, maximumPacketSize) = (configuration.httpMaximumBodySize, configuration.maximumPacketSize)
-        return try await listen(on: port, core: core, group: group, configuration: configuration) { handlers in
+        return try await listen(
+            on: port, core: core, group: group, configuration: configuration,
+            readAllocator: .largeReads
+        ) { handlers in
             try handlers.configureHTTPServerPipeline(withErrorHandling: true)
             try handlers.addHandler(
                 HTTPGearmanBridge(maximumBodySize: maximumBodySize, maximumPacketSize: maximumPacketSize))
@@ -198,6 +201,7 @@ public final class GearmanJobServer: StoppableService {
     /// `addFront` puts before it (TLS, an HTTP codec).
     private static func listen(
         on port: Int, core: ServerCore, group: any EventLoopGroup, configuration: GearmanServerConfiguration,
+        readAllocator: AdaptiveRecvByteBufferAllocator = AdaptiveRecvByteBufferAllocator(),
         addFront: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void
     ) async throws -> any Channel {
         let maximumPacketSize = configuration.maximumPacketSize
@@ -208,6 +212,7 @@ public final class GearmanJobServer: StoppableService {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .deadPeerDetection(configuration.deadPeerDetection)
             .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelOption(.recvAllocator, value: readAllocator)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handlers = channel.pipeline.syncOperations
