@@ -11,9 +11,7 @@ final class ClientChannelHandler: ChannelDuplexHandler {
     typealias Machine = ClientConnectionStateMachine<PendingRequest>
 
     private var machine: Machine
-    private var outBuffer: ByteBuffer
-    /// A large workload was written by reference since the last flush.
-    private var hasPendingWrites = false
+    private var outbound = OutboundRequests(capacity: 1024)
     private let server: GearmanServerAddress
     private let logger: Logger
 
@@ -24,7 +22,6 @@ final class ClientChannelHandler: ChannelDuplexHandler {
         self.server = server
         self.logger = logger
         self.machine = Machine(server: server)
-        self.outBuffer = ByteBufferAllocator().buffer(capacity: 1024)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -108,14 +105,7 @@ final class ClientChannelHandler: ChannelDuplexHandler {
         case .none:
             break
         case .write(let request):
-            if let workload = request.encode(into: &outBuffer, largeDataByReference: true) {
-                // An image-sized workload goes out by reference, after what was encoded so far, in the same
-                // vector write: it is never copied into this connection's buffer.
-                context.write(wrapOutboundOut(outBuffer), promise: nil)
-                outBuffer = context.channel.allocator.buffer(capacity: 1024)
-                context.write(wrapOutboundOut(workload), promise: nil)
-                hasPendingWrites = true
-            }
+            outbound.append(request, context: context)
         case .created(let caller, let handle):
             caller.deliver(.created(GearmanJobHandle(handle, server: server)))
         case .succeed(let caller, let reply):
@@ -142,12 +132,6 @@ final class ClientChannelHandler: ChannelDuplexHandler {
     }
 
     private func flushBuffered(context: ChannelHandlerContext) {
-        guard outBuffer.readableBytes > 0 || hasPendingWrites else { return }
-        hasPendingWrites = false
-        if outBuffer.readableBytes > 0 {
-            context.write(wrapOutboundOut(outBuffer), promise: nil)
-            outBuffer.clear()
-        }
-        context.flush()
+        outbound.flush(context: context)
     }
 }

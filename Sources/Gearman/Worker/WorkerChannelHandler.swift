@@ -12,9 +12,7 @@ final class WorkerChannelHandler: ChannelDuplexHandler {
 
     private var machine: WorkerConnectionStateMachine
     private let jobs: Jobs.Continuation
-    private var outBuffer: ByteBuffer
-    /// A large result was written by reference since the last flush.
-    private var hasPendingWrites = false
+    private var outbound = OutboundRequests(capacity: 256)
     private let logger: Logger
     private var isActive = false
     private let slots: JobSlots
@@ -25,7 +23,6 @@ final class WorkerChannelHandler: ChannelDuplexHandler {
         self.slots = slots
         self.jobs = jobs
         self.logger = logger
-        self.outBuffer = ByteBufferAllocator().buffer(capacity: 256)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -44,7 +41,7 @@ final class WorkerChannelHandler: ChannelDuplexHandler {
         guard !isActive else { return }
         isActive = true
         for packet in machine.registration {
-            packet.encode(into: &outBuffer)
+            outbound.append(packet, context: context)
         }
         perform(machine.channelActive(), context: context)
         flushBuffered(context: context)
@@ -73,14 +70,15 @@ final class WorkerChannelHandler: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .data(let handle, let data):
-            append(.workData(handle: handle, data: data), context: context)
+            outbound.append(.workData(handle: handle, data: data), context: context)
         case .warning(let handle, let data):
-            append(.workWarning(handle: handle, data: data), context: context)
+            outbound.append(.workWarning(handle: handle, data: data), context: context)
         case .status(let handle, let numerator, let denominator):
-            GearmanRequest.workStatus(
-                handle: handle, numerator: ByteBuffer(string: String(numerator)),
-                denominator: ByteBuffer(string: String(denominator))
-            ).encode(into: &outBuffer)
+            outbound.append(
+                .workStatus(
+                    handle: handle, numerator: ByteBuffer(string: String(numerator)),
+                    denominator: ByteBuffer(string: String(denominator))),
+                context: context)
         case .finish(let handle, let outcome):
             perform(machine.finished(handle: handle, outcome), context: context)
         case .drain:
@@ -122,7 +120,7 @@ final class WorkerChannelHandler: ChannelDuplexHandler {
             return
         }
         if let reply = action.reply {
-            append(reply, context: context)
+            outbound.append(reply, context: context)
         }
         slots.release(action.releaseSlots)
         if action.wantSlots > 0 {
@@ -133,20 +131,18 @@ final class WorkerChannelHandler: ChannelDuplexHandler {
             perform(machine.slotsGranted(granted), context: context)
         }
         for _ in 0..<action.grabs {
-            GearmanRequest.grabJob(.unique).encode(into: &outBuffer)
+            outbound.append(.grabJob(.unique), context: context)
         }
         if action.preSleep {
-            GearmanRequest.preSleep.encode(into: &outBuffer)
+            outbound.append(.preSleep, context: context)
         }
         if let job = action.start {
             jobs.yield(job)
         }
         if action.close {
             let channel = context.channel
-            if outBuffer.readableBytes > 0 || hasPendingWrites {
-                hasPendingWrites = false
-                context.writeAndFlush(wrapOutboundOut(outBuffer)).whenComplete { _ in channel.close(promise: nil) }
-                outBuffer.clear()
+            if !outbound.isEmpty {
+                outbound.flushed(context: context).whenComplete { _ in channel.close(promise: nil) }
             } else {
                 context.close(promise: nil)
             }
@@ -159,23 +155,7 @@ final class WorkerChannelHandler: ChannelDuplexHandler {
         flushBuffered(context: context)
     }
 
-    /// Encodes `request` after what is buffered; an image-sized result goes out by reference, after what was
-    /// encoded so far, in the same vector write: it is never copied into this connection's buffer.
-    private func append(_ request: GearmanRequest, context: ChannelHandlerContext) {
-        guard let data = request.encode(into: &outBuffer, largeDataByReference: true) else { return }
-        context.write(wrapOutboundOut(outBuffer), promise: nil)
-        outBuffer = context.channel.allocator.buffer(capacity: 256)
-        context.write(wrapOutboundOut(data), promise: nil)
-        hasPendingWrites = true
-    }
-
     private func flushBuffered(context: ChannelHandlerContext) {
-        guard outBuffer.readableBytes > 0 || hasPendingWrites else { return }
-        hasPendingWrites = false
-        if outBuffer.readableBytes > 0 {
-            context.write(wrapOutboundOut(outBuffer), promise: nil)
-            outBuffer.clear()
-        }
-        context.flush()
+        outbound.flush(context: context)
     }
 }
