@@ -17,6 +17,24 @@ import UploadFront
     static var available: Bool { chromium != nil && chromedriver != nil }
     static let artifacts = packageRoot.appendingPathComponent(".build/test-artifacts")
 
+    /// Runs `body` in a fresh headless Chromium session through chromedriver, and ends the session and the
+    /// driver whatever `body` does.
+    static func inBrowser(_ body: (WebDriver, String) async throws -> Void) async throws {
+        let driverPort = try freePort()
+        let driver = try ChildProcess(chromedriver!, ["--port=\(driverPort)"])
+        defer { driver.stop() }
+        try await waitUntilListening(port: driverPort)
+        let webDriver = WebDriver(base: "http://127.0.0.1:\(driverPort)")
+        let session = try await webDriver.startSession(chromium: chromium!)
+        do {
+            try await body(webDriver, session)
+        } catch {
+            try? await webDriver.endSession(session)
+            throw error
+        }
+        try await webDriver.endSession(session)
+    }
+
     @Test(.enabled(if: available, "chromium and chromium-driver are not installed (make test installs them)"))
     func thePageShowsTheThumbnailsAsWebPAndTheBrowserIsSentAVIFOnceMade() async throws {
         let configuration = FrontHarness.unhurried(
@@ -25,14 +43,7 @@ import UploadFront
                 signer: try URLSigner(keys: ["browser-test-key-0123456789abcdef-0123"], lifetime: .seconds(600))))
         try await FrontHarness.with(configuration) { front in
             try await FrontHarness.waitUntilReady(front.base)
-            let driverPort = try freePort()
-            let driver = try ChildProcess(Self.chromedriver!, ["--port=\(driverPort)"])
-            defer { driver.stop() }
-            try await waitUntilListening(port: driverPort)
-            let webDriver = WebDriver(base: "http://127.0.0.1:\(driverPort)")
-
-            let session = try await webDriver.startSession(chromium: Self.chromium!)
-            do {
+            try await Self.inBrowser { webDriver, session in
                 try await webDriver.command(session, "url", ["url": front.base + "/"])
                 let input = try await webDriver.element(session, css: "#files")
                 try await webDriver.command(session, "element/\(input)/value", ["text": try FrontHarness.garden])
@@ -102,11 +113,7 @@ import UploadFront
                 let contentType = try await webDriver.command(
                     session, "execute/sync", ["script": "return document.contentType", "args": [String]()])
                 #expect(contentType as? String == "image/avif")
-            } catch {
-                try? await webDriver.endSession(session)
-                throw error
             }
-            try await webDriver.endSession(session)
         }
     }
 
@@ -122,13 +129,7 @@ import UploadFront
         try await FrontHarness.with(configuration, storage: storage) { front in
             try await FrontHarness.waitUntilReady(front.base)
             let source = front.base + (try TransformTests.signed(signer, id: id, "size=345x123&crop=attention"))
-            let driverPort = try freePort()
-            let driver = try ChildProcess(Self.chromedriver!, ["--port=\(driverPort)"])
-            defer { driver.stop() }
-            try await waitUntilListening(port: driverPort)
-            let webDriver = WebDriver(base: "http://127.0.0.1:\(driverPort)")
-            let session = try await webDriver.startSession(chromium: Self.chromium!)
-            do {
+            try await Self.inBrowser { webDriver, session in
                 try await webDriver.command(session, "url", ["url": front.base + "/"])
                 try await webDriver.command(
                     session, "execute/sync",
@@ -153,11 +154,7 @@ import UploadFront
                     try await Task.sleep(for: .milliseconds(100))
                 }
                 #expect(state == "345x123")
-            } catch {
-                try? await webDriver.endSession(session)
-                throw error
             }
-            try await webDriver.endSession(session)
         }
     }
 }
