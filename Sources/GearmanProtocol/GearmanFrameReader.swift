@@ -51,8 +51,9 @@ public struct GearmanFrameReader {
         return own
     }
 
-    /// The most a frame's buffer reserves beyond what has arrived of it; the rest grows as its bytes come.
-    static let largestReservation = 1 << 20
+    /// The most a frame's buffer reserves beyond what has arrived of it; the rest grows as its bytes come. The
+    /// HTTP port reserves a request body the same way.
+    public static let largestReservation = 1 << 20
 
     /// Unused bytes of a read's buffer above which, when they also outnumber the bytes read, the bytes are
     /// copied (see `compacted`).

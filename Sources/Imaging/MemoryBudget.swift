@@ -43,6 +43,9 @@ final class MemoryBudget: Sendable {
     /// Bytes reserved now, of ``bytes``.
     var reserved: Int { bytes - state.withLock { $0.available } }
 
+    /// Reservations waiting for memory now.
+    var waiting: Int { state.withLock { $0.waiting.count } }
+
     /// Waits until `wanted` bytes (at most the whole budget) are free and takes them; returns what was taken,
     /// to be given back to ``release(_:)``. Throws `CancellationError` if the task is cancelled while it waits.
     func reserve(_ wanted: Int) async throws -> Int {

@@ -8,10 +8,7 @@ import Testing
     /// Resident memory of this process, from /proc/self/statm, after handing free heap pages
     /// back to the system (so that allocator caching does not read as growth).
     static func residentBytes() -> Int? {
-        if let trim = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") {
-            // glibc's malloc_trim(size_t pad), not exported to Swift.
-            _ = unsafeBitCast(trim, to: (@convention(c) (Int) -> Int32).self)(0)
-        }
+        ProcessMemory.releaseFreePages()
         guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
         let fields = text.split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return nil }

@@ -41,9 +41,6 @@ final class HTTPGearmanBridge: ChannelDuplexHandler {
     }
 
     private let maximumBodySize: Int
-    /// The most a body's buffer reserves for what its Content-Length announces, before the bytes come (as
-    /// `GearmanFrameReader` for a packet): a header alone must not make the server reserve much.
-    static let largestReservation = 1 << 20
     private var state = State.idle
     private var reader: GearmanFrameReader
 
@@ -113,13 +110,16 @@ final class HTTPGearmanBridge: ChannelDuplexHandler {
         case "low": priority = .low
         default: priority = .normal
         }
+        // A body's buffer is reserved for what Content-Length announces, at most as much ahead of the bytes as
+        // a frame's (a header alone must not make the server reserve much), so a photo grows in one piece.
+        let reservation = min(max(0, announced), GearmanFrameReader.largestReservation)
         state = .reading(
             Request(
                 head: head, function: path.removingPercentEncoding,
                 unique: head.headers.first(name: "x-gearman-unique") ?? "",
                 priority: priority,
                 isBackground: head.headers.first(name: "x-gearman-background")?.lowercased() == "true",
-                body: context.channel.allocator.buffer(capacity: min(max(0, announced), Self.largestReservation))))
+                body: context.channel.allocator.buffer(capacity: reservation)))
     }
 
     private func refuseTooLarge(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
