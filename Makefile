@@ -27,7 +27,7 @@ run: build
 TEST_GROUPS = \
 	'GearmanProtocolTests|GearmanServerTests|GearmanTests|GearmanFuzzingTests|ImagingTests|PhotoMetadataTests !MemoryTests' \
 	'MemoryTests' \
-	'InteropTests|GearmanInteropTests' \
+	'InteropTests|GearmanInteropTests|OperatorTests' \
 	'ImageFarmTests|FarmProcessTests|UploadFrontTests|GearmanBenchTests'
 test: deps
 	scripts/test.sh $(TEST_GROUPS)
