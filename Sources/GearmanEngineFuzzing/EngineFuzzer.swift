@@ -17,7 +17,12 @@ public final class EngineFuzzer {
     private static let uniques = ["", "-", "u1", "u2"]
     private static let maximumConnections = 6
     /// `f`'s results are kept for a minute of the moving clock, in a budget that a few of them fill.
-    private static let resultCache = ResultCacheConfiguration(functions: ["f": .seconds(60)], maximumBytes: 48)
+    private static let resultCache = ResultCacheConfiguration(
+        functions: ["f": .seconds(60)], keptResults: ["g": .seconds(30)], maximumBytes: 48)
+    /// Retries with short backoffs, and few dead letters, so that both run out within a run.
+    private static let retryPolicy = RetryPolicy(
+        retries: ["f": 2], defaultRetries: 1, minimumBackoff: .seconds(1), maximumBackoff: .seconds(8))
+    private static let deadLetterPolicy = DeadLetterPolicy(retention: .seconds(200), maximumCount: 4)
 
     private let engine: JobServerEngine
     private let isDurable: Bool
@@ -39,7 +44,9 @@ public final class EngineFuzzer {
         input = FuzzInput(data)
         isDurable = (data.first ?? 0) & 0x80 != 0
         engine = JobServerEngine(
-            configuration: .init(jobRetries: 3, storesBackgroundJobs: isDurable, resultCache: Self.resultCache))
+            configuration: .init(
+                jobRetries: 3, storesBackgroundJobs: isDurable, resultCache: Self.resultCache,
+                retryPolicy: Self.retryPolicy, deadLetterPolicy: Self.deadLetterPolicy, reportsEvents: true))
     }
 
     public static func run(_ data: [UInt8]) {
@@ -67,12 +74,15 @@ public final class EngineFuzzer {
     private func checkRestart() {
         precondition(
             engine.jobCount == rows.count, "\(engine.jobCount) jobs left but \(rows.count) rows stored")
-        let restarted = JobServerEngine(configuration: .init(jobRetries: 3, storesBackgroundJobs: true))
+        let restarted = JobServerEngine(
+            configuration: .init(
+                jobRetries: 3, storesBackgroundJobs: true, retryPolicy: Self.retryPolicy,
+                deadLetterPolicy: DeadLetterPolicy(maximumCount: .max)))
         var actions: [ServerAction] = []
         for id in rows.keys.sorted() {
             restarted.restore(rows[id]!, now: now, into: &actions)
         }
-        precondition(restarted.jobCount == rows.count, "a restored row was lost")
+        precondition(restarted.jobCount + restarted.deadLetterCount == rows.count, "a restored row was lost")
         let problems = restarted.invariantViolations()
         precondition(problems.isEmpty, "restored engine inconsistent: \(problems.joined(separator: "; "))")
     }
@@ -108,12 +118,12 @@ public final class EngineFuzzer {
         case 6:
             if let id = pickConnection() {
                 let command = GearmanAdminCommand(line: makeAdminLine())
-                apply { engine, actions in engine.handle(command, from: id, into: &actions) }
+                apply { engine, actions in engine.handle(command, from: id, now: now, into: &actions) }
             }
         case 7:
             if !timeouts.isEmpty {
                 let (handle, attempt) = timeouts.remove(at: input.choose(timeouts.count))
-                apply { engine, actions in engine.jobTimedOut(handle, attempt: attempt, into: &actions) }
+                apply { engine, actions in engine.jobTimedOut(handle, attempt: attempt, now: now, into: &actions) }
             }
         default:
             now += Int64(input.byte())
@@ -183,7 +193,7 @@ public final class EngineFuzzer {
     private func closeConnection(_ id: ConnectionID) {
         guard open.removeValue(forKey: id) != nil else { return }
         order.removeAll { $0 == id }
-        apply { engine, actions in engine.connectionClosed(id, into: &actions) }
+        apply { engine, actions in engine.connectionClosed(id, now: now, into: &actions) }
     }
 
     private func feed(_ bytes: [UInt8], to id: ConnectionID) {
@@ -202,7 +212,9 @@ public final class EngineFuzzer {
         for frame in frames where open[id] != nil {
             switch frame {
             case .adminLine(let line):
-                apply { engine, actions in engine.handle(GearmanAdminCommand(line: line), from: id, into: &actions) }
+                apply { engine, actions in
+                    engine.handle(GearmanAdminCommand(line: line), from: id, now: now, into: &actions)
+                }
             case .packet(let packet):
                 do {
                     let request = try GearmanRequest(packet: packet)
@@ -234,8 +246,16 @@ public final class EngineFuzzer {
                 closing.append(id)
             case .startJobTimeout(let handle, let attempt, _):
                 timeouts.append((handle, attempt))
-            case .scheduleEpochWakeup, .shutdown:
+            case .scheduleEpochWakeup, .shutdown, .event:
                 break
+            case .update(let job):
+                if rows[job.id] != nil {
+                    rows[job.id] = job
+                } else if let index = storeRequests.firstIndex(where: { $0.job.id == job.id }) {
+                    storeRequests[index].job = job
+                } else {
+                    preconditionFailure("updating row \(job.id), which was never written")
+                }
             case .store(let job, let receipt):
                 precondition(isDurable, "a store action from an engine without a store")
                 precondition(job.id == receipt.handle.number, "a receipt for another job")
@@ -323,7 +343,8 @@ public final class EngineFuzzer {
             "status", "workers", "prioritystatus", "show jobs", "show unique jobs", "cancel job \(handle)",
             "maxqueue \(function) \(number)", "maxqueue \(function) \(number) \(number) \(number)",
             "create function \(function)", "drop function \(function)", "getpid", "version", "verbose",
-            "shutdown graceful",
-        ][input.choose(14)]
+            "shutdown graceful", "dead", "dead \(function)", "retry dead \(function)",
+            "retry dead \(function) \(handle)", "purge dead \(function) \(handle)",
+        ][input.choose(19)]
     }
 }

@@ -14,6 +14,12 @@ public enum GearmanAdminCommand: Sendable, Hashable {
     case showServers
     /// Gearbox's own: each cached function's results, hits, misses and evictions.
     case cache
+    /// Gearbox's own: the dead letters (background jobs whose last attempt failed), of one function or all.
+    case deadLetters(function: String?)
+    /// Gearbox's own: queues one function's dead letters again, or the one with this handle.
+    case retryDead(function: String, handle: String?)
+    /// Gearbox's own: removes one function's dead letters, or the one with this handle.
+    case purgeDead(function: String, handle: String?)
     case cancelJob(handle: String)
     /// Queue limits for HIGH, NORMAL and LOW; 0 means unlimited.
     case maxQueue(function: String, limits: [GearmanPriority: Int])
@@ -48,6 +54,19 @@ public enum GearmanAdminCommand: Sendable, Hashable {
             self = .priorityStatus
         case "cache":
             self = words.count == 1 ? .cache : .invalid(.invalidArguments(first))
+        case "dead":
+            self =
+                words.count <= 2
+                ? .deadLetters(function: words.count == 2 ? words[1] : nil) : .invalid(.invalidArguments(first))
+        case "retry", "purge":
+            guard (3...4).contains(words.count), word(1, is: "dead") else {
+                self = .invalid(.invalidArguments(first))
+                return
+            }
+            let handle = words.count == 4 ? words[3] : nil
+            self =
+                first.lowercased() == "retry"
+                ? .retryDead(function: words[2], handle: handle) : .purgeDead(function: words[2], handle: handle)
         case "cancel" where words.count >= 3:
             if words.count == 3, word(1, is: "job") {
                 self = .cancelJob(handle: words[2])
@@ -125,8 +144,9 @@ extension GearmanAdminCommand {
     /// Whether the command changes the server's state rather than only reading it.
     public var changesState: Bool {
         switch self {
-        case .cancelJob, .maxQueue, .createFunction, .dropFunction, .shutdown: true
+        case .cancelJob, .maxQueue, .createFunction, .dropFunction, .shutdown, .retryDead, .purgeDead: true
         case .status, .workers, .priorityStatus, .showJobs, .showUniqueJobs, .showStore, .showServers, .cache,
+            .deadLetters,
             .getPID, .version, .verbose, .invalid:
             false
         }
@@ -143,6 +163,9 @@ extension GearmanAdminCommand {
         case .showStore: "show store"
         case .showServers: "show servers"
         case .cache: "cache"
+        case .deadLetters: "dead"
+        case .retryDead: "retry dead"
+        case .purgeDead: "purge dead"
         case .cancelJob: "cancel job"
         case .maxQueue: "maxqueue"
         case .createFunction: "create function"

@@ -31,6 +31,14 @@ struct ServerCommand: AsyncParsableCommand {
             result is kept and younger than TTL (30s, 10m, 1h, 2d; one hour by default) is answered at once, \
             without a worker. One budget, `--result-cache-size`, holds every cached function's results, the \
             least recently used evicted first. The admin `cache` command shows what each holds.
+
+            A background job that fails (WORK_FAIL, WORK_EXCEPTION, workers lost past --job-retries) is tried \
+            again `--retries FUNCTION=N` times, after a backoff that doubles from the minimum of \
+            `--retry-backoff MIN..MAX`, and then kept as a dead letter: the admin commands `dead [FUNCTION]`, \
+            `retry dead FUNCTION [HANDLE]` and `purge dead FUNCTION [HANDLE]` list, queue again and remove \
+            them. `--keep-results FUNCTION=TTL` keeps background jobs' results, readable by handle at \
+            /api/jobs/HANDLE on the operator's port. With `--metrics-port` that port serves the dashboard at /, \
+            its data as JSON under /api/, and Prometheus metrics at /metrics.
             """
     )
 
@@ -152,6 +160,33 @@ struct ServerCommand: AsyncParsableCommand {
             valueName: "bytes"))
     var resultCacheSize: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Retry a failed background job of FUNCTION N times (*=N: every function; default 0). Repeat for several.",
+            valueName: "function=n"))
+    var retries: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "The wait before a retry: MIN for the first, doubling for each later one up to MAX, plus jitter (default 1s..1h).",
+            valueName: "min..max"))
+    var retryBackoff: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "How long a dead letter (a background job whose last attempt failed) is kept: 12h, 30d (default 30d).",
+            valueName: "duration"))
+    var deadRetention: String?
+
+    @Option(help: ArgumentHelp("Most dead letters kept, the oldest dropped first; 0 keeps none.", valueName: "count"))
+    var deadMax = DeadLetterPolicy.defaultMaximumCount
+
+    @Option(
+        help: ArgumentHelp(
+            "Keep FUNCTION's background results for TTL (1h by default), readable at /api/jobs/HANDLE on --metrics-port, within --result-cache-size. Repeat for several.",
+            valueName: "function[=ttl]"))
+    var keepResults: [String] = []
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -183,6 +218,40 @@ struct ServerCommand: AsyncParsableCommand {
             throw ValidationError("--admin-allow-certificate needs --ssl (or --ssl-port)")
         }
         _ = try resultCacheConfiguration()
+        _ = try retryPolicy()
+        _ = try deadLetterPolicy()
+    }
+
+    func retryPolicy() throws -> RetryPolicy {
+        var policy = RetryPolicy()
+        for text in retries {
+            do {
+                let (function, count) = try RetryPolicy.parseRetries(text)
+                if let function { policy.retries[function] = count } else { policy.defaultRetries = count }
+            } catch {
+                throw ValidationError("--retries \(error.reason)")
+            }
+        }
+        if let retryBackoff {
+            do {
+                (policy.minimumBackoff, policy.maximumBackoff) = try RetryPolicy.parseBackoff(retryBackoff)
+            } catch {
+                throw ValidationError("--retry-backoff \(error.reason)")
+            }
+        }
+        return policy
+    }
+
+    func deadLetterPolicy() throws -> DeadLetterPolicy {
+        guard deadMax >= 0 else { throw ValidationError("--dead-max must not be negative") }
+        var policy = DeadLetterPolicy(maximumCount: deadMax)
+        if let deadRetention {
+            guard let retention = ResultCacheConfiguration.parseTimeToLive(Substring(deadRetention)) else {
+                throw ValidationError("--dead-retention \(deadRetention) is not a duration (12h, 30d)")
+            }
+            policy.retention = retention
+        }
+        return policy
     }
 
     /// `--result-cache` and `--result-cache-size`; nil when no function is cached.
@@ -196,16 +265,28 @@ struct ServerCommand: AsyncParsableCommand {
                 throw ValidationError("--result-cache \(error.reason)")
             }
         }
+        var kept: [String: Duration] = [:]
+        for text in keepResults {
+            do {
+                let (name, timeToLive) = try ResultCacheConfiguration.parseFunction(text)
+                kept[name] = timeToLive
+            } catch {
+                throw ValidationError("--keep-results \(error.reason)")
+            }
+        }
         var maximumBytes = ResultCacheConfiguration.defaultMaximumBytes
         if let resultCacheSize {
             guard let bytes = PayloadSize.byteCount(parsing: Substring(resultCacheSize)) else {
                 throw ValidationError(
                     "--result-cache-size \(resultCacheSize) is not a size in bytes (65536, 64k, 64M, 1G)")
             }
-            guard !functions.isEmpty else { throw ValidationError("--result-cache-size needs --result-cache FUNCTION") }
+            guard !functions.isEmpty || !kept.isEmpty else {
+                throw ValidationError("--result-cache-size needs --result-cache or --keep-results")
+            }
             maximumBytes = bytes
         }
-        return functions.isEmpty ? nil : ResultCacheConfiguration(functions: functions, maximumBytes: maximumBytes)
+        return functions.isEmpty && kept.isEmpty
+            ? nil : ResultCacheConfiguration(functions: functions, keptResults: kept, maximumBytes: maximumBytes)
     }
 
     func adminAccess() throws -> AdminAccess {
@@ -281,7 +362,9 @@ struct ServerCommand: AsyncParsableCommand {
             httpPort: httpPort ?? (protocols.isEmpty ? nil : 8080),
             httpMaximumBodySize: httpMaxBody,
             metrics: metrics,
-            resultCache: try resultCacheConfiguration()
+            resultCache: try resultCacheConfiguration(),
+            retryPolicy: try retryPolicy(),
+            deadLetterPolicy: try deadLetterPolicy()
         )
         // Binds inside the group, once SIGTERM and SIGINT are handled. The admin `shutdown` command ends the
         // server's run: that is a normal stop, not a failure.

@@ -136,8 +136,10 @@ import Testing
         #expect(harness.takeDeletes().isEmpty, "the row was never written")
     }
 
-    @Test func everyWayAStoredJobEndsDeletesItsRow() throws {
-        let harness = EngineHarness(jobRetries: 1, storesBackgroundJobs: true)
+    /// With dead letters kept (the default) a failed job's row stays, marked dead (`RetryTests`).
+    @Test func withDeadLettersOffEveryWayAStoredJobEndsDeletesItsRow() throws {
+        let harness = EngineHarness(
+            jobRetries: 1, storesBackgroundJobs: true, deadLetterPolicy: DeadLetterPolicy(maximumCount: 0))
         let client = harness.connect()
         let admin = harness.connect()
         for workload in ["complete", "fail", "exception", "cancel", "retries"] {
@@ -254,7 +256,7 @@ import Testing
         let harness = EngineHarness(storesBackgroundJobs: true)
         let admin = harness.connect()
         var actions: [ServerAction] = []
-        harness.engine.handle(GearmanAdminCommand(line: "show store"), from: admin, into: &actions)
+        harness.engine.handle(GearmanAdminCommand(line: "show store"), from: admin, now: harness.now, into: &actions)
         guard case .send(admin, .storeStatus) = actions.first else {
             Issue.record("expected the store status message, got \(actions)")
             return

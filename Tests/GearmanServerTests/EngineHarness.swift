@@ -15,11 +15,16 @@ final class EngineHarness {
     private var adminInbox: [ConnectionID: [String]] = [:]
     private(set) var closed: Set<ConnectionID> = []
 
-    init(jobRetries: Int = 0, storesBackgroundJobs: Bool = false, resultCache: ResultCacheConfiguration? = nil) {
+    init(
+        jobRetries: Int = 0, storesBackgroundJobs: Bool = false, resultCache: ResultCacheConfiguration? = nil,
+        retryPolicy: RetryPolicy = RetryPolicy(), deadLetterPolicy: DeadLetterPolicy = DeadLetterPolicy(),
+        reportsEvents: Bool = false
+    ) {
         engine = JobServerEngine(
             configuration: .init(
                 jobRetries: jobRetries, handlePrefix: "test", processID: 4242,
-                storesBackgroundJobs: storesBackgroundJobs, resultCache: resultCache))
+                storesBackgroundJobs: storesBackgroundJobs, resultCache: resultCache, retryPolicy: retryPolicy,
+                deadLetterPolicy: deadLetterPolicy, reportsEvents: reportsEvents))
     }
 
     func connect(host: String = "127.0.0.1") -> ConnectionID {
@@ -59,21 +64,21 @@ final class EngineHarness {
 
     func admin(_ line: String, from id: ConnectionID) -> String {
         var actions: [ServerAction] = []
-        engine.handle(GearmanAdminCommand(line: line), from: id, into: &actions)
+        engine.handle(GearmanAdminCommand(line: line), from: id, now: now, into: &actions)
         absorb(actions)
         return adminInbox.removeValue(forKey: id)?.joined() ?? ""
     }
 
     func disconnect(_ id: ConnectionID) {
         var actions: [ServerAction] = []
-        engine.connectionClosed(id, into: &actions)
+        engine.connectionClosed(id, now: now, into: &actions)
         absorb(actions)
         inbox[id] = nil
     }
 
     func timeOut(_ handle: JobHandle, attempt: UInt32) {
         var actions: [ServerAction] = []
-        engine.jobTimedOut(handle, attempt: attempt, into: &actions)
+        engine.jobTimedOut(handle, attempt: attempt, now: now, into: &actions)
         absorb(actions)
     }
 

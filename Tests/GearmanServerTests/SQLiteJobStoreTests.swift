@@ -79,11 +79,11 @@ import Testing
             let database = try SQLiteDatabase(path: scratch.store)
             try database.execute(
                 """
-                INSERT INTO gearbox_jobs VALUES (2, 'f', '', 3, NULL, NULL, x'00');
-                INSERT INTO gearbox_jobs VALUES (3, 'f', '', 1, -5, NULL, x'00');
-                INSERT INTO gearbox_jobs VALUES (4, 'f', 12, 1, NULL, NULL, x'00');
-                INSERT INTO gearbox_jobs VALUES (6, 'f', '', 1, NULL, 4.5, x'00');
-                INSERT INTO gearbox_jobs VALUES (-1, 'f', '', 1, NULL, NULL, x'00');
+                INSERT INTO gearbox_jobs (id, function, unique_key, priority, when_to_run, reducer, data) VALUES (2, 'f', '', 3, NULL, NULL, x'00');
+                INSERT INTO gearbox_jobs (id, function, unique_key, priority, when_to_run, reducer, data) VALUES (3, 'f', '', 1, -5, NULL, x'00');
+                INSERT INTO gearbox_jobs (id, function, unique_key, priority, when_to_run, reducer, data) VALUES (4, 'f', 12, 1, NULL, NULL, x'00');
+                INSERT INTO gearbox_jobs (id, function, unique_key, priority, when_to_run, reducer, data) VALUES (6, 'f', '', 1, NULL, 4.5, x'00');
+                INSERT INTO gearbox_jobs (id, function, unique_key, priority, when_to_run, reducer, data) VALUES (-1, 'f', '', 1, NULL, NULL, x'00');
                 """)
         }
         do {
@@ -157,5 +157,43 @@ import Testing
         await writer.close()
         let store = try SQLiteJobStore(path: scratch.store, logger: logger)
         #expect(try recoverAll(store).recovery.restored == 4 * perThread)
+    }
+
+    @Test func aRowsProgressIsRewrittenAndReadBack() throws {
+        let scratch = try ScratchFolder()
+        let retrying = JobProgress(attempts: 2, lastError: "timed out", firstFailed: 100, lastFailed: 160)
+        let dead = JobProgress(attempts: 3, lastError: "WORK_FAIL", firstFailed: 1, lastFailed: 9, isDead: true)
+        do {
+            let store = try SQLiteJobStore(path: scratch.store, logger: logger)
+            try store.write(
+                inserting: [job(1, workload: [1]), job(2, workload: [2]), job(3, workload: [3])], deleting: [])
+            var first = job(1, workload: [1], epoch: 2_000_000_000)
+            first.progress = retrying
+            var second = job(2, workload: [2])
+            second.progress = dead
+            try store.write(inserting: [], updating: [first, second], deleting: [])
+        }
+        let store = try SQLiteJobStore(path: scratch.store, logger: logger)
+        let jobs = try recoverAll(store).jobs
+        #expect(jobs.map(\.progress) == [retrying, dead, .none])
+        #expect(jobs.first?.epoch == 2_000_000_000)
+    }
+
+    @Test func aFileWrittenBeforeRetriesGetsTheirColumnsAndKeepsItsJobs() throws {
+        let scratch = try ScratchFolder()
+        do {
+            let database = try SQLiteDatabase(path: scratch.store)
+            try database.execute(
+                """
+                CREATE TABLE gearbox_jobs (
+                    id INTEGER PRIMARY KEY, function BLOB NOT NULL, unique_key BLOB NOT NULL,
+                    priority INTEGER NOT NULL, when_to_run INTEGER, reducer BLOB, data BLOB NOT NULL);
+                INSERT INTO gearbox_jobs VALUES (7, 'f', 'u', 1, NULL, NULL, x'01');
+                """)
+        }
+        let store = try SQLiteJobStore(path: scratch.store, logger: logger)
+        let jobs = try recoverAll(store).jobs
+        #expect(jobs.map(\.id) == [7])
+        #expect(jobs.first?.progress == JobProgress.none)
     }
 }

@@ -108,8 +108,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is AdministrationGranted {
-            core.grantAdministration(to: id)
+        if let identified = event as? ClientCertificateIdentified {
+            core.identified(
+                id, commonName: identified.commonName, grantsAdministration: identified.grantsAdministration)
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -158,7 +159,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
                         preconditionFailure("decoding a request throws only GearmanProtocolError")
                     }
                 case .adminLine(let line):
-                    engine.handle(GearmanAdminCommand(line: line), from: id, into: &actions)
+                    engine.handle(GearmanAdminCommand(line: line), from: id, now: now, into: &actions)
                 }
                 if actions.containsClose(from: before) {
                     return
@@ -202,9 +203,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
                 eventLoop.scheduleTask(in: .milliseconds(Int64(milliseconds))) {
                     core.jobTimedOut(handle, attempt: attempt)
                 }
-            case .scheduleEpochWakeup, .shutdown:
+            case .scheduleEpochWakeup, .shutdown, .event:
                 core.performDetached([actions[index]])
-            case .store, .forget:
+            case .store, .forget, .update:
                 break  // taken by the core, in its lock
             }
         }

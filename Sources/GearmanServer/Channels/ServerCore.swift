@@ -23,12 +23,17 @@ final class ServerCore: @unchecked Sendable {
     let logger: Logger
     /// Writes background jobs to the durable store; nil keeps them in memory only.
     let storeWriter: StoreWriter?
+    /// Where background jobs' events go (`--webhook`); called outside the lock, and must not block.
+    let jobEvents: (@Sendable (JobEvent) -> Void)?
+    /// Unix time the server started, for the dashboard.
+    let started = ServerCore.now()
 
     init(
         engine: JobServerEngine, timerLoop: any EventLoop, logger: Logger, storeWriter: StoreWriter? = nil,
-        shutdownRequested: @escaping @Sendable (Bool) -> Void
+        jobEvents: (@Sendable (JobEvent) -> Void)? = nil, shutdownRequested: @escaping @Sendable (Bool) -> Void
     ) {
         self.engine = engine
+        self.jobEvents = jobEvents
         self.storeWriter = storeWriter
         self.handleFormat = engine.handleFormat
         self.timerLoop = timerLoop
@@ -107,6 +112,11 @@ final class ServerCore: @unchecked Sendable {
         }
     }
 
+    /// Applies an event from outside the Gearman connections (the operator's API) and delivers its messages.
+    func applyDetached(_ event: (JobServerEngine, inout [ServerAction]) -> Void) {
+        processDetached(event)
+    }
+
     /// Applies an event that no connection's read brought (a timer, the store, a connection's end) and
     /// delivers its messages.
     private func processDetached(
@@ -125,13 +135,18 @@ final class ServerCore: @unchecked Sendable {
         performDetached(actions)
     }
 
-    func grantAdministration(to id: ConnectionID) {
-        lock.withLock { engine.administrationGranted(to: id) }
+    func identified(_ id: ConnectionID, commonName: String, grantsAdministration: Bool) {
+        lock.withLock {
+            engine.certificateIdentified(id, commonName: commonName)
+            if grantsAdministration {
+                engine.administrationGranted(to: id)
+            }
+        }
     }
 
     func unregister(_ id: ConnectionID) {
         processDetached(from: id) { engine, actions in
-            engine.connectionClosed(id, into: &actions)
+            engine.connectionClosed(id, now: Self.now(), into: &actions)
         }
         lock.withLock { _ = connections.removeValue(forKey: id) }
     }
@@ -144,9 +159,11 @@ final class ServerCore: @unchecked Sendable {
                 scheduleEpochWakeup(at: epoch)
             case .shutdown(let graceful):
                 shutdownRequested(graceful)
+            case .event(let event):
+                jobEvents?(event)
             case .send, .close, .startJobTimeout:
                 break  // a connection's, delivered by `processDetached` or its handler
-            case .store, .forget:
+            case .store, .forget, .update:
                 break  // taken by `process`
             }
         }
@@ -230,7 +247,7 @@ final class ServerCore: @unchecked Sendable {
 
     func jobTimedOut(_ handle: JobHandle, attempt: UInt32) {
         processDetached { engine, actions in
-            engine.jobTimedOut(handle, attempt: attempt, into: &actions)
+            engine.jobTimedOut(handle, attempt: attempt, now: Self.now(), into: &actions)
         }
     }
 
@@ -297,7 +314,7 @@ extension Array where Element == ServerAction {
     var containsStoreAction: Bool {
         for index in indices {
             switch self[index] {
-            case .store, .forget: return true
+            case .store, .forget, .update: return true
             default: continue
             }
         }

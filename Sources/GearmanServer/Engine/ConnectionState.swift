@@ -14,6 +14,8 @@ final class ConnectionState {
     /// Whether the admin commands that change state are accepted from it (`AdminAccess`).
     var mayChangeState: Bool
     var clientID = "-"
+    /// The common name of its verified TLS client certificate, when it presented one.
+    var tlsName: String?
     var wantsExceptions = false
     /// In registration order, as `workers` lists them.
     @exclusivity(unchecked) var abilities: [Ability] = []

@@ -23,6 +23,10 @@ final class FunctionQueue {
     var timers: JobTimers?
     /// Set when its results are kept (`ResultCache`); nil costs a submission nothing more than this check.
     var cachedFunction: CachedFunction?
+    /// Set when its background jobs' results are kept by handle (`--keep-results`).
+    var keptResults: CachedFunction?
+    /// Retries a failed background job gets (`RetryPolicy`).
+    var retries = 0
     /// Set when the admin `drop function` removed it; a connection's cached reference then no longer counts.
     var isDropped = false
     /// Per priority; 0 means unlimited.

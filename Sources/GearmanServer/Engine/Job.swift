@@ -13,7 +13,7 @@ final class Job {
         case storing(epoch: Int64?)
         /// Held by a worker.
         case running(worker: ConnectionID)
-        /// Finished, cancelled or dropped; it may still sit in a queue until it reaches the front.
+        /// Finished, cancelled, dropped or dead; it may still sit in a queue until it reaches the front.
         case gone
     }
 
@@ -25,6 +25,9 @@ final class Job {
         var numerator: UInt32 = 0
         var denominator: UInt32 = 0
         var retries: UInt32 = 0
+        /// Attempts that ended in failure (`RetryPolicy`), the last one's error, and when the first and the
+        /// last failed.
+        var progress = JobProgress.none
         /// Set by a WORK_DATA of a cached function's job: its WORK_COMPLETE holds only the rest of the result.
         var resultIsPartial = false
         /// Waiters after the first, in the order they attached: only coalesced foreground jobs have them.
@@ -139,6 +142,12 @@ final class Job {
         set { ensureExtras().retries = newValue }
     }
 
+    /// How its attempts went so far.
+    var progress: JobProgress {
+        get { extras?.progress ?? .none }
+        set { ensureExtras().progress = newValue }
+    }
+
     /// Whether the worker streamed part of the result in WORK_DATA, so that WORK_COMPLETE lacks it.
     var resultIsPartial: Bool {
         get { extras?.resultIsPartial ?? false }
@@ -172,6 +181,6 @@ final class Job {
         }
         return StoredJob(
             id: handle.number, function: function.name, unique: unique, priority: priority, epoch: epoch,
-            reducer: reducer, workload: workload)
+            reducer: reducer, workload: workload, progress: progress)
     }
 }

@@ -4,10 +4,10 @@ public struct JobEvent: Sendable, Hashable, Codable {
     public enum Kind: String, Sendable, Hashable, Codable {
         /// A worker sent WORK_COMPLETE.
         case completed
-        /// An attempt ended in WORK_FAIL, WORK_EXCEPTION, a lost worker or a timeout, and no retry is left:
-        /// `dead` follows when the job is kept as a dead letter.
+        /// An attempt ended in WORK_FAIL, WORK_EXCEPTION, lost workers or a timeout; `retrying` or `dead`
+        /// follows.
         case failed
-        /// An attempt failed and the job is queued again at `retryAt`.
+        /// The failed job is queued again at `retryAt`.
         case retrying
         /// The job's last attempt failed: it is kept as a dead letter.
         case dead

@@ -3,7 +3,9 @@ import NIOCore
 
 extension JobServerEngine {
     /// Answers one admin text command, with gearmand 1.1.20's bytes.
-    public func handle(_ command: GearmanAdminCommand, from id: ConnectionID, into actions: inout [ServerAction]) {
+    public func handle(
+        _ command: GearmanAdminCommand, from id: ConnectionID, now: Int64, into actions: inout [ServerAction]
+    ) {
         guard let connection = connections[id] else { return }
         if command.changesState, !connection.mayChangeState {
             let name = command.name.split(separator: " ").joined(separator: "+")
@@ -54,6 +56,18 @@ extension JobServerEngine {
             groupCountsRequested = true
             actions.append(.send(id, .storeGroupStatus))
             return
+        case .deadLetters(let function):
+            pruneDeadLetters(now: now, into: &actions)
+            reply = .table(
+                deadLetters.letters(of: function.map { ByteBuffer(string: $0) }).map {
+                    let unique = String(buffer: $0.unique).filter { !$0.isNewline && $0 != "\t" }
+                    return
+                        "\(handleFormat.string(for: $0.handle))\t\($0.function.nameString)\t\($0.attempts)\t\(unique)\t\($0.lastError)"
+                })
+        case .retryDead(let function, let handle):
+            reply = .ok(String(retryDeadLetters(of: function, handle: handle, now: now, into: &actions)))
+        case .purgeDead(let function, let handle):
+            reply = .ok(String(purgeDeadLetters(of: function, handle: handle, into: &actions)))
         case .cancelJob(let handleText):
             guard let job = handleFormat.parse(handleText).flatMap({ jobs[$0] }) else {
                 reply = .unknownJob

@@ -7,6 +7,9 @@ extension JobServerEngine {
     /// Jobs known, in any state.
     public var jobCount: Int { jobs.count }
 
+    /// Background jobs kept after their last attempt failed.
+    public var deadLetterCount: Int { deadLetters.count }
+
     /// Jobs held by workers now, from the functions' counters: O(functions), not O(jobs).
     public var runningJobCount: Int { functions.values.reduce(0) { $0 + $1.runningCount } }
 
@@ -111,6 +114,12 @@ extension JobServerEngine {
         }
         if let resultCache {
             problems += resultCache.invariantViolations()
+        }
+        if deadLetters.counts.values.reduce(0, +) != deadLetters.count {
+            problems.append("dead letters: \(deadLetters.count) kept, counted \(deadLetters.counts) by function")
+        }
+        for letter in deadLetters.byHandle.values where jobs[letter.handle] != nil {
+            problems.append("dead letter \(letter.handle) is also a live job")
         }
         return problems
     }

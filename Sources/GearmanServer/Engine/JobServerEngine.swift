@@ -24,6 +24,12 @@ public final class JobServerEngine {
         public var metrics: ServerMetrics?
         /// The functions whose results are kept and answered again without a worker; nil keeps none.
         public var resultCache: ResultCacheConfiguration?
+        /// How failed background jobs are tried again.
+        public var retryPolicy: RetryPolicy
+        /// How long background jobs whose last attempt failed are kept.
+        public var deadLetterPolicy: DeadLetterPolicy
+        /// Background jobs' events become `event` actions (for `--webhook`).
+        public var reportsEvents: Bool
 
         public init(
             jobRetries: Int = 0,
@@ -34,8 +40,14 @@ public final class JobServerEngine {
             verbosity: String = "ERROR",
             storesBackgroundJobs: Bool = false,
             metrics: ServerMetrics? = nil,
-            resultCache: ResultCacheConfiguration? = nil
+            resultCache: ResultCacheConfiguration? = nil,
+            retryPolicy: RetryPolicy = RetryPolicy(),
+            deadLetterPolicy: DeadLetterPolicy = DeadLetterPolicy(),
+            reportsEvents: Bool = false
         ) {
+            self.retryPolicy = retryPolicy
+            self.deadLetterPolicy = deadLetterPolicy
+            self.reportsEvents = reportsEvents
             self.metrics = metrics
             self.resultCache = resultCache
             self.jobRetries = jobRetries
@@ -67,7 +79,9 @@ public final class JobServerEngine {
     var heldBackStoredJobs = false
     /// Set by the admin commands that show the group's counts; the store counts while they are asked for.
     var groupCountsRequested = false
-    private var scheduledJobs = Heap<ScheduledJob>()
+    /// Background jobs whose last attempt failed, kept for the operator.
+    var deadLetters = DeadLetters()
+    var scheduledJobs = Heap<ScheduledJob>()
     private var requestedWakeup: Int64?
     @exclusivity(unchecked) private var nextHandle: UInt64 = 1
     @exclusivity(unchecked) private var nextSequence: UInt64 = 0
@@ -93,6 +107,11 @@ public final class JobServerEngine {
         connections[id] = ConnectionState(id: id, host: host, mayChangeState: mayChangeState)
     }
 
+    /// The connection presented a verified client certificate with this common name.
+    public func certificateIdentified(_ id: ConnectionID, commonName: String) {
+        connections[id]?.tlsName = String(commonName.prefix(255))
+    }
+
     /// The connection presented a client certificate that `AdminAccess` allows to change state.
     public func administrationGranted(to id: ConnectionID) {
         connections[id]?.mayChangeState = true
@@ -100,7 +119,7 @@ public final class JobServerEngine {
 
     /// A connection went away: its running jobs are retried elsewhere and its foreground jobs are dropped
     /// unless another client waits on them or someone submitted them in the background.
-    public func connectionClosed(_ id: ConnectionID, into actions: inout [ServerAction]) {
+    public func connectionClosed(_ id: ConnectionID, now: Int64, into actions: inout [ServerAction]) {
         guard let connection = connections.removeValue(forKey: id) else { return }
         // First as a client, so that a job this connection also ran does not report its failure to it.
         for handle in connection.awaitedJobs {
@@ -112,7 +131,7 @@ public final class JobServerEngine {
         }
         for job in connection.runningJobs.values {
             job.function.runningCount -= 1
-            retryOrFail(job, into: &actions)
+            retryOrFail(job, now: now, into: &actions)
         }
         connection.runningJobs.removeAll()
         for ability in connection.abilities {
@@ -162,7 +181,7 @@ public final class JobServerEngine {
             job.function.counts.failed += 1
             recordRunTime(of: job)
             forward(.workFail(handle: handle), of: job, into: &actions)
-            discard(job, into: &actions)
+            attemptFailed(job, error: "WORK_FAIL", now: now, into: &actions)
         case .workException(let handle, let data):
             guard let job = runningJob(handle, of: connection, into: &actions) else { return }
             job.function.counts.exceptions += 1
@@ -173,7 +192,7 @@ public final class JobServerEngine {
                     wantsExceptions ? .workException(handle: handle, data: data) : .workFail(handle: handle)
                 actions.append(.send(waiter, .response(response)))
             }
-            discard(job, into: &actions)
+            attemptFailed(job, error: Self.errorText(data), now: now, into: &actions)
         case .canDo(let name):
             canDo(name, timeout: nil, for: connection)
         case .canDoTimeout(let name, let timeout):
@@ -183,13 +202,13 @@ public final class JobServerEngine {
             guard let function = functions[name], let index = connection.ability(for: function) else { return }
             connection.abilities.remove(at: index)
             function.workerCount -= 1
-            requeueRunningJobs(of: connection, into: &actions) { $0.function === function }
+            requeueRunningJobs(of: connection, now: now, into: &actions) { $0.function === function }
         case .resetAbilities:
             for ability in connection.abilities {
                 ability.function.workerCount -= 1
             }
             connection.abilities.removeAll()
-            requeueRunningJobs(of: connection, into: &actions) { _ in true }
+            requeueRunningJobs(of: connection, now: now, into: &actions) { _ in true }
         case .setClientID(let clientID):
             let text = String(buffer: clientID).filter { !$0.isWhitespace }
             connection.clientID = text.isEmpty ? "-" : String(text.prefix(255))
@@ -262,18 +281,27 @@ public final class JobServerEngine {
 
     // MARK: Timers
 
-    /// A CAN_DO_TIMEOUT ran out: the job goes back to its queue and counts a retry. A late result from the old
-    /// worker then gets JOB_NOT_FOUND.
-    public func jobTimedOut(_ handle: JobHandle, attempt: UInt32, into actions: inout [ServerAction]) {
+    /// A CAN_DO_TIMEOUT ran out: the job goes back to its queue and counts a retry, or, for a background job
+    /// of a function with retries (`RetryPolicy`), the attempt failed. A late result from the old worker then
+    /// gets JOB_NOT_FOUND.
+    public func jobTimedOut(_ handle: JobHandle, attempt: UInt32, now: Int64, into actions: inout [ServerAction]) {
         guard let job = jobs[handle], job.attempt == attempt, case .running(let workerID) = job.state else { return }
+        if job.runsDetached, job.function.retries > 0 {
+            for waiter in job.waiters {
+                actions.append(.send(waiter, .workFail(job.handle)))
+            }
+            attemptFailed(job, error: "ran past its CAN_DO_TIMEOUT", now: now, into: &actions)
+            return
+        }
         connections[workerID]?.runningJobs.removeValue(forKey: handle)
         job.function.runningCount -= 1
-        retryOrFail(job, into: &actions)
+        retryOrFail(job, now: now, into: &actions)
     }
 
     /// Queues the SUBMIT_JOB_EPOCH jobs that are due and asks to be woken for the next one.
     public func releaseDueJobs(now: Int64, into actions: inout [ServerAction]) {
         requestedWakeup = nil
+        pruneDeadLetters(now: now, into: &actions)
         while let next = scheduledJobs.min, next.epoch <= now {
             scheduledJobs.removeMin()
             guard case .scheduled = next.job.state else { continue }
@@ -361,7 +389,7 @@ public final class JobServerEngine {
     }
 
     /// Queues a job, or schedules it when its epoch is still to come.
-    private func start(_ job: Job, epoch: Int64?, now: Int64, into actions: inout [ServerAction]) {
+    func start(_ job: Job, epoch: Int64?, now: Int64, into actions: inout [ServerAction]) {
         if let epoch, epoch > now {
             job.state = .scheduled(epoch: epoch)
             job.function.scheduledCount += 1
@@ -459,12 +487,19 @@ public final class JobServerEngine {
     public func restore(_ stored: StoredJob, now: Int64, into actions: inout [ServerAction]) {
         let handle = JobHandle(stored.id)
         nextHandle = max(nextHandle, stored.id &+ 1)
-        guard jobs[handle] == nil else { return }
+        guard jobs[handle] == nil, deadLetters[handle] == nil else { return }
         let function = functionQueue(named: stored.function)
+        if stored.progress.isDead {
+            restoreDeadLetter(stored, of: function, now: now, into: &actions)
+            return
+        }
         let job = Job(
             handle: handle, function: function, unique: stored.unique, workload: stored.workload,
             reducer: stored.reducer, priority: stored.priority, runsDetached: true)
         job.storage = .stored
+        if stored.progress != .none {
+            job.progress = stored.progress
+        }
         jobs[handle] = job
         // Two rows with one unique key can both come back when a crash fell between one's end and the
         // other's start: both run, and later submissions join the older.
@@ -502,6 +537,9 @@ public final class JobServerEngine {
     /// one in the foreground, and none of their rows is deleted here any more. Running ones finish for the
     /// clients that wait on them; the adopter runs them again (at-least-once).
     public func storedJobsLost(into actions: inout [ServerAction]) {
+        for letter in deadLetters.byHandle.values where letter.isStored {
+            deadLetters.remove(letter.handle)
+        }
         let lost = jobs.values.filter { $0.storage == .stored }
         for job in lost {
             job.storage = .none
@@ -550,11 +588,13 @@ public final class JobServerEngine {
         let function = FunctionQueue(name: ownName)
         function.timers = configuration.metrics?.jobTimers(for: function.nameString)
         function.cachedFunction = resultCache?.function(named: ownName)
+        function.keptResults = resultCache?.keptFunction(named: ownName)
+        function.retries = configuration.retryPolicy.retries(for: function.nameString)
         functions[ownName] = function
         return function
     }
 
-    private func enqueue(_ job: Job, atFront: Bool = false, into actions: inout [ServerAction]) {
+    func enqueue(_ job: Job, atFront: Bool = false, into actions: inout [ServerAction]) {
         job.state = .queued
         if let metrics = configuration.metrics {
             job.stamp = metrics.milliseconds()
@@ -622,7 +662,7 @@ public final class JobServerEngine {
         job.function.runningCount += 1
         if let metrics = configuration.metrics, let timers = job.function.timers {
             let now = metrics.milliseconds()
-            timers.waited.recordMilliseconds(now &- job.stamp)
+            timers.recordWait(milliseconds: now &- job.stamp)
             job.stamp = now
         }
         worker.runningJobs[job.handle] = job
@@ -669,6 +709,9 @@ public final class JobServerEngine {
         if let cachedFunction = job.function.cachedFunction {
             keepResult(data, of: job, in: cachedFunction, now: now)
         }
+        if job.runsDetached {
+            backgroundJobCompleted(job, data: data, now: now, into: &actions)
+        }
         forward(.workComplete(handle: handle, data: data), of: job, into: &actions)
         discard(job, into: &actions)
     }
@@ -698,18 +741,19 @@ public final class JobServerEngine {
     }
 
     private func requeueRunningJobs(
-        of worker: ConnectionState, into actions: inout [ServerAction], where shouldRequeue: (Job) -> Bool
+        of worker: ConnectionState, now: Int64, into actions: inout [ServerAction],
+        where shouldRequeue: (Job) -> Bool
     ) {
         for job in worker.runningJobs.values where shouldRequeue(job) {
             worker.runningJobs.removeValue(forKey: job.handle)
             job.function.runningCount -= 1
-            retryOrFail(job, into: &actions)
+            retryOrFail(job, now: now, into: &actions)
         }
     }
 
     /// A running job lost its worker (already unlinked from it): queue it again, or fail it when its
-    /// retries are spent or nobody wants it any more.
-    private func retryOrFail(_ job: Job, into actions: inout [ServerAction]) {
+    /// retries are spent or nobody wants it any more. A background job that fails so has failed an attempt.
+    private func retryOrFail(_ job: Job, now: Int64, into actions: inout [ServerAction]) {
         job.retries += 1
         job.function.counts.retried += 1
         job.state = .gone
@@ -717,7 +761,8 @@ public final class JobServerEngine {
             for waiter in job.waiters {
                 actions.append(.send(waiter, .workFail(job.handle)))
             }
-            discard(job, into: &actions)
+            attemptFailed(
+                job, error: "its worker was lost \(job.retries) times (--job-retries)", now: now, into: &actions)
         } else if !job.hasWaiters, !job.runsDetached {
             discard(job, into: &actions)
         } else {
@@ -727,7 +772,7 @@ public final class JobServerEngine {
 
     private func recordRunTime(of job: Job) {
         if let metrics = configuration.metrics, let timers = job.function.timers {
-            timers.ran.recordMilliseconds(metrics.milliseconds() &- job.stamp)
+            timers.recordRun(milliseconds: metrics.milliseconds() &- job.stamp)
         }
     }
 
@@ -747,6 +792,23 @@ public final class JobServerEngine {
     /// Removes a job for good, whatever its state. Queued jobs stay in their deque as gone until they reach
     /// the front, which keeps removal O(1).
     func discard(_ job: Job, into actions: inout [ServerAction]) {
+        detach(job)
+        if job.isStored {
+            job.storage = .none
+            actions.append(.forget(job.handle))
+        }
+        jobs.removeValue(forKey: job.handle)
+        if let key = job.uniqueKey, uniques[key] === job {
+            uniques.removeValue(forKey: key)
+        }
+        for waiter in job.waiters {
+            connections[waiter]?.awaitedJobs.remove(job.handle)
+        }
+        job.removeAllWaiters()
+    }
+
+    /// Takes a job out of the queue, schedule, store write or worker it is in, and marks it gone.
+    func detach(_ job: Job) {
         switch job.state {
         case .queued:
             job.function.forgetQueued(job)
@@ -761,18 +823,6 @@ public final class JobServerEngine {
             break
         }
         job.state = .gone
-        if job.isStored {
-            job.storage = .none
-            actions.append(.forget(job.handle))
-        }
-        jobs.removeValue(forKey: job.handle)
-        if let key = job.uniqueKey, uniques[key] === job {
-            uniques.removeValue(forKey: key)
-        }
-        for waiter in job.waiters {
-            connections[waiter]?.awaitedJobs.remove(job.handle)
-        }
-        job.removeAllWaiters()
     }
 
     private func status(of job: Job?, key: ByteBuffer) -> GearmanJobStatus {

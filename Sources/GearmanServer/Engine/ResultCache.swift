@@ -1,3 +1,4 @@
+import GearmanProtocol
 import NIOCore
 
 /// The results of cached functions' jobs, answered again without a worker while they are fresh: one byte budget
@@ -16,6 +17,15 @@ final class ResultCache {
             self.function = ObjectIdentifier(function)
             bytes = unique.bytes
             isWorkload = unique.isWorkload
+        }
+
+        /// A background job's result, kept by its handle whatever its function.
+        init(_ handle: JobHandle) {
+            function = ObjectIdentifier(JobHandle.self)
+            var bytes = ByteBuffer()
+            bytes.writeInteger(handle.number)
+            self.bytes = bytes
+            isWorkload = false
         }
 
         private init(function: ObjectIdentifier, bytes: ByteBuffer, isWorkload: Bool) {
@@ -57,6 +67,7 @@ final class ResultCache {
     @exclusivity(unchecked) private var newest: Entry?
     @exclusivity(unchecked) private var oldest: Entry?
     private let functions: [ByteBuffer: CachedFunction]
+    private let keptFunctions: [ByteBuffer: CachedFunction]
 
     init(configuration: ResultCacheConfiguration) {
         maximumBytes = configuration.maximumBytes
@@ -65,6 +76,11 @@ final class ResultCache {
             functions[ByteBuffer(string: name)] = CachedFunction(name: name, timeToLive: timeToLive)
         }
         self.functions = functions
+        var keptFunctions: [ByteBuffer: CachedFunction] = [:]
+        for (name, timeToLive) in configuration.keptResults {
+            keptFunctions[ByteBuffer(string: name)] = CachedFunction(name: name, timeToLive: timeToLive)
+        }
+        self.keptFunctions = keptFunctions
     }
 
     deinit {
@@ -79,6 +95,11 @@ final class ResultCache {
     /// The function's share of the cache; nil when its results are not kept. Asked once per `FunctionQueue`.
     func function(named name: ByteBuffer) -> CachedFunction? {
         functions[name]
+    }
+
+    /// The function's share for its background jobs' results, kept by handle; nil when they are not kept.
+    func keptFunction(named name: ByteBuffer) -> CachedFunction? {
+        keptFunctions[name]
     }
 
     /// Every cached function, by name.
@@ -102,10 +123,27 @@ final class ResultCache {
         return entry.data
     }
 
+    /// A background job's kept result, with when it was kept and when it expires; a look by handle changes
+    /// no counts and no order.
+    func keptResult(of handle: JobHandle, now: Int64) -> (
+        data: ByteBuffer, function: String, kept: Int64, expires: Int64
+    )? {
+        guard let entry = entries[Key(handle)], now < entry.expiresAt else { return nil }
+        return (entry.data, entry.function.name, entry.expiresAt - entry.function.timeToLive, entry.expiresAt)
+    }
+
+    /// Keeps a background job's result under its handle.
+    func keep(_ data: ByteBuffer, of function: CachedFunction, handle: JobHandle, now: Int64) {
+        keep(data, of: function, key: Key(handle), now: now)
+    }
+
     /// Keeps a job's result, in place of any older one under the same key, and evicts the least recently used
     /// results until the budget holds. A result bigger than the whole budget is not kept.
     func keep(_ data: ByteBuffer, of function: CachedFunction, unique: UniqueKey, now: Int64) {
-        let key = Key(function, unique)
+        keep(data, of: function, key: Key(function, unique), now: now)
+    }
+
+    private func keep(_ data: ByteBuffer, of function: CachedFunction, key: Key, now: Int64) {
         if let existing = entries[key] {
             remove(existing)
         }
@@ -177,7 +215,7 @@ final class ResultCache {
         if listed != entries.count { problems.append("result cache: \(entries.count) results, \(listed) listed") }
         if total != bytes { problems.append("result cache: holds \(bytes) bytes, results take \(total)") }
         if bytes > maximumBytes { problems.append("result cache: \(bytes) bytes over a budget of \(maximumBytes)") }
-        for function in functions.values {
+        for function in [functions.values, keptFunctions.values].joined() {
             let held = perFunction[ObjectIdentifier(function)] ?? (0, 0)
             if held.entries != function.counts.entries || held.bytes != function.counts.bytes {
                 problems.append(

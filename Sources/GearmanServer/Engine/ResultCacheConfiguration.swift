@@ -13,11 +13,18 @@ public struct ResultCacheConfiguration: Sendable, Hashable {
 
     /// Each cached function and how long its results are answered again (whole seconds, at least one).
     public var functions: [String: Duration]
+    /// Functions whose background jobs' results are kept by job handle, and for how long (`--keep-results`),
+    /// within the same budget: readable at `GET /api/jobs/{handle}` on the operator's port.
+    public var keptResults: [String: Duration]
     /// What every kept result together may take: its unique key's bytes and its data's bytes.
     public var maximumBytes: Int
 
-    public init(functions: [String: Duration] = [:], maximumBytes: Int = Self.defaultMaximumBytes) {
+    public init(
+        functions: [String: Duration] = [:], keptResults: [String: Duration] = [:],
+        maximumBytes: Int = Self.defaultMaximumBytes
+    ) {
         self.functions = functions
+        self.keptResults = keptResults
         self.maximumBytes = maximumBytes
     }
 
@@ -63,7 +70,7 @@ public struct ResultCacheConfiguration: Sendable, Hashable {
     /// The first thing `GearmanJobServer.bind` cannot run with, if any.
     var problem: GearmanServerConfigurationError? {
         if maximumBytes < 0 { return Self.problem("maximumBytes must not be negative") }
-        for (name, timeToLive) in functions {
+        for (name, timeToLive) in [functions, keptResults].joined() {
             if name.isEmpty { return Self.problem("a function name is empty") }
             if timeToLive < .seconds(1) { return Self.problem("\(name): the time to live must be at least a second") }
         }

@@ -16,6 +16,10 @@ public enum ServerAction: Sendable {
     case store(StoredJob, StoreReceipt)
     /// Delete the row of a job that ended. Needs no answer.
     case forget(JobHandle)
+    /// Rewrite the progress of a job's row (a failed attempt, a dead letter, a retried one). Needs no answer.
+    case update(StoredJob)
+    /// Tell the event hooks (`--webhook`); only when `Configuration.reportsEvents` is set.
+    case event(JobEvent)
 }
 
 /// A message for one connection. Handles are written by the channel layer from the job's number.

@@ -65,7 +65,7 @@ public final class GearmanJobServer: StoppableService {
             throw GearmanServerConfigurationError(
                 property: "jobHandlePrefix", reason: "at most \(JobHandleFormat.maximumPrefixLength) bytes")
         }
-        if let problem = configuration.resultCache?.problem {
+        if let problem = configuration.resultCache?.problem ?? configuration.retryPolicy.problem {
             throw problem
         }
         let group = eventLoopGroup ?? MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
@@ -76,7 +76,8 @@ public final class GearmanJobServer: StoppableService {
                 processID: Int(getpid()),
                 verbosity: configuration.verbosity,
                 storesBackgroundJobs: configuration.store.isDurable, metrics: configuration.metrics,
-                resultCache: configuration.resultCache))
+                resultCache: configuration.resultCache, retryPolicy: configuration.retryPolicy,
+                deadLetterPolicy: configuration.deadLetterPolicy, reportsEvents: configuration.jobEvents != nil))
         let stopRequest = NIOLockedValueBox(StopRequest())
         if configuration.store.isShared, let problem = configuration.storeGroup.problem {
             throw StoreError(location: configuration.store, reason: problem)
@@ -89,8 +90,10 @@ public final class GearmanJobServer: StoppableService {
             : nil
         let core = ServerCore(
             engine: engine, timerLoop: group.next(), logger: logger, storeWriter: storeWriter,
+            jobEvents: configuration.jobEvents,
             shutdownRequested: { graceful in Self.requestStop(stopRequest, graceful: graceful) })
         configuration.metrics?.attach { core.inspect { $0.snapshot() } }
+        configuration.operatorView?.attach(core.operatorSource(configuration: configuration))
         if let storeWriter {
             do {
                 let started = NIODeadline.now()
@@ -175,9 +178,7 @@ public final class GearmanJobServer: StoppableService {
         return try await listen(on: port, core: core, group: group, configuration: configuration) { handlers in
             if let tls {
                 try handlers.addHandler(NIOSSLServerHandler(context: tls))
-                if !certificateNames.isEmpty {
-                    try handlers.addHandler(AdminCertificateCheck(allowedNames: certificateNames))
-                }
+                try handlers.addHandler(ClientCertificateCheck(allowedNames: certificateNames))
             }
         }
     }

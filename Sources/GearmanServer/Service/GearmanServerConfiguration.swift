@@ -35,8 +35,18 @@ public struct GearmanServerConfiguration: Sendable {
     public var httpMaximumBodySize: Int
     /// Where the server's metrics go (`GearmanJobServer.publishMetrics()`); nil records none.
     public var metrics: ServerMetrics?
-    /// The functions whose results are kept and answered again without a worker; nil keeps none.
+    /// The functions whose results are kept and answered again without a worker, and the background jobs'
+    /// results kept by handle; nil keeps none.
     public var resultCache: ResultCacheConfiguration?
+    /// How failed background jobs are tried again.
+    public var retryPolicy: RetryPolicy
+    /// How long background jobs whose last attempt failed are kept.
+    public var deadLetterPolicy: DeadLetterPolicy
+    /// Where background jobs' events go (`--webhook`); called on the server's threads, so it must only
+    /// hand the event over, never block. Nil reports none.
+    public var jobEvents: (@Sendable (JobEvent) -> Void)?
+    /// Connected to the server when it binds, for the operator's dashboard and API.
+    public var operatorView: OperatorView?
 
     public init(
         host: String = "127.0.0.1",
@@ -55,8 +65,16 @@ public struct GearmanServerConfiguration: Sendable {
         httpPort: Int? = nil,
         httpMaximumBodySize: Int = 16 * 1024 * 1024,
         metrics: ServerMetrics? = nil,
-        resultCache: ResultCacheConfiguration? = nil
+        resultCache: ResultCacheConfiguration? = nil,
+        retryPolicy: RetryPolicy = RetryPolicy(),
+        deadLetterPolicy: DeadLetterPolicy = DeadLetterPolicy(),
+        jobEvents: (@Sendable (JobEvent) -> Void)? = nil,
+        operatorView: OperatorView? = nil
     ) {
+        self.retryPolicy = retryPolicy
+        self.deadLetterPolicy = deadLetterPolicy
+        self.jobEvents = jobEvents
+        self.operatorView = operatorView
         self.metrics = metrics
         self.resultCache = resultCache
         self.httpPort = httpPort

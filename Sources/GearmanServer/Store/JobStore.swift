@@ -6,8 +6,10 @@ protocol JobStore: AnyObject {
     /// aside and counted, never thrown: a bad row must not keep the server from starting.
     func recover(_ restore: ([StoredJob]) -> Void) throws -> StoreRecovery
 
-    /// Writes the new rows and deletes the ended ones in one transaction, durable when it returns.
-    func write(inserting: [StoredJob], deleting: [UInt64]) throws
+    /// Writes the new rows, rewrites the progress (attempts, last error, due time, dead) of rows already
+    /// written, and deletes the ended ones, in one transaction, durable when it returns. No id is in more
+    /// than one of the three.
+    func write(inserting: [StoredJob], updating: [StoredJob], deleting: [UInt64]) throws
 
     /// How often `maintain` must run; nil for a store that no other server shares.
     var maintenanceInterval: TimeAmount? { get }
@@ -26,4 +28,11 @@ extension JobStore {
     func maintain(_ group: StoreGroupDelegate) throws {}
 
     func close() {}
+}
+
+extension JobStore {
+    /// Inserts and deletes, with no progress to rewrite.
+    func write(inserting: [StoredJob], deleting: [UInt64]) throws {
+        try write(inserting: inserting, updating: [], deleting: deleting)
+    }
 }

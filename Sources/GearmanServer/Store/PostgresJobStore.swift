@@ -109,6 +109,16 @@ final class PostgresJobStore: JobStore {
                     PRIMARY KEY (server, id)
                 )
                 """)
+            // Retries' progress, added to tables made before it was kept.
+            try run(
+                """
+                ALTER TABLE \(unescaped: Self.jobsTable)
+                    ADD COLUMN IF NOT EXISTS attempts integer NOT NULL DEFAULT 0,
+                    ADD COLUMN IF NOT EXISTS last_error text,
+                    ADD COLUMN IF NOT EXISTS first_failed bigint,
+                    ADD COLUMN IF NOT EXISTS last_failed bigint,
+                    ADD COLUMN IF NOT EXISTS dead boolean NOT NULL DEFAULT false
+                """)
             try run(
                 """
                 CREATE TABLE IF NOT EXISTS \(unescaped: Self.setAsideTable) (
@@ -166,7 +176,7 @@ final class PostgresJobStore: JobStore {
         try read(idsAfter: 0, upTo: Int64.max, restore)
     }
 
-    func write(inserting jobs: [StoredJob], deleting ids: [UInt64]) throws {
+    func write(inserting jobs: [StoredJob], updating updates: [StoredJob], deleting ids: [UInt64]) throws {
         let incarnation = try incarnation()
         var inserts = jobs
         var deletes = ids
@@ -178,9 +188,11 @@ final class PostgresJobStore: JobStore {
             inserts.removeAll { ended.contains($0.id) }
             deletes.removeAll { written.contains($0) }
         }
-        guard !inserts.isEmpty || !deletes.isEmpty else { return }
+        guard !inserts.isEmpty || !updates.isEmpty || !deletes.isEmpty else { return }
         var columns = InsertColumns(capacity: inserts.count)
         for job in inserts { columns.append(job) }
+        var progress = ProgressColumns(capacity: updates.count)
+        for job in updates { progress.append(job) }
         let deleteIDs = deletes.map { Int64(bitPattern: $0) }
         let result = try run(
             """
@@ -197,14 +209,29 @@ final class PostgresJobStore: JobStore {
                      AS j(id, function, unique_key, priority, when_to_run, has_when, reducer, has_reducer, data)
                 ON CONFLICT (server, id) DO NOTHING
                 RETURNING 1
+            ), updated AS (
+                UPDATE \(unescaped: Self.jobsTable) AS t
+                SET attempts = u.attempts, last_error = CASE WHEN u.has_error THEN u.last_error END,
+                    first_failed = CASE WHEN u.has_first THEN u.first_failed END,
+                    last_failed = CASE WHEN u.has_last THEN u.last_failed END, dead = u.dead,
+                    when_to_run = CASE WHEN u.has_when THEN u.when_to_run END
+                FROM owner, unnest(\(progress.ids)::int8[], \(progress.attempts)::int4[], \(progress.errors)::text[],
+                                   \(progress.hasError)::bool[], \(progress.firstFailed)::int8[], \(progress.hasFirst)::bool[],
+                                   \(progress.lastFailed)::int8[], \(progress.hasLast)::bool[], \(progress.dead)::bool[],
+                                   \(progress.epochs)::int8[], \(progress.hasEpoch)::bool[])
+                     AS u(id, attempts, last_error, has_error, first_failed, has_first, last_failed, has_last, dead,
+                          when_to_run, has_when)
+                WHERE t.server = owner.name AND t.id = u.id
+                RETURNING 1
             ), deleted AS (
                 DELETE FROM \(unescaped: Self.jobsTable)
                 WHERE server = \(serverName) AND id = ANY(\(deleteIDs)::int8[]) AND EXISTS (SELECT 1 FROM owner)
                 RETURNING 1
             )
-            SELECT (SELECT count(*) FROM owner), (SELECT count(*) FROM inserted), (SELECT count(*) FROM deleted)
+            SELECT (SELECT count(*) FROM owner), (SELECT count(*) FROM inserted), (SELECT count(*) FROM updated),
+                   (SELECT count(*) FROM deleted)
             """)
-        guard let row = result.rows.first, try row.decode((Int64, Int64, Int64).self).0 == 1 else {
+        guard let row = result.rows.first, try row.decode((Int64, Int64, Int64, Int64).self).0 == 1 else {
             throw PostgresStoreError("this server's lease was lost and another server adopted its jobs")
         }
     }
@@ -244,6 +271,40 @@ final class PostgresJobStore: JobStore {
             reducers.append(job.reducer ?? ByteBuffer())
             hasReducer.append(job.reducer != nil)
             workloads.append(job.workload)
+        }
+    }
+
+    /// The progress of rows to rewrite, one array per column, as `InsertColumns`.
+    private struct ProgressColumns {
+        var ids: [Int64] = []
+        var attempts: [Int32] = []
+        var errors: [String] = []
+        var hasError: [Bool] = []
+        var firstFailed: [Int64] = []
+        var hasFirst: [Bool] = []
+        var lastFailed: [Int64] = []
+        var hasLast: [Bool] = []
+        var dead: [Bool] = []
+        var epochs: [Int64] = []
+        var hasEpoch: [Bool] = []
+
+        init(capacity: Int) {
+            ids.reserveCapacity(capacity)
+        }
+
+        mutating func append(_ job: StoredJob) {
+            let progress = job.progress
+            ids.append(Int64(bitPattern: job.id))
+            attempts.append(Int32(clamping: progress.attempts))
+            errors.append(progress.lastError ?? "")
+            hasError.append(progress.lastError != nil)
+            firstFailed.append(progress.firstFailed ?? 0)
+            hasFirst.append(progress.firstFailed != nil)
+            lastFailed.append(progress.lastFailed ?? 0)
+            hasLast.append(progress.lastFailed != nil)
+            dead.append(progress.isDead)
+            epochs.append(job.epoch ?? 0)
+            hasEpoch.append(job.epoch != nil)
         }
     }
 
@@ -401,7 +462,9 @@ final class PostgresJobStore: JobStore {
             try run(
                 """
                 DECLARE gearbox_rows NO SCROLL CURSOR FOR
-                SELECT id, function, unique_key, priority, when_to_run, reducer, data FROM \(unescaped: Self.jobsTable)
+                SELECT id, function, unique_key, priority, when_to_run, reducer, data,
+                       attempts, last_error, first_failed, last_failed, dead
+                FROM \(unescaped: Self.jobsTable)
                 WHERE server = \(serverName) AND id > \(after) AND id <= \(last) ORDER BY id
                 """)
             while true {
@@ -412,8 +475,14 @@ final class PostgresJobStore: JobStore {
                 var rows = 0
                 for row in result.rows {
                     rows += 1
-                    let (id, function, unique, priority, epoch, reducer, data) = try row.decode(
-                        (Int64, ByteBuffer, ByteBuffer, Int16, Int64?, ByteBuffer?, ByteBuffer).self)
+                    let (
+                        id, function, unique, priority, epoch, reducer, data, attempts, lastError, firstFailed,
+                        lastFailed, isDead
+                    ) = try row.decode(
+                        (
+                            Int64, ByteBuffer, ByteBuffer, Int16, Int64?, ByteBuffer?, ByteBuffer, Int32, String?,
+                            Int64?, Int64?, Bool
+                        ).self)
                     if let reason = Self.problem(id: id, function: function, priority: priority, epoch: epoch) {
                         badRows.append((id, reason))
                         continue
@@ -422,7 +491,12 @@ final class PostgresJobStore: JobStore {
                         StoredJob(
                             id: UInt64(id), function: function, unique: unique,
                             priority: GearmanPriority(rawValue: Int(priority))!, epoch: epoch, reducer: reducer,
-                            workload: data))
+                            workload: data,
+                            progress: attempts == 0 && !isDead
+                                ? .none
+                                : JobProgress(
+                                    attempts: UInt32(clamping: attempts), lastError: lastError,
+                                    firstFailed: firstFailed, lastFailed: lastFailed, isDead: isDead)))
                 }
                 recovery.restored += jobs.count
                 if !jobs.isEmpty { restore(jobs) }

@@ -46,22 +46,46 @@ final class SQLiteJobStore: JobStore {
                 priority INTEGER NOT NULL,
                 when_to_run INTEGER,
                 reducer BLOB,
-                data BLOB NOT NULL
+                data BLOB NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                last_error TEXT,
+                first_failed INTEGER,
+                last_failed INTEGER,
+                dead INTEGER NOT NULL DEFAULT 0
             );
             CREATE TABLE IF NOT EXISTS \(Self.setAsideTable) (
                 id INTEGER, function, unique_key, priority, when_to_run, reducer, data,
                 reason TEXT, set_aside_at INTEGER
             );
             """)
+        try Self.addProgressColumns(to: database)
         begin = try database.prepare("BEGIN IMMEDIATE")
         commit = try database.prepare("COMMIT")
         insert = try database.prepare(
             """
-            INSERT OR REPLACE INTO \(Self.table) (id, function, unique_key, priority, when_to_run, reducer, data)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT OR REPLACE INTO \(Self.table)
+                (id, function, unique_key, priority, when_to_run, reducer, data,
+                 attempts, last_error, first_failed, last_failed, dead)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         delete = try database.prepare("DELETE FROM \(Self.table) WHERE id = ?")
         try importGearmandQueue()
+    }
+
+    /// A file written before retries were kept lacks their columns: they are added, every job at its first
+    /// attempt.
+    private static func addProgressColumns(to database: SQLiteDatabase) throws {
+        let columns = [
+            ("attempts", "INTEGER NOT NULL DEFAULT 0"), ("last_error", "TEXT"), ("first_failed", "INTEGER"),
+            ("last_failed", "INTEGER"), ("dead", "INTEGER NOT NULL DEFAULT 0"),
+        ]
+        for (name, type) in columns {
+            let present = try database.integer(
+                "SELECT count(*) FROM pragma_table_info('\(table)') WHERE name = '\(name)'")
+            if present == 0 {
+                try database.execute("ALTER TABLE \(table) ADD COLUMN \(name) \(type)")
+            }
+        }
     }
 
     /// Moves the rows of gearmand's table, if the file has one, into this store's; logs how many.
@@ -88,9 +112,10 @@ final class SQLiteJobStore: JobStore {
         }
     }
 
-    func write(inserting jobs: [StoredJob], deleting ids: [UInt64]) throws {
+    /// A row is written whole, so an update is an insert that replaces it.
+    func write(inserting jobs: [StoredJob], updating updates: [StoredJob], deleting ids: [UInt64]) throws {
         try transaction {
-            for job in jobs {
+            for job in [jobs, updates].joined() {
                 try insert.bind(Int64(bitPattern: job.id), at: 1)
                 try insert.bind(job.function, at: 2)
                 try insert.bind(job.unique, at: 3)
@@ -98,6 +123,23 @@ final class SQLiteJobStore: JobStore {
                 if let epoch = job.epoch { try insert.bind(epoch, at: 5) } else { try insert.bindNull(at: 5) }
                 if let reducer = job.reducer { try insert.bind(reducer, at: 6) } else { try insert.bindNull(at: 6) }
                 try insert.bind(job.workload, at: 7)
+                try insert.bind(Int64(job.progress.attempts), at: 8)
+                if let error = job.progress.lastError {
+                    try insert.bind(error, at: 9)
+                } else {
+                    try insert.bindNull(at: 9)
+                }
+                if let first = job.progress.firstFailed {
+                    try insert.bind(first, at: 10)
+                } else {
+                    try insert.bindNull(at: 10)
+                }
+                if let last = job.progress.lastFailed {
+                    try insert.bind(last, at: 11)
+                } else {
+                    try insert.bindNull(at: 11)
+                }
+                try insert.bind(Int64(job.progress.isDead ? 1 : 0), at: 12)
                 try insert.run()
             }
             for id in ids {
@@ -112,8 +154,9 @@ final class SQLiteJobStore: JobStore {
         var badRows: [(id: Int64, reason: String)] = []
         let select = try database.prepare(
             """
-            SELECT id, function, unique_key, priority, when_to_run, reducer, data FROM \(Self.table)
-            WHERE id > ? ORDER BY id
+            SELECT id, function, unique_key, priority, when_to_run, reducer, data,
+                   attempts, last_error, first_failed, last_failed, dead
+            FROM \(Self.table) WHERE id > ? ORDER BY id
             """)
         var chunk = RecoveryChunk()
         func handOver() {
@@ -192,6 +235,7 @@ final class SQLiteJobStore: JobStore {
             var workload: Range<Int>
             var ownWorkload: ByteBuffer?
             var reducer: ByteBuffer?
+            var progress: JobProgress
         }
 
         private var slab = ByteBuffer()
@@ -221,7 +265,16 @@ final class SQLiteJobStore: JobStore {
                 Row(
                     id: UInt64(row.int64(0)), priority: GearmanPriority(rawValue: Int(row.int64(3)))!,
                     epoch: row.isNull(4) ? nil : row.int64(4), function: function, unique: unique,
-                    workload: workload, ownWorkload: ownWorkload, reducer: reducer))
+                    workload: workload, ownWorkload: ownWorkload, reducer: reducer, progress: Self.progress(of: row)))
+        }
+
+        private static func progress(of row: SQLiteStatement) -> JobProgress {
+            let attempts = row.int64(7)
+            guard attempts > 0 || row.int64(11) != 0 else { return .none }
+            return JobProgress(
+                attempts: UInt32(clamping: attempts), lastError: row.isNull(8) ? nil : row.string(8),
+                firstFailed: row.isNull(9) ? nil : row.int64(9), lastFailed: row.isNull(10) ? nil : row.int64(10),
+                isDead: row.int64(11) != 0)
         }
 
         private mutating func append(column: Int32, of row: SQLiteStatement) -> Range<Int> {
@@ -238,7 +291,8 @@ final class SQLiteJobStore: JobStore {
             rows.map { row in
                 StoredJob(
                     id: row.id, function: slice(row.function), unique: slice(row.unique), priority: row.priority,
-                    epoch: row.epoch, reducer: row.reducer, workload: row.ownWorkload ?? slice(row.workload))
+                    epoch: row.epoch, reducer: row.reducer, workload: row.ownWorkload ?? slice(row.workload),
+                    progress: row.progress)
             }
         }
 

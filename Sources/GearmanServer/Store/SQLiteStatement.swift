@@ -83,6 +83,13 @@ final class SQLiteStatement {
 
     func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
 
+    /// The column as text, invalid UTF-8 repaired.
+    func string(_ column: Int32) -> String {
+        var bytes = ByteBuffer()
+        appendBytes(column, to: &bytes)
+        return String(buffer: bytes)
+    }
+
     /// The column's bytes (a blob's, or a text's UTF-8), appended to `buffer`; returns how many.
     @discardableResult
     func appendBytes(_ column: Int32, to buffer: inout ByteBuffer) -> Int {

@@ -22,6 +22,7 @@ final class StoreWriter: Sendable {
         var inserts: [StoredJob] = []
         var receipts: [StoreReceipt] = []
         var deletes: [UInt64] = []
+        var updates: [StoredJob] = []
         /// Set when the writer has been woken and has not yet taken what is pending.
         var isSignalled = false
         var isClosing = false
@@ -134,6 +135,9 @@ final class StoreWriter: Sendable {
                 case .forget(let handle):
                     pending.deletes.append(handle.number)
                     pending.inFlight += 1
+                case .update(let job):
+                    pending.updates.append(job)
+                    pending.inFlight += 1
                 default:
                     continue
                 }
@@ -202,6 +206,7 @@ final class StoreWriter: Sendable {
 
     private func writeUntilClosed(_ store: any JobStore, report: (Outcome) -> Void, group: StoreGroupDelegate) {
         var failedDeletes: [UInt64] = []
+        var failedUpdates: [StoredJob] = []
         let maintenanceInterval = store.maintenanceInterval.map {
             DispatchTimeInterval.nanoseconds(Int($0.nanoseconds))
         }
@@ -209,7 +214,7 @@ final class StoreWriter: Sendable {
         var maintenanceFailure: String?
         while true {
             var wakeAt = nextMaintenance
-            if !failedDeletes.isEmpty {
+            if !failedDeletes.isEmpty || !failedUpdates.isEmpty {
                 wakeAt = min(wakeAt ?? .distantFuture, .now() + Self.retryDelay)
             }
             if let wakeAt {
@@ -220,27 +225,32 @@ final class StoreWriter: Sendable {
             var inserts: [StoredJob] = []
             var receipts: [StoreReceipt] = []
             var deletes: [UInt64] = []
+            var updates: [StoredJob] = []
             let closing = pending.withLockedValue { pending -> Bool in
                 swap(&inserts, &pending.inserts)
                 swap(&receipts, &pending.receipts)
                 swap(&deletes, &pending.deletes)
+                swap(&updates, &pending.updates)
                 pending.isSignalled = false
                 return pending.isClosing
             }
-            let accepted = inserts.count + deletes.count
+            let accepted = inserts.count + deletes.count + updates.count
             deletes = failedDeletes + deletes
+            updates = failedUpdates + updates
+            Self.merge(&inserts, &updates, deleting: deletes)
             var outcome = Outcome()
-            if !inserts.isEmpty || !deletes.isEmpty {
+            if !inserts.isEmpty || !updates.isEmpty || !deletes.isEmpty {
                 do {
                     let started = NIODeadline.now()
-                    try store.write(inserting: inserts, deleting: deletes)
+                    try store.write(inserting: inserts, updating: updates, deleting: deletes)
                     metrics?.storeCommit.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
-                    metrics?.storeBatch.record(inserts.count + deletes.count)
+                    metrics?.storeBatch.record(inserts.count + updates.count + deletes.count)
                     outcome.stored = receipts
-                    if !failedDeletes.isEmpty {
+                    if !failedDeletes.isEmpty || !failedUpdates.isEmpty {
                         logger.notice("store: writing again", metadata: ["store.location": "\(location)"])
                     }
                     failedDeletes = []
+                    failedUpdates = []
                 } catch {
                     let reason = "\(error)"
                     logger.error(
@@ -253,14 +263,15 @@ final class StoreWriter: Sendable {
                     outcome.failure = reason
                     metrics?.storeFailures.increment()
                     failedDeletes = deletes
+                    failedUpdates = updates
                 }
             }
             pending.withLockedValue { pending in
                 pending.inFlight -= accepted
-                pending.retrying = failedDeletes.count
+                pending.retrying = failedDeletes.count + failedUpdates.count
                 if outcome.failure == nil, accepted > 0 { pending.committedTransactions += 1 }
                 if let failure = outcome.failure { pending.lastFailure = failure }
-                if failedDeletes.isEmpty, outcome.failure == nil { pending.lastFailure = nil }
+                if failedDeletes.isEmpty, failedUpdates.isEmpty, outcome.failure == nil { pending.lastFailure = nil }
             }
             if !outcome.stored.isEmpty || !outcome.notStored.isEmpty {
                 report(outcome)
@@ -283,6 +294,28 @@ final class StoreWriter: Sendable {
                 return
             }
         }
+    }
+}
+
+extension StoreWriter {
+    /// Makes a batch what `JobStore.write` expects, no id in two of its lists: the last update of a row wins;
+    /// an update of a row inserted in the same batch is folded into the insert; a row deleted in the batch
+    /// is not updated.
+    static func merge(_ inserts: inout [StoredJob], _ updates: inout [StoredJob], deleting deletes: [UInt64]) {
+        guard !updates.isEmpty else { return }
+        var latest: [UInt64: StoredJob] = [:]
+        for update in updates {
+            latest[update.id] = update
+        }
+        for id in deletes {
+            latest.removeValue(forKey: id)
+        }
+        for index in inserts.indices {
+            if let update = latest.removeValue(forKey: inserts[index].id) {
+                inserts[index] = update
+            }
+        }
+        updates = updates.compactMap { latest.removeValue(forKey: $0.id) }
     }
 }
 

@@ -14,11 +14,14 @@ public struct StoredJob: Sendable, Hashable {
     /// Present for a background SUBMIT_REDUCE_JOB.
     public var reducer: ByteBuffer?
     public var workload: ByteBuffer
+    /// Failed attempts so far, and whether the job is a dead letter; `epoch` is a retry's due time.
+    public var progress: JobProgress
 
     public init(
         id: UInt64, function: ByteBuffer, unique: ByteBuffer, priority: GearmanPriority, epoch: Int64?,
-        reducer: ByteBuffer?, workload: ByteBuffer
+        reducer: ByteBuffer?, workload: ByteBuffer, progress: JobProgress = .none
     ) {
+        self.progress = progress
         self.id = id
         self.function = function
         self.unique = unique

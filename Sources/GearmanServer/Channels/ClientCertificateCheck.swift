@@ -2,13 +2,16 @@ import NIOCore
 import NIOSSL
 import NIOTLS
 
-/// Sent up a TLS connection's pipeline once its verified client certificate turned out to be one that
-/// `AdminAccess.certificateNames` allows to change the server's state.
-struct AdministrationGranted {}
+/// Sent up a TLS connection's pipeline once its client presented a verified certificate: its common name,
+/// which the dashboard shows, and whether `AdminAccess.certificateNames` allows it to change the server's state.
+struct ClientCertificateIdentified {
+    let commonName: String
+    let grantsAdministration: Bool
+}
 
 /// Behind the TLS handler: when the handshake completes, looks at the client's certificate (verified against
-/// `--ssl-ca-file` by then) and grants administration when its common name is allowed. Removes itself.
-final class AdminCertificateCheck: ChannelInboundHandler, RemovableChannelHandler {
+/// `--ssl-ca-file` by then) and reports its common name. Removes itself.
+final class ClientCertificateCheck: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
@@ -26,8 +29,10 @@ final class AdminCertificateCheck: ChannelInboundHandler, RemovableChannelHandle
         context.fireUserInboundEventTriggered(event)
         let certificate = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self).peerCertificate
         let names = certificate?.subjectName.filter { $0.type == .commonName }.map(\.value) ?? []
-        if names.contains(where: allowedNames.contains) {
-            context.fireUserInboundEventTriggered(AdministrationGranted())
+        if let first = names.first {
+            context.fireUserInboundEventTriggered(
+                ClientCertificateIdentified(
+                    commonName: first, grantsAdministration: names.contains(where: allowedNames.contains)))
         }
         context.pipeline.syncOperations.removeHandler(self, promise: nil)
     }
