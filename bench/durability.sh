@@ -16,7 +16,10 @@
 #      and the store's bytes per queued job;
 #   4. a group of two servers on one PostgreSQL database: TAKEOVER_JOBS background jobs submitted to the
 #      first, which is then killed with SIGKILL: how long until the second has run them all (default lease:
-#      renewed every 2 s, expiring after 10 s) (bench/takeover_probe.py).
+#      renewed every 2 s, expiring after 10 s) (bench/takeover_probe.py);
+#   5. what retries and event hooks cost: HOOK_JOBS background jobs submitted and run by 2 echo workers, on
+#      `--store sqlite` alone and with `--retries '*=3' --webhook URL` (a local receiver answering 204, so
+#      that every completion is POSTed), alternating, ROUNDS rounds each.
 # PostgreSQL runs as a throwaway cluster on a free port (bench/postgres-common.sh), with its defaults
 # (fsync on, synchronous_commit on).
 # Both servers get 2 threads. gearmand commits each job on its own, so it gets GEARMAND_JOBS submits per
@@ -29,6 +32,7 @@ GEARMAND_JOBS="${GEARMAND_JOBS:-5000}"
 DEEP="${DEEP:-1000000}"
 STORM_SECONDS="${STORM_SECONDS:-5}"
 TAKEOVER_JOBS="${TAKEOVER_JOBS:-20000}"
+HOOK_JOBS="${HOOK_JOBS:-50000}"
 THREADS="${THREADS:-2}"
 LOAD="${LOAD:---clients 4 --in-flight 64}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -52,6 +56,7 @@ reset_postgres_store() {
 server_command() {
     case "$1" in
         gearbox-sqlite) echo "$GEARBOX server --port {port} --threads $THREADS --store sqlite:$2" ;;
+        gearbox-hooks) echo "$GEARBOX server --port {port} --threads $THREADS --store sqlite:$2 --retries *=3 --webhook http://127.0.0.1:$HOOK_PORT/events" ;;
         gearbox-memory) echo "$GEARBOX server --port {port} --threads $THREADS" ;;
         gearbox-postgres) echo "$GEARBOX server --port {port} --threads $THREADS --store $(postgres_url postgres) --server-name ${3:-bench}" ;;
         gearmand-sqlite) echo "$GEARMAND --port {port} --listen 127.0.0.1 --log-file none -t $THREADS -q libsqlite3 --libsqlite3-db $2" ;;
@@ -62,8 +67,10 @@ start_server() {
     PORT="$(free_port)"
     local command
     command="$(server_command "$1" "$2" "${3:-}")"
+    set -f  # the words are split, never globbed (--retries *=3)
     ${command//\{port\}/$PORT} >/dev/null 2>&1 &
     SERVER_PID=$!
+    set +f
     wait_for_server "$1" 400
 }
 
@@ -123,6 +130,34 @@ SERVER_PID="$SECOND_PID"
 stop_server
 say "bench: takeover: $(cat "$WORK/takeover.json")"
 
+say "bench: case 5, $HOOK_JOBS background jobs run by 2 workers, with and without retries and a webhook"
+HOOK_PORT="$(free_port)"
+python3 -c '
+import http.server, sys
+class Receiver(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(204)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Receiver).serve_forever()
+' "$HOOK_PORT" &
+RECEIVER_PID=$!
+for round in $(seq "$ROUNDS"); do
+    for server in gearbox-sqlite gearbox-hooks; do
+        store="$WORK/hooks-$server-$round.db"
+        start_server "$server" "$store"
+        "$GEARBOX" bench --server "127.0.0.1:$PORT" --server-pid "$SERVER_PID" --quiet --json --clients 4 --in-flight 64 \
+            --background --workers 2 --jobs "$HOOK_JOBS" --warm-up 0 --payload 64 >>"$WORK/run.$server" 2>>"$WORK/errors" \
+            || { say "bench: $server reported errors:"; tail -3 "$WORK/errors" >&2; }
+        stop_server
+        rm -f "$store"*
+    done
+done
+kill "$RECEIVER_PID" 2>/dev/null || true
+wait "$RECEIVER_PID" 2>/dev/null || true
+
 python3 - "$WORK" "$ROUNDS" "$BACKGROUND_JOBS" "$GEARMAND_JOBS" "$DEEP" "$LOAD" "$(nproc)" <<'PY'
 import json, os, statistics, sys
 work, rounds, bg_jobs, gearmand_jobs, deep, load, cores = sys.argv[1:8]
@@ -172,6 +207,11 @@ if t:
     print(f"4. group of two on PostgreSQL, {t['jobs']:,} jobs on the first, SIGKILL: the second ran the first adopted job "
           f"{t['firstAdoptedSeconds']:.2f} s after the kill and all of them after {done} (lease 10 s); "
           f"{t['ranTwice']} ran twice, {t['neverRan']} never ran")
+plain, hooked = (statistics.median(r["measured"]["jobsPerSecond"] for r in runs(f"run.{x}")) if runs(f"run.{x}") else None
+                 for x in ("gearbox-sqlite", "gearbox-hooks"))
+if plain and hooked:
+    print(f"5. background jobs submitted and run by 2 echo workers, --store sqlite: {plain:,.0f} jobs/s alone, "
+          f"{hooked:,.0f} with --retries '*=3' and a --webhook receiving every completion ({hooked / plain:.0%})")
 if p is not None:
     print(f"goal: durable PostgreSQL submits at least 20,000 jobs/s: {'met' if p >= 20000 else 'not met'} ({p:,.0f})")
 for name, c in crash.items():

@@ -44,6 +44,18 @@ struct DeadLetters {
         return nil
     }
 
+    /// The `limit` letters that died last, most recent first: O(limit) and the stale places passed over.
+    func mostRecent(_ limit: Int) -> [DeadLetter] {
+        var letters: [DeadLetter] = []
+        for (handle, identity) in order.reversed() {
+            guard letters.count < limit else { break }
+            if let letter = byHandle[handle], ObjectIdentifier(letter) == identity {
+                letters.append(letter)
+            }
+        }
+        return letters
+    }
+
     /// One function's letters, or all, most recent first.
     func letters(of function: ByteBuffer?) -> [DeadLetter] {
         byHandle.values.filter { function == nil || $0.function.name == function! }

@@ -40,7 +40,6 @@ extension JobServerEngine {
                 functions: worker.abilities.map(\.function.nameString), running: worker.runningJobs.count)
         }
         let (soonest, scheduledTotal) = soonestScheduledJobs(limit)
-        let letters = deadLetters.letters(of: nil)
         return OperatorSnapshot(
             functions: shownFunctions, functionsTotal: matching.count, workers: shownWorkers,
             workersTotal: workers.count,
@@ -50,13 +49,13 @@ extension JobServerEngine {
                     unique: String(buffer: job.job.unique), due: job.epoch, attempts: Int(job.job.progress.attempts))
             },
             scheduledTotal: scheduledTotal,
-            dead: letters.prefix(limit).map { letter in
+            dead: deadLetters.mostRecent(limit).map { letter in
                 OperatorOverview.DeadLetter(
                     handle: handleFormat.string(for: letter.handle), function: letter.function.nameString,
                     unique: String(buffer: letter.unique), attempts: Int(letter.attempts), error: letter.lastError,
                     firstFailed: letter.firstFailed, lastFailed: letter.lastFailed)
             },
-            deadTotal: letters.count, connections: connections.count)
+            deadTotal: deadLetters.count, connections: connections.count)
     }
 
     /// The `limit` scheduled jobs due first, in that order, and how many are scheduled: one pass over the
