@@ -8,34 +8,9 @@ import UploadFront
 /// made after the upload answers), with every URL signed; once the AVIF files exist, it opens a size's
 /// negotiated URL itself and must be sent AVIF. The screenshot is kept in `.build/test-artifacts/`.
 @Suite(.serialized) struct BrowserTests {
-    static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first {
-        FileManager.default.isExecutableFile(atPath: $0)
-    }
-    static let chromedriver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"].first {
-        FileManager.default.isExecutableFile(atPath: $0)
-    }
-    static var available: Bool { chromium != nil && chromedriver != nil }
-    static let artifacts = packageRoot.appendingPathComponent(".build/test-artifacts")
-
-    /// Runs `body` in a fresh headless Chromium session through chromedriver, and ends the session and the
-    /// driver whatever `body` does.
-    static func inBrowser(_ body: (WebDriver, String) async throws -> Void) async throws {
-        let driverPort = try freePort()
-        let driver = try ChildProcess(chromedriver!, ["--port=\(driverPort)"])
-        defer { driver.stop() }
-        try await waitUntilListening(port: driverPort)
-        let webDriver = WebDriver(base: "http://127.0.0.1:\(driverPort)")
-        let session = try await webDriver.startSession(chromium: chromium!)
-        do {
-            try await body(webDriver, session)
-        } catch {
-            try? await webDriver.endSession(session)
-            throw error
-        }
-        try await webDriver.endSession(session)
-    }
-
-    @Test(.enabled(if: available, "chromium and chromium-driver are not installed (make test installs them)"))
+    @Test(
+        .enabled(
+            if: HeadlessChromium.available, "chromium and chromium-driver are not installed (make test installs them)"))
     func thePageShowsTheThumbnailsAsWebPAndTheBrowserIsSentAVIFOnceMade() async throws {
         let configuration = FrontHarness.unhurried(
             FrontConfiguration(
@@ -43,7 +18,7 @@ import UploadFront
                 signer: try URLSigner(keys: ["browser-test-key-0123456789abcdef-0123"], lifetime: .seconds(600))))
         try await FrontHarness.with(configuration) { front in
             try await FrontHarness.waitUntilReady(front.base)
-            try await Self.inBrowser { webDriver, session in
+            try await HeadlessChromium.session { webDriver, session in
                 try await webDriver.command(session, "url", ["url": front.base + "/"])
                 let input = try await webDriver.element(session, css: "#files")
                 try await webDriver.command(session, "element/\(input)/value", ["text": try FrontHarness.garden])
@@ -75,8 +50,9 @@ import UploadFront
                         "args": [String](),
                     ])
                 let screenshot = try await webDriver.screenshot(session)
-                try FileManager.default.createDirectory(at: Self.artifacts, withIntermediateDirectories: true)
-                let file = Self.artifacts.appendingPathComponent("front-upload.png")
+                try FileManager.default.createDirectory(
+                    at: HeadlessChromium.artifacts, withIntermediateDirectories: true)
+                let file = HeadlessChromium.artifacts.appendingPathComponent("front-upload.png")
                 try screenshot.write(to: file)
                 print("browser test screenshot: \(file.path)")
 
@@ -118,7 +94,9 @@ import UploadFront
     }
 
     /// A page with an `<img>` of a size no preset names, signed: the browser loads it at that width.
-    @Test(.enabled(if: available, "chromium and chromium-driver are not installed (make test installs them)"))
+    @Test(
+        .enabled(
+            if: HeadlessChromium.available, "chromium and chromium-driver are not installed (make test installs them)"))
     func anImageOfASignedSizeNeverConfiguredLoadsAtThatWidth() async throws {
         let (storage, id) = try TransformTests.seededStorage()
         defer { try? FileManager.default.removeItem(at: storage) }
@@ -129,7 +107,7 @@ import UploadFront
         try await FrontHarness.with(configuration, storage: storage) { front in
             try await FrontHarness.waitUntilReady(front.base)
             let source = front.base + (try TransformTests.signed(signer, id: id, "size=345x123&crop=attention"))
-            try await Self.inBrowser { webDriver, session in
+            try await HeadlessChromium.session { webDriver, session in
                 try await webDriver.command(session, "url", ["url": front.base + "/"])
                 try await webDriver.command(
                     session, "execute/sync",
@@ -156,74 +134,5 @@ import UploadFront
                 #expect(state == "345x123")
             }
         }
-    }
-}
-
-/// The few WebDriver commands the test needs, as JSON over HTTP.
-struct WebDriver {
-    let base: String
-
-    func startSession(chromium: String) async throws -> String {
-        let capabilities: [String: Any] = [
-            "capabilities": [
-                "alwaysMatch": [
-                    "browserName": "chrome",
-                    "goog:chromeOptions": [
-                        "binary": chromium,
-                        "args": [
-                            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                            "--window-size=1280,1000",
-                        ],
-                    ],
-                ]
-            ]
-        ]
-        let value = try await request("POST", "/session", capabilities)
-        guard let session = (value as? [String: Any])?["sessionId"] as? String else {
-            throw FrontTestFailure(description: "no session in \(String(describing: value))")
-        }
-        return session
-    }
-
-    func endSession(_ session: String) async throws {
-        _ = try await request("DELETE", "/session/\(session)", nil)
-    }
-
-    func element(_ session: String, css: String) async throws -> String {
-        let value = try await command(session, "element", ["using": "css selector", "value": css])
-        guard let id = (value as? [String: Any])?["element-6066-11e4-a52e-4f735466cecf"] as? String else {
-            throw FrontTestFailure(description: "no element \(css): \(String(describing: value))")
-        }
-        return id
-    }
-
-    func screenshot(_ session: String) async throws -> Data {
-        let value = try await request("GET", "/session/\(session)/screenshot", nil)
-        guard let text = value as? String, let data = Data(base64Encoded: text) else {
-            throw FrontTestFailure(description: "no screenshot")
-        }
-        return data
-    }
-
-    @discardableResult
-    func command(_ session: String, _ path: String, _ body: [String: Any]) async throws -> Any? {
-        try await request("POST", "/session/\(session)/\(path)", body)
-    }
-
-    private func request(_ method: String, _ path: String, _ body: [String: Any]?) async throws -> Any? {
-        var arguments = ["-X", method, base + path, "--max-time", "60"]
-        if let body {
-            let data = try JSONSerialization.data(withJSONObject: body)
-            arguments += [
-                "-H", "Content-Type: application/json", "--data-binary", String(decoding: data, as: UTF8.self),
-            ]
-        }
-        let reply = try await HTTP.curl(arguments, timeout: .seconds(70))
-        let json = try JSONSerialization.jsonObject(with: reply.body) as? [String: Any]
-        guard reply.status == 200 else {
-            throw FrontTestFailure(description: "WebDriver \(method) \(path): \(reply.status) \(reply.text)")
-        }
-        let value = json?["value"]
-        return value is NSNull ? nil : value
     }
 }
