@@ -103,6 +103,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Layers 2-4 for clients and workers.
@@ -383,6 +384,7 @@ let package = Package(
             dependencies: [
                 "GearboxHooks",
                 "GearboxDashboard",
+                "GearboxMetrics",
                 "GearmanServer",
                 "GearmanProtocol",
                 "Gearman",
