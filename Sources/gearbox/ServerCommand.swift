@@ -1,4 +1,6 @@
 import ArgumentParser
+import GearboxDashboard
+import GearboxHooks
 import GearboxMetrics
 import GearmanBench
 import GearmanProtocol
@@ -187,6 +189,18 @@ struct ServerCommand: AsyncParsableCommand {
             valueName: "function[=ttl]"))
     var keepResults: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "POST background jobs' events (completed, failed, retrying, dead) as JSON to URL, or only FUNCTION's with FUNCTION=URL. Repeat for several.",
+            valueName: "[function=]url"))
+    var webhook: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "Sign each webhook request with HMAC-SHA256 under the key in this file (X-Gearbox-Signature).",
+            valueName: "path"))
+    var webhookSecretFile: String?
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -220,6 +234,22 @@ struct ServerCommand: AsyncParsableCommand {
         _ = try resultCacheConfiguration()
         _ = try retryPolicy()
         _ = try deadLetterPolicy()
+        _ = try webhookConfiguration()
+    }
+
+    /// `--webhook` and `--webhook-secret-file`; nil when no hook is given.
+    func webhookConfiguration() throws -> WebhookConfiguration? {
+        do {
+            let hooks = try webhook.map(Webhook.parse)
+            guard !hooks.isEmpty else {
+                if webhookSecretFile != nil { throw ValidationError("--webhook-secret-file needs --webhook") }
+                return nil
+            }
+            return WebhookConfiguration(
+                hooks: hooks, secret: try webhookSecretFile.map { try WebhookConfiguration.readSecret(atPath: $0) })
+        } catch let error as WebhookConfigurationError {
+            throw ValidationError(error.reason)
+        }
     }
 
     func retryPolicy() throws -> RetryPolicy {
@@ -346,6 +376,14 @@ struct ServerCommand: AsyncParsableCommand {
         let logger = try logging.makeLogger(label: "gearbox.server", level: verbosity.logLevel)
         let exposition = PrometheusExposition()
         let metrics = metricsPort.map { _ in ServerMetrics(factory: exposition.factory) }
+        let operatorView = metricsPort.map { _ in OperatorView() }
+        let hooks = try webhookConfiguration().map {
+            WebhookDelivery(configuration: $0, metrics: metricsPort.map { _ in exposition.factory }, logger: logger)
+        }
+        var jobEvents: (@Sendable (JobEvent) -> Void)?
+        if let hooks {
+            jobEvents = { event in hooks.post(event) }
+        }
         let configuration = GearmanServerConfiguration(
             host: listen,
             port: port,
@@ -364,7 +402,9 @@ struct ServerCommand: AsyncParsableCommand {
             metrics: metrics,
             resultCache: try resultCacheConfiguration(),
             retryPolicy: try retryPolicy(),
-            deadLetterPolicy: try deadLetterPolicy()
+            deadLetterPolicy: try deadLetterPolicy(),
+            jobEvents: jobEvents,
+            operatorView: operatorView
         )
         // Binds inside the group, once SIGTERM and SIGINT are handled. The admin `shutdown` command ends the
         // server's run: that is a normal stop, not a failure.
@@ -372,12 +412,15 @@ struct ServerCommand: AsyncParsableCommand {
             service: GearmanJobServerService(configuration: configuration, logger: logger),
             successTerminationBehavior: .gracefullyShutdownGroup)
         var services = [service]
-        if let metricsPort, let metrics {
+        if let hooks {
+            services.append(.init(service: hooks))
+        }
+        if let metricsPort, let metrics, let operatorView {
             services.append(
                 .init(
-                    service: MetricsEndpoint(
-                        host: listen, port: metricsPort, exposition: exposition, beforeScrape: { metrics.update() },
-                        logger: logger)))
+                    service: OperatorEndpoint(
+                        host: listen, port: metricsPort, view: operatorView, exposition: exposition,
+                        beforeScrape: { metrics.update() }, logger: logger)))
         }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
