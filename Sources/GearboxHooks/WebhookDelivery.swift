@@ -52,16 +52,26 @@ public final class WebhookDelivery: Service, Sendable {
     /// Queues `event` for every URL whose hooks match its function. Never blocks on I/O: it may be called on
     /// an event loop, under the caller's locks.
     public func post(_ event: JobEvent) {
+        post(PendingJobEvent(event))
+    }
+
+    /// Queues the event for every URL whose hooks match its function, and calls its `finished()` once every
+    /// one of them has it, or it was dropped (at once when no hook matches).
+    public func post(_ pending: PendingJobEvent) {
         var matching: [Int] = []
-        for index in targets.indices where targets[index].accepts(event) {
+        for index in targets.indices where targets[index].accepts(pending.event) {
             matching.append(index)
         }
-        guard !matching.isEmpty else { return }
-        let (dropped, beginsBurst) = outbox.withLockedValue { outbox in
-            let result = outbox.append(event, to: matching)
+        guard !matching.isEmpty else {
+            pending.finished()
+            return
+        }
+        let (dropped, beginsBurst, finished) = outbox.withLockedValue { outbox in
+            let result = outbox.append(pending, to: matching)
             metrics.outbox.record(outbox.count)
             return result
         }
+        for event in finished { event.finished() }
         if dropped > 0 { metrics.dropped.increment(by: dropped) }
         if beginsBurst { dropBurstBegan.yield() }
         for index in matching {
@@ -198,10 +208,11 @@ public final class WebhookDelivery: Service, Sendable {
         } catch {
             return "\(error)"
         }
-        outbox.withLockedValue { outbox in
-            outbox.delivered(entry, to: index)
-            metrics.outbox.record(outbox.count)
+        let finished = outbox.withLockedValue { outbox in
+            defer { metrics.outbox.record(outbox.count) }
+            return outbox.delivered(entry, to: index)
         }
+        finished?.finished()
         metrics.deliveries.increment()
         return nil
     }

@@ -380,7 +380,7 @@ struct ServerCommand: AsyncParsableCommand {
         let hooks = try webhookConfiguration().map {
             WebhookDelivery(configuration: $0, metrics: metricsPort.map { _ in exposition.factory }, logger: logger)
         }
-        var jobEvents: (@Sendable (JobEvent) -> Void)?
+        var jobEvents: (@Sendable (PendingJobEvent) -> Void)?
         if let hooks {
             jobEvents = { event in hooks.post(event) }
         }

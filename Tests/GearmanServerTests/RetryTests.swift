@@ -43,7 +43,7 @@ import Testing
         harness.send(.workFail(handle: handle), from: worker)
         var actions = harness.takeOtherActions()
         let firstDue = try #require(wakeups(actions).first)
-        #expect(firstDue == start + 1, "the first retry waits the minimum")
+        #expect(firstDue == start + 2, "the first retry waits the minimum, in the second after it")
         #expect(harness.grab(worker) == nil, "nothing is handed out during the backoff")
         #expect(harness.admin("status", from: client) == "f\t1\t0\t1\n.\n", "a job in its backoff still counts")
 
@@ -54,7 +54,7 @@ import Testing
         harness.send(.workException(handle: handle, data: ByteBuffer(string: "boom\nagain")), from: worker)
         actions = harness.takeOtherActions()
         let secondDue = try #require(wakeups(actions).first)
-        #expect((2...3).contains(secondDue - harness.now), "the second waits twice the first, plus jitter")
+        #expect((3...4).contains(secondDue - harness.now), "the second waits twice the first, plus jitter")
         let failed = actions.compactMap { action -> JobEvent? in
             if case .event(let event) = action { return event }
             return nil
@@ -188,7 +188,7 @@ import Testing
         #expect(retrying.first?.id == row.id)
         #expect(retrying.first?.progress.attempts == 1)
         #expect(retrying.first?.progress.isDead == false)
-        #expect(retrying.first?.epoch == harness.now + 1, "the row holds the retry's due time")
+        #expect(retrying.first?.epoch == harness.now + 2, "the row holds the retry's due time")
 
         harness.now += 60
         harness.releaseDueJobs()

@@ -196,4 +196,24 @@ import Testing
         #expect(jobs.map(\.id) == [7])
         #expect(jobs.first?.progress == JobProgress.none)
     }
+
+    @Test func theEventOutboxKeepsWhatWasNotDeliveredInOrder() throws {
+        let scratch = try ScratchFolder()
+        func event(_ n: Int, _ kind: JobEvent.Kind) -> StoredJobEvent {
+            StoredJobEvent(
+                id: UInt64(n),
+                event: JobEvent(
+                    event: kind, function: "mail", handle: "H:test:\(n)", unique: "u\(n)", attempt: n,
+                    error: kind == .completed ? nil : "boom \(n)", time: 1_800_000_000 + Int64(n),
+                    retryAt: kind == .retrying ? 1_800_000_100 : nil))
+        }
+        let events = [event(1, .completed), event(2, .failed), event(3, .retrying), event(4, .dead)]
+        do {
+            let store = try SQLiteJobStore(path: scratch.store, logger: logger)
+            try store.write(inserting: [], updating: [], deleting: [], events: events, eventsDelivered: [])
+            try store.write(inserting: [], updating: [], deleting: [], events: [], eventsDelivered: [1, 3])
+        }
+        let store = try SQLiteJobStore(path: scratch.store, logger: logger)
+        #expect(try store.recoverEvents() == [events[1], events[3]])
+    }
 }

@@ -91,7 +91,7 @@ import Testing
         let client = GearmanClient(servers: [GearmanServerAddress(host: "127.0.0.1", port: port)])
         let handle = try await client.submitBackground(function, workload: Array(workload.utf8))
         await client.shutdown()
-        return handle.handle
+        return handle.text
     }
 
     static func waitForState(_ state: String, of handle: String, base: String) async throws -> [String: Any] {

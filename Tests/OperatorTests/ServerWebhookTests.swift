@@ -45,12 +45,12 @@ import Testing
         let all = try receiver.requests(to: "all").map { try $0.event() }
         let mail = all.filter { $0.function == "mail" }
         #expect(mail.map(\.event) == [.completed])
-        #expect(mail.first?.handle == mailed.handle)
+        #expect(mail.first?.handle == mailed.text)
         #expect(mail.first?.unique == "m-1")
         let print = try receiver.requests(to: "print").map { try $0.event() }
         #expect(print.map(\.event) == [.failed, .retrying, .failed, .dead])
         #expect(print.map(\.attempt) == [1, 1, 2, 2])
-        #expect(print.allSatisfy { $0.handle == printed.handle && $0.unique == "p-1" })
+        #expect(print.allSatisfy { $0.handle == printed.text && $0.unique == "p-1" })
         #expect(print.first?.error == "no paper left")
         #expect(print[1].retryAt.map { $0 >= print[1].time + 1 } == true, "the retry is due after its backoff")
         #expect(all.filter { $0.function == "print" } == print, "both hooks got the same events, in order")
@@ -61,17 +61,85 @@ import Testing
             #expect(request.headers["content-type"] == "application/json")
         }
         let dead = try await SharedAdmin.reply("dead print", port: port)
-        #expect(dead.hasPrefix("\(printed.handle)\tprint\t2\tp-1\tno paper left\n"))
+        #expect(dead.hasPrefix("\(printed.text)\tprint\t2\tp-1\tno paper left\n"))
 
         await client.shutdown()
         worker.shutdown()
         _ = try? await working.value
         try await listener.stop()
     }
+
+    /// With a store, an event waits in the store's outbox from the transaction of its change until the hook
+    /// has it: one whose receiver was down survives SIGKILL, arrives after the restart, and not again later.
+    @Test func anEventThatWaitsForADownReceiverSurvivesSIGKILLWithAStore() async throws {
+        let receiver = try WebhookReceiver()
+        let folder = try ScratchFolder()
+        let arguments = ["--store", "sqlite:\(folder.store)", "--webhook", receiver.url("all")]
+        func start() async throws -> (process: ChildProcess, port: Int) {
+            try await startJobServer(try gearboxBinary()) { ["server", "--port", "\($0)"] + arguments }
+        }
+        var (server, port) = try await start()
+        let worker = GearmanWorker(servers: [GearmanServerAddress(host: "127.0.0.1", port: port)])
+        worker.register("mail") { _ in ByteBuffer(string: "sent") }
+        let working = Task { try await worker.run() }
+        let client = GearmanClient(servers: [GearmanServerAddress(host: "127.0.0.1", port: port)])
+        _ = try await client.submitBackground("mail", workload: Array("one".utf8), unique: "first")
+        let finished = try await SharedAdmin.poll("status", port: port, within: .seconds(20)) {
+            $0.contains("mail\t0\t0\t1")
+        }
+        #expect(finished, "the job completed")
+        let written = try await SharedAdmin.poll("show store", port: port, within: .seconds(20)) {
+            $0.contains("unwritten\t0\n")
+        }
+        #expect(written, "the store committed the job's end and its event")
+        await client.shutdown()
+        worker.shutdown()
+        _ = try? await working.value
+        server.signal(SIGKILL)
+        _ = try await server.wait(timeout: .seconds(10))
+
+        let listener = try await receiver.listen()
+        (server, port) = try await start()
+        try await waitUntil("the event kept across SIGKILL", timeout: .seconds(30)) {
+            receiver.requests.contains { (try? $0.event())?.unique == "first" }
+        }
+        server.signal(SIGTERM)
+        _ = try await server.wait(timeout: .seconds(20))
+
+        // Started again, the server has nothing left to send: the next event arrives first, and alone.
+        (server, port) = try await start()
+        defer { server.stop() }
+        let secondWorker = GearmanWorker(servers: [GearmanServerAddress(host: "127.0.0.1", port: port)])
+        secondWorker.register("mail") { _ in ByteBuffer(string: "sent") }
+        let secondWorking = Task { try await secondWorker.run() }
+        let secondClient = GearmanClient(servers: [GearmanServerAddress(host: "127.0.0.1", port: port)])
+        _ = try await secondClient.submitBackground("mail", workload: Array("two".utf8), unique: "second")
+        try await waitUntil("the second job's event", timeout: .seconds(30)) {
+            receiver.requests.contains { (try? $0.event())?.unique == "second" }
+        }
+        let uniques = receiver.requests.compactMap { try? $0.event().unique }
+        #expect(uniques == ["first", "second"], "the first event was delivered once, before the second")
+        await secondClient.shutdown()
+        secondWorker.shutdown()
+        _ = try? await secondWorking.value
+        try await listener.stop()
+    }
 }
 
-/// One admin command over a fresh connection.
+/// Admin commands over a fresh connection.
 enum SharedAdmin {
+    /// Asks `line` every 100 ms until `condition` holds for the reply or `limit` passes; says whether it held.
+    static func poll(
+        _ line: String, port: Int, within limit: Duration, until condition: (String) -> Bool
+    ) async throws -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while true {
+            if condition(try await reply(line, port: port)) { return true }
+            guard ContinuousClock.now < deadline else { return false }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
     static func reply(_ line: String, port: Int) async throws -> String {
         let admin = try await RawConnection(port: port)
         try await admin.send(line: line)

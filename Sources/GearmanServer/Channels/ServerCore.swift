@@ -23,14 +23,16 @@ final class ServerCore: @unchecked Sendable {
     let logger: Logger
     /// Writes background jobs to the durable store; nil keeps them in memory only.
     let storeWriter: StoreWriter?
-    /// Where background jobs' events go (`--webhook`); called outside the lock, and must not block.
-    let jobEvents: (@Sendable (JobEvent) -> Void)?
+    /// Where background jobs' events go (`--webhook`); called outside the lock, and must not block. With a
+    /// store, the events pass through its outbox first.
+    let jobEvents: (@Sendable (PendingJobEvent) -> Void)?
     /// Unix time the server started, for the dashboard.
     let started = ServerCore.now()
 
     init(
         engine: JobServerEngine, timerLoop: any EventLoop, logger: Logger, storeWriter: StoreWriter? = nil,
-        jobEvents: (@Sendable (JobEvent) -> Void)? = nil, shutdownRequested: @escaping @Sendable (Bool) -> Void
+        jobEvents: (@Sendable (PendingJobEvent) -> Void)? = nil,
+        shutdownRequested: @escaping @Sendable (Bool) -> Void
     ) {
         self.engine = engine
         self.jobEvents = jobEvents
@@ -160,7 +162,10 @@ final class ServerCore: @unchecked Sendable {
             case .shutdown(let graceful):
                 shutdownRequested(graceful)
             case .event(let event):
-                jobEvents?(event)
+                // With a store, the event reaches the hooks once its transaction commits (`storeFinished`).
+                if storeWriter?.keepsEvents != true {
+                    jobEvents?(PendingJobEvent(event))
+                }
             case .send, .close, .startJobTimeout:
                 break  // a connection's, delivered by `processDetached` or its handler
             case .store, .forget, .update:
@@ -231,8 +236,19 @@ final class ServerCore: @unchecked Sendable {
             })
     }
 
-    /// A store transaction ended: acknowledge (or refuse) its jobs and queue them.
+    /// Hands events that the store's outbox holds to the hooks; each is deleted from it once delivered.
+    func handOver(_ events: [StoredJobEvent]) {
+        guard let jobEvents, let storeWriter else { return }
+        for stored in events {
+            let id = stored.id
+            jobEvents(PendingJobEvent(stored.event) { storeWriter.eventDelivered(id) })
+        }
+    }
+
+    /// A store transaction ended: acknowledge (or refuse) its jobs and queue them, and hand its events over.
     func storeFinished(_ outcome: StoreWriter.Outcome) {
+        handOver(outcome.events)
+        guard !outcome.stored.isEmpty || !outcome.notStored.isEmpty else { return }
         let now = Self.now()
         processDetached { engine, actions in
             if !outcome.stored.isEmpty {
@@ -314,7 +330,7 @@ extension Array where Element == ServerAction {
     var containsStoreAction: Bool {
         for index in indices {
             switch self[index] {
-            case .store, .forget, .update: return true
+            case .store, .forget, .update, .event: return true
             default: continue
             }
         }

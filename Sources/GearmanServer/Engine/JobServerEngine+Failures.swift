@@ -34,7 +34,9 @@ extension JobServerEngine {
         report(.failed, of: job, error: error, now: now, into: &actions)
         guard progress.attempts > job.function.retries else {
             let seed = job.handle.number ^ (UInt64(progress.attempts) << 48)
-            let due = now + configuration.retryPolicy.delay(afterFailures: progress.attempts, seed: seed)
+            // The engine's clock counts whole seconds and `now` is the second under way: the job is due in the
+            // second after its backoff has passed, so it waits at least its backoff and at most a second more.
+            let due = now + configuration.retryPolicy.delay(afterFailures: progress.attempts, seed: seed) + 1
             detach(job)
             job.retries = 0
             start(job, epoch: due, now: now, into: &actions)

@@ -86,7 +86,8 @@ public final class GearmanJobServer: StoppableService {
             configuration.store.isDurable
             ? StoreWriter(
                 location: configuration.store, serverName: configuration.storeServerName,
-                group: configuration.storeGroup, metrics: configuration.metrics, logger: logger)
+                group: configuration.storeGroup, metrics: configuration.metrics,
+                keepsEvents: configuration.jobEvents != nil, logger: logger)
             : nil
         let core = ServerCore(
             engine: engine, timerLoop: group.next(), logger: logger, storeWriter: storeWriter,
@@ -101,6 +102,7 @@ public final class GearmanJobServer: StoppableService {
                 let reportLoop = group.next()
                 let recovery = try await storeWriter.open(
                     restore: { core.restore($0) },
+                    restoreEvents: { core.handOver($0) },
                     report: { outcome in reportLoop.execute { core.storeFinished(outcome) } },
                     group: core.storeGroupDelegate)
                 let milliseconds = (NIODeadline.now() - started).nanoseconds / 1_000_000

@@ -43,8 +43,10 @@ public struct GearmanServerConfiguration: Sendable {
     /// How long background jobs whose last attempt failed are kept.
     public var deadLetterPolicy: DeadLetterPolicy
     /// Where background jobs' events go (`--webhook`); called on the server's threads, so it must only
-    /// hand the event over, never block. Nil reports none.
-    public var jobEvents: (@Sendable (JobEvent) -> Void)?
+    /// hand the event over, never block. With a durable store each event is first written to the store's
+    /// outbox, in the transaction of the change it reports, and deleted once `PendingJobEvent.finished` is
+    /// called; events not finished are handed over again after a restart. Nil reports none.
+    public var jobEvents: (@Sendable (PendingJobEvent) -> Void)?
     /// Connected to the server when it binds, for the operator's dashboard and API.
     public var operatorView: OperatorView?
 
@@ -68,7 +70,7 @@ public struct GearmanServerConfiguration: Sendable {
         resultCache: ResultCacheConfiguration? = nil,
         retryPolicy: RetryPolicy = RetryPolicy(),
         deadLetterPolicy: DeadLetterPolicy = DeadLetterPolicy(),
-        jobEvents: (@Sendable (JobEvent) -> Void)? = nil,
+        jobEvents: (@Sendable (PendingJobEvent) -> Void)? = nil,
         operatorView: OperatorView? = nil
     ) {
         self.retryPolicy = retryPolicy

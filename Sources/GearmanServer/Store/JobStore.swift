@@ -7,9 +7,15 @@ protocol JobStore: AnyObject {
     func recover(_ restore: ([StoredJob]) -> Void) throws -> StoreRecovery
 
     /// Writes the new rows, rewrites the progress (attempts, last error, due time, dead) of rows already
-    /// written, and deletes the ended ones, in one transaction, durable when it returns. No id is in more
-    /// than one of the three.
-    func write(inserting: [StoredJob], updating: [StoredJob], deleting: [UInt64]) throws
+    /// written, deletes the ended ones, adds events to the outbox and removes delivered ones, in one
+    /// transaction, durable when it returns. No job id is in more than one of the three job lists.
+    func write(
+        inserting: [StoredJob], updating: [StoredJob], deleting: [UInt64], events: [StoredJobEvent],
+        eventsDelivered: [UInt64]
+    ) throws
+
+    /// The events of this server's outbox that were never delivered, in `id` order.
+    func recoverEvents() throws -> [StoredJobEvent]
 
     /// How often `maintain` must run; nil for a store that no other server shares.
     var maintenanceInterval: TimeAmount? { get }
@@ -31,8 +37,12 @@ extension JobStore {
 }
 
 extension JobStore {
-    /// Inserts and deletes, with no progress to rewrite.
+    /// Inserts and deletes, with no progress to rewrite and no events.
     func write(inserting: [StoredJob], deleting: [UInt64]) throws {
         try write(inserting: inserting, updating: [], deleting: deleting)
+    }
+
+    func write(inserting: [StoredJob], updating: [StoredJob], deleting: [UInt64]) throws {
+        try write(inserting: inserting, updating: updating, deleting: deleting, events: [], eventsDelivered: [])
     }
 }

@@ -21,6 +21,7 @@ import PostgresNIO
 final class PostgresJobStore: JobStore {
     static let jobsTable = "gearbox_jobs"
     static let setAsideTable = "gearbox_jobs_set_aside"
+    static let eventsTable = "gearbox_events"
     static let serversTable = "gearbox_servers"
     static let incarnations = "gearbox_incarnations"
     /// Any statement but an adoption.
@@ -109,6 +110,22 @@ final class PostgresJobStore: JobStore {
                     PRIMARY KEY (server, id)
                 )
                 """)
+            try run(
+                """
+                CREATE TABLE IF NOT EXISTS \(unescaped: Self.eventsTable) (
+                    server text NOT NULL,
+                    id bigint NOT NULL,
+                    event text NOT NULL,
+                    function text NOT NULL,
+                    handle text NOT NULL,
+                    unique_key text NOT NULL,
+                    attempt integer NOT NULL,
+                    error text,
+                    time bigint NOT NULL,
+                    retry_at bigint,
+                    PRIMARY KEY (server, id)
+                )
+                """)
             // Retries' progress, added to tables made before it was kept.
             try run(
                 """
@@ -172,11 +189,36 @@ final class PostgresJobStore: JobStore {
 
     // MARK: JobStore
 
+    /// This server's undelivered events; those of a server that died wait for a server of its name.
+    func recoverEvents() throws -> [StoredJobEvent] {
+        let result = try run(
+            """
+            SELECT id, event, function, handle, unique_key, attempt, error, time, retry_at
+            FROM \(unescaped: Self.eventsTable) WHERE server = \(serverName) ORDER BY id
+            """, timeout: Self.adoptionTimeout)
+        var events: [StoredJobEvent] = []
+        for row in result.rows {
+            let (id, kind, function, handle, unique, attempt, error, time, retryAt) = try row.decode(
+                (Int64, String, String, String, String, Int32, String?, Int64, Int64?).self)
+            guard let kind = JobEvent.Kind(rawValue: kind) else { continue }
+            events.append(
+                StoredJobEvent(
+                    id: UInt64(bitPattern: id),
+                    event: JobEvent(
+                        event: kind, function: function, handle: handle, unique: unique, attempt: Int(attempt),
+                        error: error, time: time, retryAt: retryAt)))
+        }
+        return events
+    }
+
     func recover(_ restore: ([StoredJob]) -> Void) throws -> StoreRecovery {
         try read(idsAfter: 0, upTo: Int64.max, restore)
     }
 
-    func write(inserting jobs: [StoredJob], updating updates: [StoredJob], deleting ids: [UInt64]) throws {
+    func write(
+        inserting jobs: [StoredJob], updating updates: [StoredJob], deleting ids: [UInt64],
+        events: [StoredJobEvent], eventsDelivered: [UInt64]
+    ) throws {
         let incarnation = try incarnation()
         var inserts = jobs
         var deletes = ids
@@ -188,7 +230,11 @@ final class PostgresJobStore: JobStore {
             inserts.removeAll { ended.contains($0.id) }
             deletes.removeAll { written.contains($0) }
         }
-        guard !inserts.isEmpty || !updates.isEmpty || !deletes.isEmpty else { return }
+        guard !inserts.isEmpty || !updates.isEmpty || !deletes.isEmpty || !events.isEmpty || !eventsDelivered.isEmpty
+        else { return }
+        var eventColumns = EventColumns(capacity: events.count)
+        for event in events { eventColumns.append(event) }
+        let deliveredIDs = eventsDelivered.map { Int64(bitPattern: $0) }
         var columns = InsertColumns(capacity: inserts.count)
         for job in inserts { columns.append(job) }
         var progress = ProgressColumns(capacity: updates.count)
@@ -223,15 +269,35 @@ final class PostgresJobStore: JobStore {
                           when_to_run, has_when)
                 WHERE t.server = owner.name AND t.id = u.id
                 RETURNING 1
+            ), events_inserted AS (
+                INSERT INTO \(unescaped: Self.eventsTable)
+                    (server, id, event, function, handle, unique_key, attempt, error, time, retry_at)
+                SELECT owner.name, e.id, e.event, e.function, e.handle, e.unique_key, e.attempt,
+                       CASE WHEN e.has_error THEN e.error END, e.time, CASE WHEN e.has_retry THEN e.retry_at END
+                FROM owner, unnest(\(eventColumns.ids)::int8[], \(eventColumns.kinds)::text[],
+                                   \(eventColumns.functions)::text[], \(eventColumns.handles)::text[],
+                                   \(eventColumns.uniques)::text[], \(eventColumns.attempts)::int4[],
+                                   \(eventColumns.errors)::text[], \(eventColumns.hasError)::bool[],
+                                   \(eventColumns.times)::int8[], \(eventColumns.retryAts)::int8[],
+                                   \(eventColumns.hasRetry)::bool[])
+                     AS e(id, event, function, handle, unique_key, attempt, error, has_error, time, retry_at, has_retry)
+                ON CONFLICT (server, id) DO NOTHING
+                RETURNING 1
+            ), events_deleted AS (
+                DELETE FROM \(unescaped: Self.eventsTable)
+                WHERE server = \(serverName) AND id = ANY(\(deliveredIDs)::int8[]) AND EXISTS (SELECT 1 FROM owner)
+                RETURNING 1
             ), deleted AS (
                 DELETE FROM \(unescaped: Self.jobsTable)
                 WHERE server = \(serverName) AND id = ANY(\(deleteIDs)::int8[]) AND EXISTS (SELECT 1 FROM owner)
                 RETURNING 1
             )
             SELECT (SELECT count(*) FROM owner), (SELECT count(*) FROM inserted), (SELECT count(*) FROM updated),
-                   (SELECT count(*) FROM deleted)
+                   (SELECT count(*) FROM deleted), (SELECT count(*) FROM events_inserted),
+                   (SELECT count(*) FROM events_deleted)
             """)
-        guard let row = result.rows.first, try row.decode((Int64, Int64, Int64, Int64).self).0 == 1 else {
+        guard let row = result.rows.first, try row.decode((Int64, Int64, Int64, Int64, Int64, Int64).self).0 == 1
+        else {
             throw PostgresStoreError("this server's lease was lost and another server adopted its jobs")
         }
     }
@@ -271,6 +337,40 @@ final class PostgresJobStore: JobStore {
             reducers.append(job.reducer ?? ByteBuffer())
             hasReducer.append(job.reducer != nil)
             workloads.append(job.workload)
+        }
+    }
+
+    /// The events to add to the outbox, one array per column, as `InsertColumns`.
+    private struct EventColumns {
+        var ids: [Int64] = []
+        var kinds: [String] = []
+        var functions: [String] = []
+        var handles: [String] = []
+        var uniques: [String] = []
+        var attempts: [Int32] = []
+        var errors: [String] = []
+        var hasError: [Bool] = []
+        var times: [Int64] = []
+        var retryAts: [Int64] = []
+        var hasRetry: [Bool] = []
+
+        init(capacity: Int) {
+            ids.reserveCapacity(capacity)
+        }
+
+        mutating func append(_ stored: StoredJobEvent) {
+            let event = stored.event
+            ids.append(Int64(bitPattern: stored.id))
+            kinds.append(event.event.rawValue)
+            functions.append(event.function)
+            handles.append(event.handle)
+            uniques.append(event.unique)
+            attempts.append(Int32(clamping: event.attempt))
+            errors.append(event.error ?? "")
+            hasError.append(event.error != nil)
+            times.append(event.time)
+            retryAts.append(event.retryAt ?? 0)
+            hasRetry.append(event.retryAt != nil)
         }
     }
 

@@ -14,6 +14,7 @@ import NIOCore
 final class SQLiteJobStore: JobStore {
     static let table = "gearbox_jobs"
     static let setAsideTable = "gearbox_jobs_set_aside"
+    static let eventsTable = "gearbox_events"
     static let gearmandTable = "gearman_queue"
     /// Rows handed to the engine at a time during replay.
     static let recoveryChunk = 4096
@@ -25,6 +26,8 @@ final class SQLiteJobStore: JobStore {
     private let commit: SQLiteStatement
     private let insert: SQLiteStatement
     private let delete: SQLiteStatement
+    private let insertEvent: SQLiteStatement
+    private let deleteEvent: SQLiteStatement
 
     init(path: String, logger: Logger) throws {
         self.path = path
@@ -53,6 +56,17 @@ final class SQLiteJobStore: JobStore {
                 last_failed INTEGER,
                 dead INTEGER NOT NULL DEFAULT 0
             );
+            CREATE TABLE IF NOT EXISTS \(Self.eventsTable) (
+                id INTEGER PRIMARY KEY,
+                event TEXT NOT NULL,
+                function TEXT NOT NULL,
+                handle TEXT NOT NULL,
+                unique_key TEXT NOT NULL,
+                attempt INTEGER NOT NULL,
+                error TEXT,
+                time INTEGER NOT NULL,
+                retry_at INTEGER
+            );
             CREATE TABLE IF NOT EXISTS \(Self.setAsideTable) (
                 id INTEGER, function, unique_key, priority, when_to_run, reducer, data,
                 reason TEXT, set_aside_at INTEGER
@@ -69,6 +83,13 @@ final class SQLiteJobStore: JobStore {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         delete = try database.prepare("DELETE FROM \(Self.table) WHERE id = ?")
+        insertEvent = try database.prepare(
+            """
+            INSERT OR REPLACE INTO \(Self.eventsTable)
+                (id, event, function, handle, unique_key, attempt, error, time, retry_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        deleteEvent = try database.prepare("DELETE FROM \(Self.eventsTable) WHERE id = ?")
         try importGearmandQueue()
     }
 
@@ -113,8 +134,36 @@ final class SQLiteJobStore: JobStore {
     }
 
     /// A row is written whole, so an update is an insert that replaces it.
-    func write(inserting jobs: [StoredJob], updating updates: [StoredJob], deleting ids: [UInt64]) throws {
+    func write(
+        inserting jobs: [StoredJob], updating updates: [StoredJob], deleting ids: [UInt64],
+        events: [StoredJobEvent], eventsDelivered: [UInt64]
+    ) throws {
         try transaction {
+            for stored in events {
+                let event = stored.event
+                try insertEvent.bind(Int64(bitPattern: stored.id), at: 1)
+                try insertEvent.bind(event.event.rawValue, at: 2)
+                try insertEvent.bind(event.function, at: 3)
+                try insertEvent.bind(event.handle, at: 4)
+                try insertEvent.bind(event.unique, at: 5)
+                try insertEvent.bind(Int64(event.attempt), at: 6)
+                if let error = event.error {
+                    try insertEvent.bind(error, at: 7)
+                } else {
+                    try insertEvent.bindNull(at: 7)
+                }
+                try insertEvent.bind(event.time, at: 8)
+                if let retryAt = event.retryAt {
+                    try insertEvent.bind(retryAt, at: 9)
+                } else {
+                    try insertEvent.bindNull(at: 9)
+                }
+                try insertEvent.run()
+            }
+            for id in eventsDelivered {
+                try deleteEvent.bind(Int64(bitPattern: id), at: 1)
+                try deleteEvent.run()
+            }
             for job in [jobs, updates].joined() {
                 try insert.bind(Int64(bitPattern: job.id), at: 1)
                 try insert.bind(job.function, at: 2)
@@ -147,6 +196,26 @@ final class SQLiteJobStore: JobStore {
                 try delete.run()
             }
         }
+    }
+
+    func recoverEvents() throws -> [StoredJobEvent] {
+        let select = try database.prepare(
+            """
+            SELECT id, event, function, handle, unique_key, attempt, error, time, retry_at
+            FROM \(Self.eventsTable) ORDER BY id
+            """)
+        var events: [StoredJobEvent] = []
+        while try select.step() {
+            guard let kind = JobEvent.Kind(rawValue: select.string(1)) else { continue }
+            events.append(
+                StoredJobEvent(
+                    id: UInt64(bitPattern: select.int64(0)),
+                    event: JobEvent(
+                        event: kind, function: select.string(2), handle: select.string(3), unique: select.string(4),
+                        attempt: Int(select.int64(5)), error: select.isNull(6) ? nil : select.string(6),
+                        time: select.int64(7), retryAt: select.isNull(8) ? nil : select.int64(8))))
+        }
+        return events
     }
 
     func recover(_ restore: ([StoredJob]) -> Void) throws -> StoreRecovery {

@@ -14,6 +14,8 @@ final class StoreWriter: Sendable {
     struct Outcome: Sendable {
         var stored: [StoreReceipt] = []
         var notStored: [StoreReceipt] = []
+        /// Events now in the outbox, to hand to the hooks; or, when the write failed, events that are not.
+        var events: [StoredJobEvent] = []
         /// Why `notStored` failed: what the client's ERROR QUEUE_ERROR says.
         var failure: String?
     }
@@ -23,6 +25,8 @@ final class StoreWriter: Sendable {
         var receipts: [StoreReceipt] = []
         var deletes: [UInt64] = []
         var updates: [StoredJob] = []
+        var events: [JobEvent] = []
+        var eventsDelivered: [UInt64] = []
         /// Set when the writer has been woken and has not yet taken what is pending.
         var isSignalled = false
         var isClosing = false
@@ -57,11 +61,14 @@ final class StoreWriter: Sendable {
     }
 
     private let metrics: ServerMetrics?
+    /// Whether job events go through the store's outbox (the server has hooks).
+    let keepsEvents: Bool
 
     init(
         location: StoreLocation, serverName: String = "", group: StoreGroupConfiguration = StoreGroupConfiguration(),
-        metrics: ServerMetrics? = nil, logger: Logger
+        metrics: ServerMetrics? = nil, keepsEvents: Bool = false, logger: Logger
     ) {
+        self.keepsEvents = keepsEvents
         self.metrics = metrics
         self.location = location
         self.serverName = serverName
@@ -74,6 +81,7 @@ final class StoreWriter: Sendable {
     /// `group` its calls, on the writer's thread.
     func open(
         restore: @escaping @Sendable ([StoredJob]) -> Void,
+        restoreEvents: @escaping @Sendable ([StoredJobEvent]) -> Void = { _ in },
         report: @escaping @Sendable (Outcome) -> Void,
         group: StoreGroupDelegate = .unshared
     ) async throws -> StoreRecovery {
@@ -89,16 +97,22 @@ final class StoreWriter: Sendable {
             thread.submit { [self] _ in
                 let store: any JobStore
                 let recovery: StoreRecovery
+                let events: [StoredJobEvent]
                 do {
                     store = try makeStore()
                     recovery = try store.recover(restore)
+                    events = try store.recoverEvents()
                 } catch {
                     opened.resume(throwing: StoreError(location: location, reason: "\(error)"))
                     finish()
                     return
                 }
+                if keepsEvents, !events.isEmpty {
+                    restoreEvents(events)
+                }
                 opened.resume(returning: recovery)
-                writeUntilClosed(store, report: report, group: group)
+                writeUntilClosed(
+                    store, nextEventID: (events.last?.id ?? 0) + 1, report: report, group: group)
                 store.close()
                 finish()
             }
@@ -137,6 +151,9 @@ final class StoreWriter: Sendable {
                     pending.inFlight += 1
                 case .update(let job):
                     pending.updates.append(job)
+                    pending.inFlight += 1
+                case .event(let event) where keepsEvents:
+                    pending.events.append(event)
                     pending.inFlight += 1
                 default:
                     continue
@@ -204,8 +221,23 @@ final class StoreWriter: Sendable {
         waiter?.resume()
     }
 
-    private func writeUntilClosed(_ store: any JobStore, report: (Outcome) -> Void, group: StoreGroupDelegate) {
+    /// Delivered events whose rows are to go, from `PendingJobEvent.finished`.
+    func eventDelivered(_ id: UInt64) {
+        let wake = pending.withLockedValue { pending -> Bool in
+            pending.eventsDelivered.append(id)
+            pending.inFlight += 1
+            defer { pending.isSignalled = true }
+            return !pending.isSignalled
+        }
+        if wake { wakeUp.signal() }
+    }
+
+    private func writeUntilClosed(
+        _ store: any JobStore, nextEventID: UInt64, report: (Outcome) -> Void, group: StoreGroupDelegate
+    ) {
+        var nextEventID = nextEventID
         var failedDeletes: [UInt64] = []
+        var failedEventDeletes: [UInt64] = []
         var failedUpdates: [StoredJob] = []
         let maintenanceInterval = store.maintenanceInterval.map {
             DispatchTimeInterval.nanoseconds(Int($0.nanoseconds))
@@ -214,7 +246,7 @@ final class StoreWriter: Sendable {
         var maintenanceFailure: String?
         while true {
             var wakeAt = nextMaintenance
-            if !failedDeletes.isEmpty || !failedUpdates.isEmpty {
+            if !failedDeletes.isEmpty || !failedUpdates.isEmpty || !failedEventDeletes.isEmpty {
                 wakeAt = min(wakeAt ?? .distantFuture, .now() + Self.retryDelay)
             }
             if let wakeAt {
@@ -226,31 +258,44 @@ final class StoreWriter: Sendable {
             var receipts: [StoreReceipt] = []
             var deletes: [UInt64] = []
             var updates: [StoredJob] = []
+            var newEvents: [JobEvent] = []
+            var eventsDelivered: [UInt64] = []
             let closing = pending.withLockedValue { pending -> Bool in
                 swap(&inserts, &pending.inserts)
                 swap(&receipts, &pending.receipts)
                 swap(&deletes, &pending.deletes)
                 swap(&updates, &pending.updates)
+                swap(&newEvents, &pending.events)
+                swap(&eventsDelivered, &pending.eventsDelivered)
                 pending.isSignalled = false
                 return pending.isClosing
             }
-            let accepted = inserts.count + deletes.count + updates.count
+            let accepted = inserts.count + deletes.count + updates.count + newEvents.count + eventsDelivered.count
             deletes = failedDeletes + deletes
             updates = failedUpdates + updates
+            eventsDelivered = failedEventDeletes + eventsDelivered
             Self.merge(&inserts, &updates, deleting: deletes)
+            let events = newEvents.map { event in
+                defer { nextEventID += 1 }
+                return StoredJobEvent(id: nextEventID, event: event)
+            }
             var outcome = Outcome()
-            if !inserts.isEmpty || !updates.isEmpty || !deletes.isEmpty {
+            if !inserts.isEmpty || !updates.isEmpty || !deletes.isEmpty || !events.isEmpty || !eventsDelivered.isEmpty {
                 do {
                     let started = NIODeadline.now()
-                    try store.write(inserting: inserts, updating: updates, deleting: deletes)
+                    try store.write(
+                        inserting: inserts, updating: updates, deleting: deletes, events: events,
+                        eventsDelivered: eventsDelivered)
                     metrics?.storeCommit.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
                     metrics?.storeBatch.record(inserts.count + updates.count + deletes.count)
                     outcome.stored = receipts
-                    if !failedDeletes.isEmpty || !failedUpdates.isEmpty {
+                    outcome.events = events
+                    if !failedDeletes.isEmpty || !failedUpdates.isEmpty || !failedEventDeletes.isEmpty {
                         logger.notice("store: writing again", metadata: ["store.location": "\(location)"])
                     }
                     failedDeletes = []
                     failedUpdates = []
+                    failedEventDeletes = []
                 } catch {
                     let reason = "\(error)"
                     logger.error(
@@ -264,16 +309,21 @@ final class StoreWriter: Sendable {
                     metrics?.storeFailures.increment()
                     failedDeletes = deletes
                     failedUpdates = updates
+                    failedEventDeletes = eventsDelivered
+                    // Not in the outbox: they are still handed to the hooks, which hold them in memory only.
+                    outcome.events = events
                 }
             }
             pending.withLockedValue { pending in
                 pending.inFlight -= accepted
-                pending.retrying = failedDeletes.count + failedUpdates.count
+                pending.retrying = failedDeletes.count + failedUpdates.count + failedEventDeletes.count
                 if outcome.failure == nil, accepted > 0 { pending.committedTransactions += 1 }
                 if let failure = outcome.failure { pending.lastFailure = failure }
-                if failedDeletes.isEmpty, failedUpdates.isEmpty, outcome.failure == nil { pending.lastFailure = nil }
+                if failedDeletes.isEmpty, failedUpdates.isEmpty, failedEventDeletes.isEmpty, outcome.failure == nil {
+                    pending.lastFailure = nil
+                }
             }
-            if !outcome.stored.isEmpty || !outcome.notStored.isEmpty {
+            if !outcome.stored.isEmpty || !outcome.notStored.isEmpty || !outcome.events.isEmpty {
                 report(outcome)
             }
             if let interval = maintenanceInterval, let due = nextMaintenance,
