@@ -65,6 +65,40 @@ import Testing
         return listed
     }
 
+    @Test func aJobThatFailsTwiceCompletesOnItsThirdAttemptEachAfterItsBackoff() async throws {
+        let (server, port) = try await startJobServer(try gearboxBinary()) {
+            ["server", "--port", "\($0)", "--retries", "flaky=3", "--retry-backoff", "1s..1m"]
+        }
+        defer { server.stop() }
+        let attempts = NIOLockedValueBox<[ContinuousClock.Instant]>([])
+        let worker = GearmanWorker(servers: [GearmanServerAddress(host: "127.0.0.1", port: port)])
+        worker.register("flaky") { _ in
+            let attempt = attempts.withLockedValue { attempts in
+                attempts.append(.now)
+                return attempts.count
+            }
+            guard attempt >= 3 else { throw WorkerFailure() }
+            return ByteBuffer(string: "done")
+        }
+        let working = Task { try await worker.run() }
+        try await Self.submitWithGearmanTool(port: port, unique: "twice", workload: "w")
+        let completed = try await SharedStoreTests.poll(until: .now + .seconds(30)) {
+            try await SharedStoreTests.admin("status", port: port).contains("flaky\t0\t0\t1")
+                && attempts.withLockedValue { $0.count } == 3
+        }
+        #expect(completed, "the job completed on its third attempt")
+        let times = attempts.withLockedValue { $0 }
+        #expect(times.count == 3)
+        if times.count == 3 {
+            // The first retry waits at least 1 s, the second at least 2 s (twice the first, plus jitter).
+            #expect(times[1] - times[0] >= .seconds(1), "\(times[1] - times[0])")
+            #expect(times[2] - times[1] >= .seconds(2), "\(times[2] - times[1])")
+        }
+        #expect(try await SharedStoreTests.admin("dead", port: port) == ".\n")
+        worker.shutdown()
+        _ = try? await working.value
+    }
+
     @Test func aJobThatAlwaysFailsIsKeptAsADeadLetterAcrossSIGKILLAndRetryDeadRunsItAgain() async throws {
         let folder = try ScratchFolder()
         let arguments = ["--store", "sqlite:\(folder.store)", "--retries", "flaky=2", "--retry-backoff", "1s..1s"]
