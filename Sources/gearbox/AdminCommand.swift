@@ -8,7 +8,8 @@ struct AdminCommand: AsyncParsableCommand {
         discussion: """
             Commands: status, workers, prioritystatus, version, getpid, show-jobs, show-unique-jobs, cancel HANDLE, \
             maxqueue FUNCTION [LIMIT | HIGH NORMAL LOW], create-function FUNCTION, drop-function FUNCTION, verbose, \
-            cache (Gearbox's own: each cached function's results).
+            cache (Gearbox's own: each cached function's results), dead [FUNCTION], retry-dead FUNCTION [HANDLE], \
+            purge-dead FUNCTION [HANDLE] (Gearbox's own: background jobs whose last attempt failed).
             """)
 
     @Argument(help: "The command and its arguments.")
@@ -53,6 +54,12 @@ struct AdminCommand: AsyncParsableCommand {
             case "create-function", "drop-function":
                 try need(1...1)
                 return "\(first.lowercased().replacingDash) \(rest.first!)"
+            case "dead":
+                try need(0...1)
+                return (["dead"] + rest).joined(separator: " ")
+            case "retry-dead", "purge-dead":
+                try need(1...2)
+                return ([first.lowercased().replacingDash] + rest).joined(separator: " ")
             default:
                 throw ValidationError("unknown admin command \(first)")
             }
@@ -106,6 +113,9 @@ enum AdminTable {
             rows = lines.map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
         case "cache":
             header = ["FUNCTION", "ENTRIES", "BYTES", "HITS", "MISSES", "EVICTIONS", "TTL_SECONDS"]
+            rows = lines.map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        case let dead where dead.hasPrefix("dead"):
+            header = ["HANDLE", "FUNCTION", "ATTEMPTS", "UNIQUE", "LAST_ERROR"]
             rows = lines.map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
         case "show unique jobs":
             header = ["UNIQUE"]
