@@ -5,7 +5,11 @@ import NIOCore
 /// read or write batch. An image-sized workload or result is not copied into it: it goes out by reference,
 /// after the bytes encoded before it, in the same vector write, so the buffer never grows to the largest
 /// photo's size for as long as the connection lives.
-struct OutboundRequests {
+///
+/// A class, used on its connection's event loop only: a write or flush can call back into the handler that
+/// owns it (a failed write closes the channel, whose events reach the handler at once), and the handler may
+/// then append again. Each method therefore finishes with the buffer before it hands anything to the channel.
+final class OutboundRequests {
     private var buffer: ByteBuffer
     private let capacity: Int
     /// A workload or result was written by reference since the last flush.
@@ -19,30 +23,32 @@ struct OutboundRequests {
     /// Nothing to send.
     var isEmpty: Bool { buffer.readableBytes == 0 && !hasPendingWrites }
 
-    mutating func append(_ request: GearmanRequest, context: ChannelHandlerContext) {
+    func append(_ request: GearmanRequest, context: ChannelHandlerContext) {
         guard let data = request.encode(into: &buffer, largeDataByReference: true) else { return }
-        context.write(NIOAny(buffer), promise: nil)
+        let encoded = buffer
         buffer = context.channel.allocator.buffer(capacity: capacity)
-        context.write(NIOAny(data), promise: nil)
         hasPendingWrites = true
+        context.write(NIOAny(encoded), promise: nil)
+        context.write(NIOAny(data), promise: nil)
     }
 
     /// Writes what is buffered and flushes, if there is anything to send.
-    mutating func flush(context: ChannelHandlerContext) {
+    func flush(context: ChannelHandlerContext) {
         guard !isEmpty else { return }
         hasPendingWrites = false
         if buffer.readableBytes > 0 {
-            context.write(NIOAny(buffer), promise: nil)
+            let encoded = buffer
             buffer.clear()
+            context.write(NIOAny(encoded), promise: nil)
         }
         context.flush()
     }
 
     /// Writes and flushes everything; the future completes once all of it has been written.
-    mutating func flushed(context: ChannelHandlerContext) -> EventLoopFuture<Void> {
+    func flushed(context: ChannelHandlerContext) -> EventLoopFuture<Void> {
         hasPendingWrites = false
-        let written = context.writeAndFlush(NIOAny(buffer))
+        let encoded = buffer
         buffer.clear()
-        return written
+        return context.writeAndFlush(NIOAny(encoded))
     }
 }

@@ -39,6 +39,35 @@ import Testing
         return channel
     }
 
+    /// In front of a handler: the first flush that passes it brings a read-complete back up the pipeline at
+    /// once, as a socket does when its flush fails and the channel closes.
+    final class ReadCompleteOnFlush: ChannelDuplexHandler {
+        typealias InboundIn = ByteBuffer
+        typealias InboundOut = ByteBuffer
+        typealias OutboundIn = ByteBuffer
+        private var fired = false
+
+        func flush(context: ChannelHandlerContext) {
+            context.flush()
+            guard !fired else { return }
+            fired = true
+            context.fireChannelReadComplete()
+        }
+    }
+
+    @Test func aFlushThatCallsBackIntoTheClientHandlerIsSafe() throws {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandlers(
+            ReadCompleteOnFlush(), ByteToMessageHandler(GearmanFrameDecoder()),
+            ClientChannelHandler(server: server, logger: .init(label: "test")))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 4730)).wait()
+        let (_, events) = AsyncThrowingStream.makeStream(of: GearmanJobEvent.self)
+        let job = GearmanSubmitJob(function: ByteBuffer(string: "f"), workload: ByteBuffer(string: "x"))
+        try channel.writeOutbound(
+            ClientCommand.send(PendingRequest(server: server, stream: events), .submit(job), timeout: nil))
+        #expect(try written(channel) == [.option(ByteBuffer(string: "exceptions")), .submitJob(job)])
+    }
+
     @Test func clientPipelinesAndStreamsEvents() async throws {
         let channel = try clientChannel()
         #expect(try written(channel) == [.option(ByteBuffer(string: "exceptions"))])

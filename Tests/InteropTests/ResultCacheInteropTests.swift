@@ -77,7 +77,7 @@ import Testing
             (["--result-cache", "resize=10x"], "--result-cache resize=10x: the time to live must be"),
             (["--result-cache", "=10m"], "--result-cache =10m: a function name is needed"),
             (["--result-cache", "resize", "--result-cache-size", "lots"], "--result-cache-size lots is not a size"),
-            (["--result-cache-size", "1G"], "--result-cache-size needs --result-cache FUNCTION"),
+            (["--result-cache-size", "1G"], "--result-cache-size needs --result-cache or --keep-results"),
         ]
         for (flags, message) in cases {
             let result = try await ChildProcess.run(try gearboxBinary(), ["server", "--port", "0"] + flags)

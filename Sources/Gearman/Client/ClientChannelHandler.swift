@@ -11,7 +11,7 @@ final class ClientChannelHandler: ChannelDuplexHandler {
     typealias Machine = ClientConnectionStateMachine<PendingRequest>
 
     private var machine: Machine
-    private var outbound = OutboundRequests(capacity: 1024)
+    private let outbound = OutboundRequests(capacity: 1024)
     private let server: GearmanServerAddress
     private let logger: Logger
 

@@ -12,7 +12,7 @@ final class WorkerChannelHandler: ChannelDuplexHandler {
 
     private var machine: WorkerConnectionStateMachine
     private let jobs: Jobs.Continuation
-    private var outbound = OutboundRequests(capacity: 256)
+    private let outbound = OutboundRequests(capacity: 256)
     private let logger: Logger
     private var isActive = false
     private let slots: JobSlots
