@@ -308,7 +308,6 @@ enum DashboardScript {
             renderScheduled(overview);
             renderDead(overview);
             renderGroup(overview);
-            document.body.dataset.renderMilliseconds = (performance.now() - started).toFixed(1);
           }
 
           async function poll() {

@@ -136,34 +136,4 @@ import Testing
         }
         #expect(server.retries.isEmpty && server.purges.isEmpty)
     }
-
-    /// Not a timing test: the page's render and fetch times at 10,000 functions are printed, for the figure.
-    @Test(
-        .enabled(
-            if: HeadlessChromium.available, "chromium and chromium-driver are not installed (make test installs them)"))
-    func thePageShowsTenThousandFunctions() async throws {
-        let server = StandInServer(functionCount: 10_000)
-        try await Self.serving(server) { base in
-            try await HeadlessChromium.session { webDriver, session in
-                for limit in [200, 10_000] {
-                    try await webDriver.command(session, "url", ["url": base + "/#limit=\(limit)"])
-                    try await webDriver.command(session, "refresh", [:])
-                    let rows = try await Self.poll(webDriver, session, Self.functionRows, timeout: .seconds(60)) {
-                        $0 as? Int == limit
-                    }
-                    #expect(rows as? Int == limit)
-                    // A second poll, so that the figures are of a page already warm.
-                    try await Task.sleep(for: .milliseconds(2_500))
-                    let figures = try await webDriver.execute(
-                        session,
-                        "const fetches = performance.getEntriesByType('resource')"
-                            + ".filter(entry => entry.name.includes('/api/overview'));"
-                            + "const last = fetches[fetches.length - 1];"
-                            + "return 'render ' + document.body.dataset.renderMilliseconds + ' ms, fetch '"
-                            + " + last.duration.toFixed(1) + ' ms, ' + last.encodedBodySize + ' bytes';")
-                    print("dashboard at 10,000 functions, \(limit) rows: \(figures as? String ?? "?")")
-                }
-            }
-        }
-    }
 }
