@@ -195,10 +195,10 @@ import Testing
             [
                 scratch.store,
                 """
-                INSERT INTO gearbox_jobs VALUES (1000, 'durable', '', 7, NULL, NULL, 'bad priority');
-                INSERT INTO gearbox_jobs VALUES (1001, 'durable', '', 1, 'soon', NULL, 'bad time');
-                INSERT INTO gearbox_jobs VALUES (1002, '', '', 1, NULL, NULL, 'no function');
-                INSERT INTO gearbox_jobs VALUES (1003, 'durable', '', 1, NULL, NULL, 42);
+                INSERT INTO gearbox_jobs (id, function, unique_key, priority, when_to_run, reducer, data) VALUES (1000, 'durable', '', 7, NULL, NULL, 'bad priority');
+                INSERT INTO gearbox_jobs (id, function, unique_key, priority, when_to_run, reducer, data) VALUES (1001, 'durable', '', 1, 'soon', NULL, 'bad time');
+                INSERT INTO gearbox_jobs (id, function, unique_key, priority, when_to_run, reducer, data) VALUES (1002, '', '', 1, NULL, NULL, 'no function');
+                INSERT INTO gearbox_jobs (id, function, unique_key, priority, when_to_run, reducer, data) VALUES (1003, 'durable', '', 1, NULL, NULL, 42);
                 """,
             ])
         #expect(damage.status == 0, "\(damage.stderr)")
