@@ -219,6 +219,31 @@ import Testing
         #expect(restarted.takeDeletes() == [row.id])
     }
 
+    /// A foreground job that a background submission joined fails while the row that submission asked for is
+    /// still being written: the dead letter has that row once it is committed, and goes with the refused
+    /// submission when the write fails, leaving no row to delete.
+    @Test(arguments: [true, false])
+    func aJobThatDiesWhileItsRowIsWrittenKeepsItsDeadLetterOnlyIfTheRowIsCommitted(_ commits: Bool) throws {
+        let harness = harness(retries: 0, storesBackgroundJobs: true)
+        let client = harness.connect()
+        let worker = harness.worker("f")
+        let handle = try #require(harness.submit("f", "w", unique: "u", from: client))
+        let number = try #require(harness.engine.handleFormat.parse(handle)).number
+        _ = try #require(harness.grab(worker))
+        _ = harness.submit("f", "w", unique: "u", background: true, from: client)
+        harness.send(.workFail(handle: handle), from: worker)
+        #expect(harness.engine.deadLetterCount == 1)
+        if commits {
+            #expect(harness.commitStore().map(\.id) == [number])
+        } else {
+            harness.failStore("disk full")
+        }
+        let listed = harness.admin("dead", from: client)
+        #expect(listed == (commits ? "\(handle.string)\tf\t1\tu\tWORK_FAIL\n.\n" : ".\n"))
+        #expect(harness.admin("purge dead f", from: client) == (commits ? "OK 1\n" : "OK 0\n"))
+        #expect(harness.takeDeletes() == (commits ? [number] : []))
+    }
+
     @Test func aBackgroundJobsResultIsKeptByHandleForItsTimeToLive() throws {
         let harness = harness(keptResults: ["f": .seconds(60)])
         let client = harness.connect()

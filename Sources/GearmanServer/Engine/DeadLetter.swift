@@ -13,13 +13,16 @@ final class DeadLetter {
     let lastError: String
     let firstFailed: Int64
     let lastFailed: Int64
-    /// Whether its row is in the store (marked dead).
-    var isStored: Bool
+    /// Its row in the store, marked dead: there, or still being written when its job died before the store
+    /// had committed the job's row.
+    var storage: Job.Storage
+
+    var isStored: Bool { storage != .none }
 
     init(
         handle: JobHandle, function: FunctionQueue, unique: ByteBuffer, workload: ByteBuffer, reducer: ByteBuffer?,
         priority: GearmanPriority, attempts: UInt32, lastError: String, firstFailed: Int64, lastFailed: Int64,
-        isStored: Bool
+        storage: Job.Storage
     ) {
         self.handle = handle
         self.function = function
@@ -31,7 +34,7 @@ final class DeadLetter {
         self.lastError = lastError
         self.firstFailed = firstFailed
         self.lastFailed = lastFailed
-        self.isStored = isStored
+        self.storage = storage
     }
 
     /// Its row as the store keeps it: marked dead, with its attempts and last error.

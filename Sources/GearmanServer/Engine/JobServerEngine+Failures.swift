@@ -50,7 +50,7 @@ extension JobServerEngine {
         let letter = DeadLetter(
             handle: job.handle, function: job.function, unique: job.unique, workload: job.workload,
             reducer: job.reducer, priority: job.priority, attempts: progress.attempts, lastError: error,
-            firstFailed: progress.firstFailed ?? now, lastFailed: now, isStored: job.isStored)
+            firstFailed: progress.firstFailed ?? now, lastFailed: now, storage: job.storage)
         if keep, job.isStored {
             // The row stays, marked dead: the delete that `discard` would ask for becomes an update.
             job.storage = .none
@@ -80,8 +80,21 @@ extension JobServerEngine {
                 handle: JobHandle(stored.id), function: function, unique: stored.unique, workload: stored.workload,
                 reducer: stored.reducer, priority: stored.priority, attempts: progress.attempts,
                 lastError: progress.lastError ?? "", firstFailed: progress.firstFailed ?? now,
-                lastFailed: progress.lastFailed ?? now, isStored: true))
+                lastFailed: progress.lastFailed ?? now, storage: .stored))
         pruneDeadLetters(now: now, into: &actions)
+    }
+
+    /// The store ended the write of a row whose job died while it was being written. Committed, the dead letter
+    /// has its row. Failed, the letter goes: the background submission that made the job's failure worth keeping
+    /// was refused (its submitter got ERROR QUEUE_ERROR), and a job that only foreground clients wanted is not
+    /// kept when it fails.
+    func deadLetterRowWritten(_ handle: JobHandle, committed: Bool) {
+        guard let letter = deadLetters[handle], letter.storage == .writing else { return }
+        if committed {
+            letter.storage = .stored
+        } else {
+            deadLetters.remove(handle)
+        }
     }
 
     /// Drops the dead letters past their retention or beyond the count, oldest first, with their rows.
@@ -114,7 +127,7 @@ extension JobServerEngine {
                 uniques[key] = job
             }
             if letter.isStored {
-                job.storage = .stored
+                job.storage = letter.storage
                 actions.append(.update(job.stored))
             }
             enqueue(job, into: &actions)

@@ -427,7 +427,11 @@ public final class JobServerEngine {
         var submitters = SubmitterCache()
         for receipt in receipts {
             acknowledge(receipt, failure: nil, submitters: &submitters, into: &actions)
-            guard let job = jobs[receipt.handle], job.storage == .writing else { continue }
+            guard let job = jobs[receipt.handle] else {
+                deadLetterRowWritten(receipt.handle, committed: true)
+                continue
+            }
+            guard job.storage == .writing else { continue }
             job.storage = .stored
             if case .storing(let epoch) = job.state {
                 job.function.storingCount -= 1
@@ -444,7 +448,11 @@ public final class JobServerEngine {
         var submitters = SubmitterCache()
         for receipt in receipts {
             acknowledge(receipt, failure: reason, submitters: &submitters, into: &actions)
-            guard let job = jobs[receipt.handle], job.storage == .writing else { continue }
+            guard let job = jobs[receipt.handle] else {
+                deadLetterRowWritten(receipt.handle, committed: false)
+                continue
+            }
+            guard job.storage == .writing else { continue }
             job.storage = .none
             job.runsDetached = false
             if !job.hasWaiters, !job.isRunning {
@@ -537,7 +545,7 @@ public final class JobServerEngine {
     /// one in the foreground, and none of their rows is deleted here any more. Running ones finish for the
     /// clients that wait on them; the adopter runs them again (at-least-once).
     public func storedJobsLost(into actions: inout [ServerAction]) {
-        for letter in deadLetters.byHandle.values where letter.isStored {
+        for letter in deadLetters.byHandle.values where letter.storage == .stored {
             deadLetters.remove(letter.handle)
         }
         let lost = jobs.values.filter { $0.storage == .stored }
