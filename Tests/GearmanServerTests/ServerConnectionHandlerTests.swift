@@ -34,7 +34,7 @@ final class EmbeddedServer {
         try handlers.addHandler(
             ServerConnectionHandler(
                 core: core, eventLoop: loop, maximumPacketSize: GearmanFrameDecoder.defaultMaximumPacketSize,
-                adminNetworks: IPNetwork.loopback))
+                adminAccess: .loopback))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40000)).wait()
         return channel
     }

@@ -56,12 +56,8 @@ import Testing
     static func waitForDeadLetter(_ text: String, port: Int, within limit: Duration = .seconds(30)) async throws
         -> String
     {
-        var listed = ""
-        let found = try await SharedStoreTests.poll(until: .now + limit) {
-            listed = try await SharedStoreTests.admin("dead", port: port)
-            return listed.contains(text)
-        }
-        guard found else { throw TestFailure("no dead letter with \(text) within \(limit): \(listed)") }
+        let listed = try await adminReply(port: port, "dead", timeout: limit) { $0.contains(text) }
+        guard listed.contains(text) else { throw TestFailure("no dead letter with \(text) within \(limit): \(listed)") }
         return listed
     }
 

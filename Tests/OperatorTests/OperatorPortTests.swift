@@ -172,7 +172,7 @@ import Testing
                 #expect(gone as? Int == 0, "the retried job left the dead letters")
             }
             try await waitUntil("the retried job ran", timeout: .seconds(30)) { worker.printed == ["page 2"] }
-            #expect(try await SharedAdmin.reply("dead", port: port) == ".\n")
+            #expect(try await adminReply(port: port, "dead") { _ in true } == ".\n")
         }
     }
 }

@@ -60,7 +60,7 @@ import Testing
             #expect(request.headers["x-gearbox-signature"] == signature, "signed with the file's key, newline cut")
             #expect(request.headers["content-type"] == "application/json")
         }
-        let dead = try await SharedAdmin.reply("dead print", port: port)
+        let dead = try await adminReply(port: port, "dead print") { _ in true }
         #expect(dead.hasPrefix("\(printed.text)\tprint\t2\tp-1\tno paper left\n"))
 
         await client.shutdown()
@@ -84,14 +84,12 @@ import Testing
         let working = Task { try await worker.run() }
         let client = GearmanClient(servers: [GearmanServerAddress(host: "127.0.0.1", port: port)])
         _ = try await client.submitBackground("mail", workload: Array("one".utf8), unique: "first")
-        let finished = try await SharedAdmin.poll("status", port: port, within: .seconds(20)) {
-            $0.contains("mail\t0\t0\t1")
-        }
-        #expect(finished, "the job completed")
-        let written = try await SharedAdmin.poll("show store", port: port, within: .seconds(20)) {
+        let status = try await adminReply(port: port, "status", timeout: .seconds(20)) { $0.contains("mail\t0\t0\t1") }
+        #expect(status.contains("mail\t0\t0\t1"), "the job completed: \(status)")
+        let store = try await adminReply(port: port, "show store", timeout: .seconds(20)) {
             $0.contains("unwritten\t0\n")
         }
-        #expect(written, "the store committed the job's end and its event")
+        #expect(store.contains("unwritten\t0\n"), "the store committed the job's end and its event: \(store)")
         await client.shutdown()
         worker.shutdown()
         _ = try? await working.value
@@ -123,26 +121,5 @@ import Testing
         secondWorker.shutdown()
         _ = try? await secondWorking.value
         try await listener.stop()
-    }
-}
-
-/// Admin commands over a fresh connection.
-enum SharedAdmin {
-    /// Asks `line` every 100 ms until `condition` holds for the reply or `limit` passes; says whether it held.
-    static func poll(
-        _ line: String, port: Int, within limit: Duration, until condition: (String) -> Bool
-    ) async throws -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while true {
-            if condition(try await reply(line, port: port)) { return true }
-            guard ContinuousClock.now < deadline else { return false }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-    }
-
-    static func reply(_ line: String, port: Int) async throws -> String {
-        let admin = try await RawConnection(port: port)
-        try await admin.send(line: line)
-        return try await admin.receiveAdminReply()
     }
 }

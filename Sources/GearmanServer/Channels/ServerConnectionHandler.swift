@@ -17,7 +17,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let core: ServerCore
-    private let adminNetworks: [IPNetwork]
+    private let adminAccess: AdminAccess
     @exclusivity(unchecked) private var reader: GearmanFrameReader
     /// Set once the input broke the protocol: nothing after it is read.
     @exclusivity(unchecked) private var inputFailed = false
@@ -47,9 +47,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         case ready(ServerMessage)
     }
 
-    init(core: ServerCore, eventLoop: any EventLoop, maximumPacketSize: Int, adminNetworks: [IPNetwork]) {
+    init(core: ServerCore, eventLoop: any EventLoop, maximumPacketSize: Int, adminAccess: AdminAccess) {
         self.core = core
-        self.adminNetworks = adminNetworks
+        self.adminAccess = adminAccess
         reader = GearmanFrameReader(decoder: GearmanFrameDecoder(maximumPacketSize: maximumPacketSize))
         self.eventLoop = eventLoop
         actions.reserveCapacity(16)
@@ -66,7 +66,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         let host = address?.ipAddress ?? "-"
         id = core.register(
             PeerConnection(handler: NIOLoopBound(self, eventLoop: eventLoop), flusher: flusher), host: host,
-            mayChangeState: adminNetworks.contains { $0.contains(address) })
+            mayChangeState: adminAccess.allowsChanges(from: address))
         context.fireChannelActive()
     }
 

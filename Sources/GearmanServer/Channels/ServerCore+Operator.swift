@@ -5,7 +5,7 @@ import NIOCore
 /// job by handle, and the dead-letter commands, applied as any event is.
 extension ServerCore {
     func operatorSource(configuration: GearmanServerConfiguration) -> OperatorView.Source {
-        let adminNetworks = configuration.adminAccess.networks
+        let adminAccess = configuration.adminAccess
         return OperatorView.Source(
             overview: { [self] limit, filter, mayChangeState in
                 overview(limit: limit, filter: filter, mayChangeState: mayChangeState, configuration: configuration)
@@ -31,7 +31,7 @@ extension ServerCore {
             },
             mayChangeState: { address in
                 guard let socketAddress = try? SocketAddress(ipAddress: address, port: 0) else { return false }
-                return adminNetworks.contains { $0.contains(socketAddress) }
+                return adminAccess.allowsChanges(from: socketAddress)
             })
     }
 

@@ -208,7 +208,7 @@ public final class GearmanJobServer: StoppableService {
         addFront: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void
     ) async throws -> any Channel {
         let maximumPacketSize = configuration.maximumPacketSize
-        let networks = configuration.adminAccess.networks
+        let adminAccess = configuration.adminAccess
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -223,7 +223,7 @@ public final class GearmanJobServer: StoppableService {
                     try handlers.addHandler(
                         ServerConnectionHandler(
                             core: core, eventLoop: channel.eventLoop, maximumPacketSize: maximumPacketSize,
-                            adminNetworks: networks))
+                            adminAccess: adminAccess))
                 }
             }
             .bind(host: configuration.host, port: port)
